@@ -1,0 +1,35 @@
+# Thin wrappers: every target first makes sure uv exists and the environment is synced,
+# so on a fresh machine `make run` and `make test` are the only two commands.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
+UV := $(shell command -v uv 2>/dev/null || echo "python3 -m uv")
+RUN := $(UV) run --locked
+
+.PHONY: help setup run test lint bench dev docs ci-slim clean
+
+help:
+	@echo "make run    generate the world and build the warehouse"
+	@echo "make test   lint and run the whole test suite"
+	@echo "make dev    open the Dagster UI on http://127.0.0.1:3000"
+	@echo "make lint | bench | docs | ci-slim | clean"
+
+setup:
+	@command -v uv >/dev/null 2>&1 || python3 -m pip install --quiet uv
+	@$(UV) sync --locked --quiet
+
+run: setup
+	$(RUN) techflow-generate
+
+lint: setup
+	$(RUN) ruff check .
+	$(RUN) ruff format --check .
+
+test: setup lint
+	$(RUN) pytest
+
+bench: setup
+	$(RUN) python -m benchmarks
+
+clean:
+	rm -rf data techflow_dbt/target techflow_dbt/logs
