@@ -24,6 +24,7 @@ run: setup
 lint: setup
 	$(RUN) ruff check .
 	$(RUN) ruff format --check .
+	cd techflow_dbt && TECHFLOW_WAREHOUSE=:memory: $(RUN) sqlfluff lint models snapshots analyses
 
 test: setup lint
 	$(RUN) pytest

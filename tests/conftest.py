@@ -1,0 +1,220 @@
+"""Session fixtures shared by the whole suite.
+
+- `small_world`: a small generated world (raw Parquet), built once per session.
+- `DbtProject` / `dbt_project_factory`: run dbt in-process (dbtRunner) against a throw-away
+  data dir and warehouse, selected through the same environment variables production uses.
+- `built_warehouse`: `dbt seed` + `dbt build` over `small_world`, built once, queried by many tests.
+
+Worlds stay small (scale 0.05, 60 days): every engineer's suite shares two cores.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import os
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+DBT_PROJECT_DIR = REPO_ROOT / "techflow_dbt"
+
+SMALL_WORLD_DAYS = 60
+SMALL_WORLD_SCALE = 0.05
+SMALL_WORLD_SEED = 7
+
+
+def yesterday_utc() -> dt.date:
+    """The last complete UTC day: the default end of a world, so no timestamp lies in the future."""
+    return dt.datetime.now(dt.UTC).date() - dt.timedelta(days=1)
+
+
+@contextlib.contextmanager
+def environment(overrides: Mapping[str, str]) -> Iterator[None]:
+    """Set environment variables for the duration of a block, then restore the previous values."""
+    saved = {key: os.environ.get(key) for key in overrides}
+    os.environ.update(overrides)
+    try:
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+@dataclass
+class DbtInvocation:
+    """What one dbt command did: success, per-node results and every warning/error event."""
+
+    args: list[str]
+    success: bool
+    results: list[Any]
+    warnings: list[str]
+    errors: list[str]
+    exception: BaseException | None
+
+    def failed_nodes(self) -> list[str]:
+        """unique_ids of nodes whose status is error or fail (models and tests)."""
+        return [
+            r.node.unique_id
+            for r in self.results
+            if str(getattr(r, "status", "")).lower() in {"error", "fail", "runtime error"}
+        ]
+
+    def describe(self) -> str:
+        lines = [f"dbt {' '.join(self.args)} -> success={self.success}"]
+        if self.exception is not None:
+            lines.append(f"exception: {self.exception!r}")
+        lines += [f"ERROR {e}" for e in self.errors]
+        lines += [f"WARN {w}" for w in self.warnings]
+        return "\n".join(lines)
+
+
+@dataclass
+class DbtProject:
+    """The techflow dbt project pointed at one data dir and warehouse.
+
+    Runs dbt in-process through dbtRunner with TECHFLOW_DATA_DIR / TECHFLOW_WAREHOUSE set, and a
+    private target/log path so parallel tests never share compiled state.
+    """
+
+    data_dir: Path
+    target: str = "prod"
+    extra_env: dict[str, str] = field(default_factory=dict)
+    history: list[DbtInvocation] = field(default_factory=list)
+
+    @property
+    def warehouse(self) -> Path:
+        return self.data_dir / "warehouse" / "techflow.duckdb"
+
+    @property
+    def raw_dir(self) -> Path:
+        return self.data_dir / "raw"
+
+    @property
+    def env(self) -> dict[str, str]:
+        return {
+            "TECHFLOW_DATA_DIR": str(self.data_dir),
+            "TECHFLOW_WAREHOUSE": str(self.warehouse),
+            **self.extra_env,
+        }
+
+    def dbt(self, *args: str, vars: Mapping[str, Any] | None = None) -> DbtInvocation:
+        """Run one dbt command (e.g. "build", "--select", "fct_mrr_daily") and collect events."""
+        from dbt.cli.main import dbtRunner
+
+        self.warehouse.parent.mkdir(parents=True, exist_ok=True)
+        run_dir = self.data_dir / "dbt_run"
+        cli_args = [
+            *args,
+            "--project-dir",
+            str(DBT_PROJECT_DIR),
+            "--profiles-dir",
+            str(DBT_PROJECT_DIR),
+            "--target",
+            self.target,
+            "--target-path",
+            str(run_dir / "target"),
+            "--log-path",
+            str(run_dir / "logs"),
+        ]
+        if vars:
+            import json
+
+            cli_args += ["--vars", json.dumps(dict(vars))]
+        warnings: list[str] = []
+        errors: list[str] = []
+
+        def collect(event: Any) -> None:
+            level = event.info.level
+            if level == "warn":
+                warnings.append(f"{event.info.name}: {event.info.msg}")
+            elif level == "error":
+                errors.append(f"{event.info.name}: {event.info.msg}")
+
+        with environment(self.env):
+            result = dbtRunner(callbacks=[collect]).invoke(cli_args)
+        raw = result.result
+        results = list(getattr(raw, "results", None) or [])
+        invocation = DbtInvocation(
+            args=list(args),
+            success=result.success,
+            results=results,
+            warnings=warnings,
+            errors=errors,
+            exception=result.exception,
+        )
+        self.history.append(invocation)
+        return invocation
+
+    def query(self, sql: str, params: list[Any] | None = None) -> list[tuple[Any, ...]]:
+        """Run SQL read-only against the warehouse (closes the file before dbt needs it again)."""
+        with duckdb.connect(str(self.warehouse), read_only=True) as con:
+            return con.execute(sql, params or []).fetchall()
+
+    def query_pl(self, sql: str) -> Any:
+        """Run SQL read-only and return a polars DataFrame."""
+        with duckdb.connect(str(self.warehouse), read_only=True) as con:
+            return con.execute(sql).pl()
+
+
+def generate_world(out_raw: Path, start: dt.date, end: dt.date, **config: Any) -> Path:
+    """Generate a synthetic world's raw Parquet for [start, end] into out_raw (…/raw)."""
+    from data_generation import WorldConfig, generate_range
+
+    world = WorldConfig(
+        start=start,
+        scale=config.pop("scale", SMALL_WORLD_SCALE),
+        seed=config.pop("seed", SMALL_WORLD_SEED),
+        out_dir=out_raw,
+        **config,
+    )
+    generate_range(world, start, end)
+    return out_raw
+
+
+@pytest.fixture(scope="session")
+def small_world(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A data dir holding raw/ for a small world of SMALL_WORLD_DAYS days ending yesterday (UTC).
+
+    Generated once per session; treat it as read-only (copy it to change raw files).
+    """
+    data_dir = tmp_path_factory.mktemp("small_world")
+    end = yesterday_utc()
+    start = end - dt.timedelta(days=SMALL_WORLD_DAYS - 1)
+    generate_world(data_dir / "raw", start, end)
+    return data_dir
+
+
+@pytest.fixture
+def dbt_project_factory(tmp_path: Path):
+    """Make a DbtProject over a given data dir (default: a fresh empty one under tmp_path)."""
+
+    def make(data_dir: Path | None = None, target: str = "prod") -> DbtProject:
+        return DbtProject(data_dir=data_dir or tmp_path / "data", target=target)
+
+    return make
+
+
+@pytest.fixture(scope="session")
+def built_warehouse(
+    small_world: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[DbtProject]:
+    """`dbt seed` + `dbt build` of the whole project over small_world, built once per session.
+
+    The warehouse lives in its own dir; the raw files are shared with small_world through
+    TECHFLOW_DATA_DIR pointing at a dir whose raw/ is a symlink (the build never writes raw).
+    """
+    data_dir = tmp_path_factory.mktemp("built_warehouse")
+    (data_dir / "raw").symlink_to(small_world / "raw", target_is_directory=True)
+    project = DbtProject(data_dir=data_dir)
+    invocation = project.dbt("build")  # seeds, snapshots, models and tests, in DAG order
+    assert invocation.success, invocation.describe()
+    yield project
