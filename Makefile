@@ -25,12 +25,24 @@ lint: setup
 	$(RUN) ruff check .
 	$(RUN) ruff format --check .
 	cd techflow_dbt && TECHFLOW_WAREHOUSE=:memory: $(RUN) sqlfluff lint models snapshots analyses
+	$(RUN) check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/*.yml
+	$(RUN) zizmor --offline --persona=pedantic .github/workflows
 
 test: setup lint
 	$(RUN) pytest
 
 bench: setup
 	$(RUN) python -m benchmarks
+
+# Slim CI as the pull-request workflow runs it: state:modified+ --defer against production
+# (built from main into $$TECHFLOW_DATA_DIR/prod_artifacts when missing), SQLFluff on changed
+# files, data diff. REBUILD_PROD=1 rebuilds production first.
+ci-slim: setup
+	$(RUN) python -m slim_ci $(if $(REBUILD_PROD),--rebuild-prod)
+
+# dbt docs site, served on 127.0.0.1 on a free port (printed).
+docs: setup
+	$(RUN) python -m slim_ci.docs
 
 clean:
 	rm -rf data techflow_dbt/target techflow_dbt/logs

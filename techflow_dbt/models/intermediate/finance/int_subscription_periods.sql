@@ -1,0 +1,52 @@
+-- One row per subscription period with its plan and the MRR it contributes while paid.
+-- paid_start_date / ended_date turn the business rule into a half-open date range: the period
+-- counts toward MRR on day D when paid_start_date <= D < ended_date (ended_date null = open).
+-- A left join keeps periods with an unknown plan_id visible (mrr null) to the tests downstream;
+-- the relationships test on stg_app_db__subscriptions.plan_id stops the build before they matter.
+with
+
+subscriptions as (
+
+    select * from {{ ref('stg_app_db__subscriptions') }}
+
+),
+
+plans as (
+
+    select * from {{ ref('plan_catalog') }}
+
+),
+
+joined as (
+
+    select
+        subscriptions.subscription_id,
+        subscriptions.customer_id,
+        subscriptions.plan_id,
+        plans.product,
+        plans.tier,
+        plans.billing_period,
+        plans.billing_months,
+        subscriptions.quantity,
+        {{ cents_to_dollars('plans.price_per_period_cents') }} as price_per_period,
+        {{ period_mrr('plans.price_per_period_cents', 'plans.billing_months', 'subscriptions.quantity') }}
+            as mrr,
+        subscriptions.status,
+        subscriptions.had_trial,
+        subscriptions.trial_ends_at,
+        subscriptions.started_at,
+        subscriptions.paid_start_at,
+        subscriptions.ended_at,
+        cast(subscriptions.paid_start_at as date) as paid_start_date,
+        cast(subscriptions.ended_at as date) as ended_date,
+        subscriptions.ended_reason,
+        subscriptions.previous_subscription_id,
+        subscriptions.created_at,
+        subscriptions.updated_at
+
+    from subscriptions
+    left join plans on subscriptions.plan_id = plans.plan_id
+
+)
+
+select * from joined

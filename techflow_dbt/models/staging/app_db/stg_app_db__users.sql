@@ -1,0 +1,47 @@
+-- One row per app user: the latest version of each user_id from the incremental extract.
+-- Internal QA accounts (@techflow.test) are dropped here so no mart ever counts them.
+-- Re-landed identical copies collapse; two *different* versions with the same updated_at are
+-- both kept, so the unique test on user_id fails instead of silently picking one.
+with
+
+source as (
+
+    select * from {{ source('app_db', 'users') }}
+
+),
+
+renamed as (
+
+    select
+        cast(user_id as bigint) as user_id,
+        lower(trim(email)) as email,
+        trim(full_name) as full_name,
+        trim(company_name) as company_name,
+        lower(trim(company_domain)) as company_domain,
+        upper(trim(country)) as country_code,
+        cast(signup_at as timestamp) as signup_at,
+        cast(updated_at as timestamp) as updated_at,
+        max(cast(_loaded_at as timestamp)) as loaded_at
+
+    from source
+    group by all
+
+),
+
+latest_version as (
+
+    select *
+    from renamed
+    qualify rank() over (partition by user_id order by updated_at desc) = 1
+
+),
+
+final as (
+
+    select *
+    from latest_version
+    where not {{ is_test_email('email') }}
+
+)
+
+select * from final

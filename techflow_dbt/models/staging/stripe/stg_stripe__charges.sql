@@ -1,0 +1,60 @@
+-- One row per Stripe charge (payment attempt): its latest version, money in decimal dollars.
+-- net_amount is what TechFlow kept: a succeeded charge's amount less refunds, 0 for failures.
+with
+
+source as (
+
+    select * from {{ source('stripe', 'charges') }}
+
+),
+
+renamed as (
+
+    select
+        charge_id,
+        invoice_id,
+        customer_id as stripe_customer_id,
+        {{ cents_to_dollars('amount') }} as amount,
+        {{ cents_to_dollars('amount_refunded') }} as amount_refunded,
+        lower(trim(status)) as charge_status,
+        failure_code,
+        cast(created_at as timestamp) as created_at,
+        cast(updated_at as timestamp) as updated_at,
+        max(cast(_loaded_at as timestamp)) as loaded_at
+
+    from source
+    group by all
+
+),
+
+latest_version as (
+
+    select *
+    from renamed
+    qualify rank() over (partition by charge_id order by updated_at desc) = 1
+
+),
+
+final as (
+
+    select
+        charge_id,
+        invoice_id,
+        stripe_customer_id,
+        amount,
+        amount_refunded,
+        case
+            when charge_status = 'succeeded' then amount - amount_refunded
+            else cast(0 as decimal(18, 2))
+        end as net_amount,
+        charge_status,
+        failure_code,
+        created_at,
+        updated_at,
+        loaded_at
+
+    from latest_version
+
+)
+
+select * from final
