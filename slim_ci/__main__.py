@@ -1,0 +1,111 @@
+"""`make ci-slim`: the pull-request checks, run locally. See slim_ci.pipeline for the steps.
+
+Exit codes: 0 all passed, 1 the build or the SQL lint failed, 2 bad input (one line says what is
+missing and how to make it).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from slim_ci import git, pipeline, prod_state
+from slim_ci.data_diff import to_markdown
+from slim_ci.errors import BadInput, StepFailed
+from slim_ci.settings import PROD_WAREHOUSE_NAME, CiSettings
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m slim_ci", description=__doc__)
+    parser.add_argument(
+        "--state",
+        type=Path,
+        help="production state directory (manifest.json + techflow.duckdb), e.g. the downloaded "
+        "prod-state artifact; never built when given. Default: $TECHFLOW_DATA_DIR/prod_artifacts, "
+        "built from the base branch when missing",
+    )
+    parser.add_argument(
+        "--prod-warehouse",
+        type=Path,
+        help=f"production DuckDB file (default: <state>/{PROD_WAREHOUSE_NAME})",
+    )
+    parser.add_argument("--base", help="base ref (default: origin/main, else main, else HEAD)")
+    parser.add_argument(
+        "--rebuild-prod", action="store_true", help="rebuild production state from the base first"
+    )
+    parser.add_argument(
+        "--prod-only",
+        action="store_true",
+        help="only build production state from the base (what the push-to-main workflow uploads)",
+    )
+    parser.add_argument(
+        "--markdown-out", type=Path, help="also write the data diff (Markdown) to this file"
+    )
+    return parser.parse_args(argv)
+
+
+def settings_from(args: argparse.Namespace) -> CiSettings:
+    settings = CiSettings.from_env()
+    if args.state:
+        state_dir = args.state.resolve()
+        settings = settings.with_overrides(
+            state_dir=state_dir, prod_warehouse=state_dir / PROD_WAREHOUSE_NAME
+        )
+    if args.prod_warehouse:
+        settings = settings.with_overrides(prod_warehouse=args.prod_warehouse.resolve())
+    return settings.with_overrides(base_ref=args.base)
+
+
+def print_report(report: pipeline.SlimCiReport) -> str:
+    prod_seconds = pipeline.production_build_seconds(report.prod)
+    names = [uid.split(".")[-1] for uid in report.modified]
+    print(f"slim-ci: production state {report.prod.state_dir} (database {report.prod.database})")
+    print(f"slim-ci: modified: {', '.join(names) or 'nothing'}")
+    models = [uid.split(".")[-1] for uid in report.built_models]
+    tests = sum(1 for uid in report.results if uid.startswith(("test.", "unit_test.")))
+    full = f" (the full production build took {prod_seconds:.1f} s)" if prod_seconds else ""
+    print(
+        f"slim-ci: built {len(models)} model(s) and {tests} test(s) in "
+        f"{report.build_seconds:.1f} s{full}: {', '.join(models) or '-'}"
+    )
+    print(f"slim-ci: dbt build {'passed' if report.build_ok else 'FAILED'}")
+    files = ", ".join(str(p.name) for p in report.lint.files) or "none"
+    verdict = "passed" if report.lint.passed else "FAILED"
+    print(f"slim-ci: SQLFluff on changed SQL files ({files}): {verdict}")
+    if not report.lint.passed:
+        print(report.lint.output)
+    markdown = to_markdown(report.diffs)
+    print()
+    print(markdown)
+    return markdown
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    try:
+        settings = settings_from(args)
+        if args.prod_only:
+            base = git.resolve_base(settings.repo_root, settings.base_ref)
+            state = prod_state.build(settings, base)
+            print(f"slim-ci: production state ready in {state.state_dir}")
+            return 0
+        report = pipeline.run(
+            settings, explicit_state=args.state is not None, rebuild_prod=args.rebuild_prod
+        )
+    except BadInput as exc:
+        print(f"slim-ci: {exc}", file=sys.stderr)
+        return 2
+    except StepFailed as exc:
+        print(f"slim-ci: {exc}", file=sys.stderr)
+        return 1
+    markdown = print_report(report)
+    for target in filter(None, [args.markdown_out, os.environ.get("GITHUB_STEP_SUMMARY")]):
+        with Path(target).open("a") as f:
+            f.write(markdown)
+    return 0 if report.passed else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,104 @@
+"""`make docs`: generate the dbt docs site and serve it on 127.0.0.1, on a free port.
+
+The site is the three files dbt's docs page needs (index.html, manifest.json, catalog.json),
+copied to $TECHFLOW_DATA_DIR/docs/site; the push-to-main workflow uploads the same directory.
+Serving binds port 0 and prints the port the OS chose, so there is no race between finding a
+free port and taking it, and only 127.0.0.1 can reach it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import sys
+from functools import partial
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+from slim_ci.dbt_cli import DbtProject
+from slim_ci.errors import BadInput, StepFailed
+from slim_ci.settings import CiSettings
+
+SITE_FILES = ("index.html", "manifest.json", "catalog.json")
+
+
+def generate(settings: CiSettings, target: str, out_dir: Path, echo: bool = True) -> Path:
+    """Run `dbt docs generate` against the warehouse and collect the site in `out_dir`.
+
+    Without a built warehouse the site is still generated (descriptions and lineage), just with
+    an empty catalog: dbt would otherwise create an empty warehouse file to read it from.
+    """
+    warehouse = settings.warehouse
+    target_path = out_dir.parent / "target"
+    dbt = DbtProject(
+        project_dir=settings.project_dir,
+        target=target,
+        target_path=target_path,
+        env={"TECHFLOW_DATA_DIR": str(settings.data_dir), "TECHFLOW_WAREHOUSE": str(warehouse)},
+    )
+    args = ["docs", "generate"]
+    if not warehouse.exists():
+        print(
+            f"docs: no warehouse at {warehouse}: generating without column types "
+            "(run `make run` first for a full catalog)"
+        )
+        args.append("--empty-catalog")
+    dbt.run(*args, echo=echo)
+    shutil.rmtree(out_dir, ignore_errors=True)
+    out_dir.mkdir(parents=True)
+    for name in SITE_FILES:
+        shutil.copy2(target_path / name, out_dir / name)
+    return out_dir
+
+
+class _QuietHandler(SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: object) -> None:
+        pass  # one line per asset request drowns the URL the user needs
+
+
+def make_server(site: Path, port: int = 0) -> ThreadingHTTPServer:
+    """An HTTP server for `site` on 127.0.0.1 (port 0: any free port, see server_address)."""
+    missing = [name for name in SITE_FILES if not (site / name).exists()]
+    if missing:
+        raise BadInput(f"{site} has no {', '.join(missing)}: run `make docs` to generate the site")
+    handler = partial(_QuietHandler, directory=str(site))
+    return ThreadingHTTPServer(("127.0.0.1", port), handler)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m slim_ci.docs", description=__doc__)
+    parser.add_argument("--target", default="prod", help="dbt target to document (default prod)")
+    parser.add_argument("--out", type=Path, help="site directory (default $DATA/docs/site)")
+    parser.add_argument("--port", type=int, default=0, help="port (default: any free port)")
+    parser.add_argument("--no-serve", action="store_true", help="only generate the site")
+    args = parser.parse_args(argv)
+    settings = CiSettings.from_env()
+    out_dir = (args.out or settings.data_dir / "docs" / "site").resolve()
+    try:
+        site = generate(settings, args.target, out_dir)
+        if args.no_serve:
+            print(f"docs: site written to {site}")
+            return 0
+        server = make_server(site, args.port)
+    except BadInput as exc:
+        print(f"docs: {exc}", file=sys.stderr)
+        return 2
+    except StepFailed as exc:
+        print(f"docs: {exc}", file=sys.stderr)
+        return 1
+    except OSError as exc:
+        print(f"docs: cannot listen on 127.0.0.1:{args.port}: {exc}", file=sys.stderr)
+        return 2
+    host, port = server.server_address[:2]
+    print(f"docs: serving {site} on http://{host}:{port}/ (Ctrl-C to stop)", flush=True)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

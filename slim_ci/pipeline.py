@@ -1,0 +1,183 @@
+"""The slim-CI steps, in the order the pull-request workflow runs them.
+
+1. production state: reuse the base branch's manifest + warehouse, or build them from git;
+2. `dbt build --select state:modified+ --defer --state <prod>` into a fresh CI database that
+   attaches production read-only (unchanged parents resolve there; production cannot be written);
+3. SQLFluff on the changed SQL files only;
+4. a data diff of every rebuilt model against production.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from slim_ci import git, prod_state
+from slim_ci.data_diff import ModelDiff, diff_models
+from slim_ci.dbt_cli import DbtProject, read_json
+from slim_ci.errors import BadInput, StepFailed
+from slim_ci.prod_state import ProdState
+from slim_ci.settings import CiSettings
+from slim_ci.sql_lint import LintResult, lint, sql_files_in_project
+
+# Node types that `dbt build` executes (exposures, sources and metrics are selected, not run).
+# Node types that `dbt build` materializes (tests, exposures and sources are not relations we own).
+BUILT_PREFIXES = ("model.", "seed.", "snapshot.")
+
+
+@dataclass(frozen=True)
+class SlimCiReport:
+    prod: ProdState
+    modified: tuple[str, ...]  # unique ids the change touched directly
+    results: dict[str, str]  # unique id -> status, for every node the CI build executed
+    build_ok: bool
+    build_seconds: float
+    ci_manifest: dict[str, Any] | None
+    lint: LintResult
+    diffs: tuple[ModelDiff, ...]
+
+    @property
+    def built_models(self) -> list[str]:
+        return sorted(uid for uid in self.results if uid.startswith("model."))
+
+    @property
+    def passed(self) -> bool:
+        return self.build_ok and self.lint.passed
+
+
+def ci_env(settings: CiSettings, prod: ProdState) -> dict[str, str]:
+    """What the `ci` target in profiles.yml reads: where to build and what to attach as prod."""
+    return {
+        "TECHFLOW_DATA_DIR": str(settings.data_dir),
+        "TECHFLOW_CI_WAREHOUSE": str(settings.ci_warehouse),
+        "TECHFLOW_CI_PROD_WAREHOUSE": str(prod.warehouse),
+        "TECHFLOW_CI_PROD_DATABASE": prod.database,
+    }
+
+
+def ensure_prod_state(
+    settings: CiSettings, base_commit: str, *, explicit_state: bool, rebuild: bool, echo: bool
+) -> ProdState:
+    """Reuse valid production state; build it when it is missing (never for an explicit --state)."""
+    if rebuild:
+        return prod_state.build(settings, base_commit, echo=echo)
+    if explicit_state:
+        how = (
+            f"download the prod-state artifact of the last main build into {settings.state_dir}, "
+            "or run `make ci-slim` without --state to build one from main"
+        )
+        return prod_state.load(settings.state_dir, settings.prod_warehouse, how)
+    if not settings.manifest_path.exists():
+        return prod_state.build(settings, base_commit, echo=echo)
+    state = prod_state.load(settings.state_dir, settings.prod_warehouse, prod_state.REBUILD_HINT)
+    if state.base_commit and state.base_commit != base_commit:
+        print(
+            f"slim-ci: note: production state was built from {state.base_commit[:12]}, the base is "
+            f"now {base_commit[:12]}; changes merged since then show as modified "
+            f"({prod_state.REBUILD_HINT})"
+        )
+    return state
+
+
+def _list_modified(ci: DbtProject, prod: ProdState) -> tuple[str, ...]:
+    out = ci.run(
+        "--quiet",
+        "ls",
+        "--select",
+        "state:modified",
+        "--state",
+        str(prod.state_dir),
+        "--output",
+        "json",
+        "--output-keys",
+        "unique_id",
+        echo=False,
+    )
+    ids = [json.loads(line)["unique_id"] for line in out.splitlines() if line.startswith("{")]
+    # Tests are left out: they count as modified whenever the model they test does.
+    return tuple(sorted(uid for uid in ids if uid.startswith(BUILT_PREFIXES)))
+
+
+def _executed(ci: DbtProject) -> dict[str, str]:
+    path = ci.target_path / "run_results.json"
+    if not path.exists():
+        return {}
+    return {r["unique_id"]: r["status"] for r in read_json(path)["results"]}
+
+
+def run(
+    settings: CiSettings,
+    *,
+    explicit_state: bool = False,
+    rebuild_prod: bool = False,
+    echo: bool = True,
+) -> SlimCiReport:
+    base_commit = git.resolve_base(settings.repo_root, settings.base_ref)
+    prod = ensure_prod_state(
+        settings, base_commit, explicit_state=explicit_state, rebuild=rebuild_prod, echo=echo
+    )
+    if prod.database == settings.ci_warehouse.stem:
+        raise BadInput(
+            f"the CI database {settings.ci_warehouse} has the same name as production "
+            f"({prod.database}): give one of them another file name"
+        )
+
+    # A fresh CI database every run: deferral only falls back to production for relations that
+    # do not exist in the CI target, so leftovers from an earlier run would shadow production.
+    shutil.rmtree(settings.ci_dir, ignore_errors=True)
+    settings.ci_dir.mkdir(parents=True)
+    env = ci_env(settings, prod)
+    ci = DbtProject(settings.project_dir, settings.ci_target, settings.ci_target_path, env)
+
+    modified = _list_modified(ci, prod)
+    started = time.monotonic()
+    build_ok = True
+    try:
+        ci.run(
+            "build", "--select", "state:modified+", "--defer", "--state", str(prod.state_dir),
+            echo=echo,
+        )  # fmt: skip
+    except StepFailed as failure:
+        build_ok = False
+        if not echo:
+            print(failure)
+    build_seconds = time.monotonic() - started
+    results = _executed(ci)
+    manifest_path = ci.target_path / "manifest.json"
+    ci_manifest = read_json(manifest_path) if manifest_path.exists() else None
+
+    changed = git.changed_files(settings.repo_root, base_commit)
+    changed_sql = sql_files_in_project(changed, settings.project_dir)
+    lint_result = lint(changed_sql, settings.project_dir, env)
+
+    diffs: list[ModelDiff] = []
+    rebuilt = [uid for uid, status in results.items() if status == "success"]
+    if ci_manifest is not None and settings.ci_warehouse.exists() and rebuilt:
+        diffs = diff_models(
+            settings.ci_warehouse,
+            prod.warehouse,
+            prod.database,
+            ci_manifest,
+            prod.manifest,
+            rebuilt,
+            set(modified),
+        )
+    return SlimCiReport(
+        prod=prod,
+        modified=modified,
+        results=results,
+        build_ok=build_ok,
+        build_seconds=build_seconds,
+        ci_manifest=ci_manifest,
+        lint=lint_result,
+        diffs=tuple(diffs),
+    )
+
+
+def production_build_seconds(prod: ProdState) -> float | None:
+    """How long the full production build took (from its run_results), for comparison."""
+    path = prod.state_dir / "run_results.json"
+    return float(read_json(path)["elapsed_time"]) if path.exists() else None
