@@ -1,0 +1,78 @@
+-- Grain: one row per real user and UTC day on which the user had at least one usage event.
+-- Daily activity plus trailing 7- and 28-day windows (calendar days, so quiet days count as zero
+-- even though they have no row), the inputs of engagement dashboards and churn signals.
+with
+
+engagement_daily as (
+
+    select * from {{ ref('int_user_engagement_daily') }}
+
+),
+
+users as (
+
+    select * from {{ ref('dim_users') }}
+
+),
+
+with_windows as (
+
+    select
+        engagement_daily.*,
+        count(*) over trailing_7_days as active_days_last_7_days,
+        cast(sum(engagement_daily.event_count) over trailing_7_days as bigint)
+            as events_last_7_days,
+        count(*) over trailing_28_days as active_days_last_28_days,
+        cast(sum(engagement_daily.event_count) over trailing_28_days as bigint)
+            as events_last_28_days,
+        lag(engagement_daily.activity_date) over (
+            partition by engagement_daily.user_id
+            order by engagement_daily.activity_date
+        ) as previous_active_date
+
+    from engagement_daily
+    window
+        trailing_7_days as (
+            partition by engagement_daily.user_id
+            order by engagement_daily.activity_date
+            range between interval 6 days preceding and current row
+        ),
+        trailing_28_days as (
+            partition by engagement_daily.user_id
+            order by engagement_daily.activity_date
+            range between interval 27 days preceding and current row
+        )
+
+),
+
+final as (
+
+    select
+        {{ generate_surrogate_key(['with_windows.user_id', 'with_windows.activity_date']) }}
+            as user_engagement_day_key,
+        users.user_key,
+        with_windows.user_id,
+        with_windows.activity_date,
+        with_windows.event_count,
+        with_windows.features_used,
+        with_windows.products_used,
+        with_windows.cloudsync_event_count,
+        with_windows.teamchat_event_count,
+        with_windows.datahub_event_count,
+        with_windows.first_event_at,
+        with_windows.last_event_at,
+        with_windows.active_days_last_7_days,
+        with_windows.events_last_7_days,
+        with_windows.active_days_last_28_days,
+        with_windows.events_last_28_days,
+        {{ dbt.datediff('with_windows.previous_active_date', 'with_windows.activity_date', 'day') }}
+            as days_since_previous_activity,
+        with_windows.activity_date = users.signup_date as is_signup_day
+
+    from with_windows
+    inner join users
+        on with_windows.user_id = users.user_id
+
+)
+
+select * from final

@@ -1,0 +1,47 @@
+-- One row per Salesforce account: the latest version of each account_id from the incremental
+-- extract. Test accounts (the @techflow.test QA domain) are dropped here so no mart sees them.
+with
+
+source as (
+
+    select * from {{ source('salesforce', 'accounts') }}
+
+),
+
+latest_version as (
+
+    select *
+    from source
+    qualify row_number() over (
+        partition by account_id
+        order by updated_at desc, _loaded_at desc
+    ) = 1
+
+),
+
+renamed as (
+
+    select
+        account_id,
+        trim(name) as account_name,
+        lower(trim(domain)) as company_domain,
+        industry,
+        cast(employees as integer) as employee_count,
+        try_cast(nullif(trim(app_user_id), '') as bigint) as user_id,
+        cast(created_at as timestamp) as created_at,
+        cast(updated_at as timestamp) as updated_at,
+        cast(_loaded_at as timestamp) as loaded_at
+
+    from latest_version
+
+),
+
+final as (
+
+    select *
+    from renamed
+    where not coalesce(company_domain = 'techflow.test', false)
+
+)
+
+select * from final
