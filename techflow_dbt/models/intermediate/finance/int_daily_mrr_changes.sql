@@ -38,6 +38,13 @@ plans as (
 
 ),
 
+-- Customers are app users that are not internal QA accounts (stg_app_db__users drops those).
+users as (
+
+    select user_id from {{ ref('stg_app_db__users') }}
+
+),
+
 periods as (
 
     select
@@ -53,6 +60,7 @@ periods as (
 
     from latest_version
     inner join plans on latest_version.plan_id = plans.plan_id
+    inner join users on latest_version.customer_id = users.user_id
 
 ),
 

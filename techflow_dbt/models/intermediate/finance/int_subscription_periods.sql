@@ -3,6 +3,9 @@
 -- counts toward MRR on day D when paid_start_date <= D < ended_date (ended_date null = open).
 -- A left join keeps periods with an unknown plan_id visible (mrr null) to the tests downstream;
 -- the relationships test on stg_app_db__subscriptions.plan_id stops the build before they matter.
+-- The inner join to stg_app_db__users drops internal QA accounts' periods (that model drops the
+-- accounts); orphans cannot hide here: stg_app_db__subscriptions.customer_id is tested against
+-- the raw users source.
 with
 
 subscriptions as (
@@ -14,6 +17,12 @@ subscriptions as (
 plans as (
 
     select * from {{ ref('plan_catalog') }}
+
+),
+
+users as (
+
+    select * from {{ ref('stg_app_db__users') }}
 
 ),
 
@@ -45,6 +54,7 @@ joined as (
         subscriptions.updated_at
 
     from subscriptions
+    inner join users on subscriptions.customer_id = users.user_id
     left join plans on subscriptions.plan_id = plans.plan_id
 
 )

@@ -1,0 +1,93 @@
+-- Subscription lifecycle as events: one row per thing that happened to a period.
+--   trial_started    a period opened with a free trial
+--   trial_converted  the trial ended and the period started paying
+--   trial_canceled   the period ended before its trial did (never paid)
+--   subscribed       a paid period opened without a trial and without a predecessor
+--   reactivated      the same, for a customer who had a period of the product before
+--   upgrade / downgrade / seat_change   the period was replaced by the next one
+--   churn / dunning  the period ended for good (canceled, or unpaid after retries)
+-- Events dated in the future (a trial that ends tomorrow) have not happened yet and are left out.
+with
+
+periods as (
+
+    select
+        *,
+        count(*) over (
+            partition by customer_id, product
+            order by started_at, subscription_id
+            rows between unbounded preceding and 1 preceding
+        ) > 0 as had_earlier_period
+    from {{ ref('int_subscription_periods') }}
+
+),
+
+events as (
+
+    select
+        subscription_id,
+        'trial_started' as event_type,
+        started_at as event_at
+    from periods
+    where had_trial
+
+    union all
+
+    select
+        subscription_id,
+        'trial_converted' as event_type,
+        trial_ends_at as event_at
+    from periods
+    where had_trial and (ended_at is null or ended_at > trial_ends_at)
+
+    union all
+
+    select
+        subscription_id,
+        'trial_canceled' as event_type,
+        ended_at as event_at
+    from periods
+    where had_trial and ended_at <= trial_ends_at
+
+    union all
+
+    select
+        subscription_id,
+        case when had_earlier_period then 'reactivated' else 'subscribed' end as event_type,
+        started_at as event_at
+    from periods
+    where not had_trial and previous_subscription_id is null
+
+    union all
+
+    select
+        subscription_id,
+        coalesce(ended_reason, 'churn') as event_type,
+        ended_at as event_at
+    from periods
+    where ended_at is not null and not (had_trial and ended_at <= trial_ends_at)
+
+),
+
+final as (
+
+    select
+        {{ generate_surrogate_key(['events.subscription_id', 'events.event_type']) }}
+            as subscription_event_id,
+        events.subscription_id,
+        periods.customer_id,
+        periods.product,
+        periods.plan_id,
+        events.event_type,
+        events.event_at,
+        cast(events.event_at as date) as event_date,
+        periods.mrr as period_mrr,
+        periods.quantity as seats
+
+    from events
+    inner join periods on events.subscription_id = periods.subscription_id
+    where events.event_at <= {{ utc_now() }}
+
+)
+
+select * from final

@@ -1,0 +1,46 @@
+-- Subscription periods. Grain: one row per subscription period (a plan or seat change closes a
+-- period and opens the next, linked by previous_subscription_id). MRR is what the period adds
+-- to fct_mrr_daily while paid: plan price per billing period / billing months x seats.
+with
+
+periods as (
+
+    select * from {{ ref('int_subscription_periods') }}
+
+),
+
+final as (
+
+    select
+        subscription_id,
+        customer_id,
+        previous_subscription_id,
+        plan_id,
+        product,
+        tier,
+        billing_period,
+        billing_months,
+        quantity as seats,
+        price_per_period,
+        mrr,
+        cast(12 * mrr as decimal(18, 2)) as arr,
+        status,
+        had_trial,
+        trial_ends_at,
+        started_at,
+        paid_start_at,
+        ended_at,
+        ended_reason,
+        paid_start_date,
+        ended_date,
+        -- Counts toward MRR today: paid start reached, not ended (the fct_mrr_daily rule).
+        paid_start_at <= {{ utc_now() }}
+        and (ended_at is null or ended_at > {{ utc_now() }}) as is_currently_paying,
+        created_at,
+        updated_at
+
+    from periods
+
+)
+
+select * from final
