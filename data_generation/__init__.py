@@ -1,0 +1,26 @@
+"""TechFlow's synthetic SaaS world: raw Parquet for 11 tables from 5 systems, day by day.
+
+    from data_generation import WorldConfig, generate_day, generate_range, RAW_TABLES
+    cfg = WorldConfig.from_env(scale=0.05)
+    generate_range(cfg, cfg.start, default_end_date())
+
+See data_generation/README.md for the simulated business, the layout and the dirt.
+"""
+
+from data_generation.config import WorldConfig, default_end_date
+from data_generation.errors import InvalidInputError
+from data_generation.generate import generate_day, generate_range
+from data_generation.schema import RAW_TABLES, RAW_TABLES_BY_NAME, RawTable
+from data_generation.writer import TableDayResult
+
+__all__ = [
+    "RAW_TABLES",
+    "RAW_TABLES_BY_NAME",
+    "InvalidInputError",
+    "RawTable",
+    "TableDayResult",
+    "WorldConfig",
+    "default_end_date",
+    "generate_day",
+    "generate_range",
+]

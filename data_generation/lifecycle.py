@@ -1,0 +1,259 @@
+"""Subscription periods: trials, conversion, plan and seat changes, churn, dunning, reactivation.
+
+Each (user, product) the user adopts is a chain of periods. A period's whole future is drawn the
+moment it opens (competing exponential hazards per month, by tier and billing period), so the
+chain is a closed-form schedule: the state on any day is a cheap filter, and day D's files never
+depend on which days were generated before.
+
+- A chain starts at signup (the primary product) or later (cross-sell), usually with a 14-day
+  trial; the trial converts with a probability that depends on channel and tier.
+- Upgrade, downgrade and seat change end the period and open the next one at the same instant,
+  naming it in previous_subscription_id. Periods are half-open [started_at, ended_at).
+- Churn is "cancel at period end": it lands on a billing-cycle boundary. A churned customer may
+  come back later (reactivation: a new chain link without a trial and without a predecessor).
+- Dunning: every charge attempt of one billing cycle fails (at 0, 3, 7 and 14 days), the period is
+  past_due from the first failure and canceled after the last one; some customers come back.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from data_generation import rng
+from data_generation.acquisition import CAMPAIGNS
+from data_generation.seeds import PRODUCTS, Seeds
+from data_generation.timeutil import DAY_US, HOUR_US, add_months
+from data_generation.users import Users
+
+TRIAL_DAYS = 14
+MAX_PERIODS_PER_CHAIN = 24  # the last link may only churn, so chains never end abruptly
+RETRY_OFFSETS_DAYS = (0, 3, 7, 14)  # Stripe smart-retry schedule of one invoice
+FIRST_ATTEMPT_DELAY_US = HOUR_US  # invoices finalise an hour after the cycle opens
+DUNNING_CANCEL_DELAY_US = 2 * HOUR_US  # after the last failed attempt
+NEVER = np.int64(2**62)
+REASONS = ("upgrade", "downgrade", "seat_change", "churn", "dunning")
+UPGRADE, DOWNGRADE, SEAT_CHANGE, CHURN, DUNNING = range(5)
+DAYS_PER_MONTH = 30.44
+
+PRODUCT_WEIGHTS = {None: (0.45, 0.35, 0.20), "teamchat_launch": (0.15, 0.75, 0.10)}
+CROSS_SELL_SHARE = 0.12
+CROSS_SELL_MEAN_DELAY_DAYS = 120.0
+TRIAL_SHARE_PRIMARY, TRIAL_SHARE_CROSS_SELL = 0.85, 0.6
+TIER_WEIGHTS = {
+    "referral": (0.40, 0.40, 0.20),
+    "organic_search": (0.55, 0.33, 0.12),
+    "paid_social": (0.68, 0.26, 0.06),
+    None: (0.58, 0.32, 0.10),
+}
+ANNUAL_SHARE = (0.18, 0.25, 0.45)  # by tier
+SEATS_LOG_MEAN, SEATS_LOG_SD = (0.6, 1.8, 3.2), (0.6, 0.7, 0.8)
+SEATS_MIN, SEATS_MAX = (1, 2, 10), (10, 60, 500)
+CONVERSION_BASE = 0.38
+CONVERSION_BY_CHANNEL = {
+    "referral": 1.35, "organic_search": 1.15, "direct": 1.1, "email": 1.05,
+    "paid_search": 0.95, "paid_social": 0.7,
+}  # fmt: skip
+CONVERSION_BY_TIER = (0.9, 1.1, 1.25)
+# Monthly hazards by tier (starter, pro, enterprise); annual plans churn at roughly half the rate.
+CHURN_HAZARD = (0.045, 0.028, 0.016)
+ANNUAL_CHURN_FACTOR = 0.55
+UPGRADE_HAZARD = (0.022, 0.012, 0.0)
+DOWNGRADE_HAZARD = (0.0, 0.008, 0.012)
+SEAT_CHANGE_HAZARD = (0.02, 0.035, 0.045)
+DUNNING_PER_CYCLE = (0.012, 0.02)  # monthly, annual
+REACTIVATION_AFTER_CHURN, REACTIVATION_AFTER_DUNNING = 0.15, 0.30
+
+
+@dataclass(frozen=True)
+class Periods:
+    """Every subscription period of the world (numpy columns, one entry per period)."""
+
+    subscription_id: np.ndarray
+    chain_id: np.ndarray  # user_id * 10 + product index
+    user_id: np.ndarray
+    product: np.ndarray  # index into PRODUCTS
+    tier: np.ndarray  # 0 starter, 1 pro, 2 enterprise
+    billing: np.ndarray  # 0 monthly, 1 annual
+    quantity: np.ndarray
+    plan_id: np.ndarray  # object array of plan_id strings
+    price_cents: np.ndarray  # per billing period per seat
+    started_us: np.ndarray
+    trial_ends_us: np.ndarray  # -1 when the period had no trial
+    converted: np.ndarray  # False only for trials that expired unpaid
+    paid_start_us: np.ndarray  # NEVER when never paid
+    ended_us: np.ndarray  # when the period ends (possibly after the generated range)
+    reason: np.ndarray  # index into REASONS
+    previous_id: np.ndarray  # -1 when none
+    dunning_cycle: np.ndarray  # the cycle whose charges all fail, -1 unless reason is dunning
+
+    def __len__(self) -> int:
+        return len(self.subscription_id)
+
+    @property
+    def billing_months(self) -> np.ndarray:
+        return np.where(self.billing == 1, 12, 1)
+
+
+def _by_key(keys: np.ndarray, table: dict, default_key: object = None) -> np.ndarray:
+    return np.stack([np.asarray(table.get(k, table[default_key]), dtype=np.float64) for k in keys])
+
+
+def _seats(seed: int, stream: str, key: np.ndarray, tier: np.ndarray) -> np.ndarray:
+    z = rng.normal(seed, stream, key)
+    raw = np.exp(np.take(SEATS_LOG_MEAN, tier) + np.take(SEATS_LOG_SD, tier) * z)
+    return np.clip(np.round(raw), np.take(SEATS_MIN, tier), np.take(SEATS_MAX, tier)).astype(
+        np.int64
+    )
+
+
+def _open_chains(seed: int, users: Users, channels: list[str]) -> dict[str, np.ndarray]:
+    """The (user, product) chains: primary product at signup, cross-sells later."""
+    uid = users.user_id
+    campaign_names = [c.name for c in CAMPAIGNS]
+    weights = np.stack(
+        [
+            PRODUCT_WEIGHTS.get(campaign_names[c], PRODUCT_WEIGHTS[None])
+            for c in range(len(CAMPAIGNS))
+        ]
+    )
+    u = rng.uniform(seed, "chain:primary", uid)
+    cum = np.cumsum(weights[users.campaign], axis=1)
+    primary = np.minimum((u[:, None] >= cum).sum(axis=1), len(PRODUCTS) - 1)
+    user_idx, product, start, trial = [np.arange(len(uid))], [primary], [users.signup_us], []
+    trial.append(rng.uniform(seed, "chain:trial", uid) < TRIAL_SHARE_PRIMARY)
+    for p in range(len(PRODUCTS)):
+        takes = (rng.uniform(seed, f"chain:cross{p}", uid) < CROSS_SELL_SHARE) & (primary != p)
+        idx = np.flatnonzero(takes)
+        delay = 7 + rng.exponential(
+            rng.uniform(seed, f"chain:cross_delay{p}", uid[idx]), CROSS_SELL_MEAN_DELAY_DAYS
+        )
+        user_idx.append(idx)
+        product.append(np.full(len(idx), p))
+        start.append(users.signup_us[idx] + (delay * DAY_US).astype(np.int64))
+        trial.append(rng.uniform(seed, f"chain:cross_trial{p}", uid[idx]) < TRIAL_SHARE_CROSS_SELL)
+    user_idx_all = np.concatenate(user_idx)
+    product_all = np.concatenate(product).astype(np.int64)
+    chain_id = uid[user_idx_all] * 10 + product_all
+    channel = np.array(channels, dtype=object)[users.campaign[user_idx_all]]
+    tier_w = _by_key(channel, TIER_WEIGHTS)
+    tier = np.minimum(
+        (rng.uniform(seed, "chain:tier", chain_id)[:, None] >= np.cumsum(tier_w, axis=1)).sum(
+            axis=1
+        ),
+        2,
+    )
+    conv = CONVERSION_BASE * np.array([CONVERSION_BY_CHANNEL.get(c, 1.0) for c in channel])
+    return {
+        "chain_id": chain_id,
+        "user_id": uid[user_idx_all],
+        "product": product_all,
+        "start": np.concatenate(start),
+        "trial": np.concatenate(trial),
+        "tier": tier.astype(np.int64),
+        "conversion": np.minimum(conv * np.take(CONVERSION_BY_TIER, tier), 0.9),
+    }
+
+
+def simulate_periods(seed: int, users: Users, seeds: Seeds, channels: list[str]) -> Periods:
+    """Unroll every chain into its periods with vectorised steps (one numpy pass per chain link)."""
+    chains = _open_chains(seed, users, channels)
+    plan_ids = np.array(seeds.plan_ids(), dtype=object)  # [product][tier][billing]
+    prices = np.array(seeds.prices_cents(), dtype=np.int64)
+
+    chain_id, user_id, product = chains["chain_id"], chains["user_id"], chains["product"]
+    start, trial, tier = chains["start"], chains["trial"], chains["tier"]
+    conversion = chains["conversion"]
+    billing = (rng.uniform(seed, "chain:annual", chain_id) < np.take(ANNUAL_SHARE, tier)).astype(
+        np.int64
+    )
+    quantity = _seats(seed, "chain:seats", chain_id, tier)
+    previous = np.full(len(chain_id), -1, dtype=np.int64)
+    rows: list[dict[str, np.ndarray]] = []
+
+    for link in range(MAX_PERIODS_PER_CHAIN):
+        if len(chain_id) == 0:
+            break
+        sid = chain_id * 100 + link  # e.g. 421_03 → user 42, product 1, link 3
+        u = {name: rng.uniform(seed, "period:" + name, sid) for name in (
+            "convert", "churn", "up", "down", "seat", "dunning", "react", "react_gap", "new_seats",
+        )}  # fmt: skip
+        trial_end = np.where(trial, start + TRIAL_DAYS * DAY_US, -1)
+        converted = ~trial | (u["convert"] < conversion)
+        paid_start = np.where(trial, trial_end, start)
+        months = np.where(billing == 1, 12, 1)
+
+        churn_rate = np.take(CHURN_HAZARD, tier) * np.where(billing == 1, ANNUAL_CHURN_FACTOR, 1.0)
+        churn_months = rng.exponential(u["churn"], 1.0 / churn_rate)
+        churn_cycles = np.maximum(1, np.ceil(churn_months / months)).astype(np.int64)
+        churn_at = add_months(paid_start, np.minimum(churn_cycles * months, 1200))
+
+        def change_at(rate: np.ndarray, uniform: np.ndarray) -> np.ndarray:
+            days = rng.exponential(uniform, DAYS_PER_MONTH / np.maximum(rate, 1e-12))
+            return np.where(
+                rate > 0, paid_start + (np.minimum(days, 36500) * DAY_US).astype(np.int64), NEVER
+            )
+
+        last_link = link == MAX_PERIODS_PER_CHAIN - 1
+        up_at = change_at(np.take(UPGRADE_HAZARD, tier) * (not last_link), u["up"])
+        down_at = change_at(np.take(DOWNGRADE_HAZARD, tier) * (not last_link), u["down"])
+        seat_at = change_at(np.take(SEAT_CHANGE_HAZARD, tier) * (not last_link), u["seat"])
+        p_dun = np.take(DUNNING_PER_CYCLE, billing)
+        dun_cycle = np.floor(np.log1p(-u["dunning"]) / np.log1p(-p_dun)).astype(np.int64)
+        dun_cycle = np.minimum(dun_cycle, 1200 // months)
+        dun_at = (
+            add_months(paid_start, dun_cycle * months)
+            + FIRST_ATTEMPT_DELAY_US
+            + RETRY_OFFSETS_DAYS[-1] * DAY_US
+            + DUNNING_CANCEL_DELAY_US
+        )
+        candidates = np.stack([up_at, down_at, seat_at, churn_at, dun_at])
+        reason = np.argmin(candidates, axis=0)
+        ended = candidates[reason, np.arange(len(sid))]
+        # An unconverted trial simply expires: no invoice, no further links.
+        ended = np.where(converted, ended, trial_end)
+        reason = np.where(converted, reason, CHURN)
+
+        rows.append({
+            "subscription_id": sid, "chain_id": chain_id, "user_id": user_id, "product": product,
+            "tier": tier, "billing": billing, "quantity": quantity,
+            "plan_id": plan_ids[product, tier, billing], "price_cents": prices[product, tier, billing],
+            "started_us": start, "trial_ends_us": trial_end, "converted": converted,
+            "paid_start_us": np.where(converted, paid_start, NEVER), "ended_us": ended,
+            "reason": reason, "previous_id": previous,
+            "dunning_cycle": np.where(reason == DUNNING, dun_cycle, -1),
+        })  # fmt: skip
+
+        # Next link: changes continue at once; churn/dunning may come back after a gap.
+        next_tier = tier + (reason == UPGRADE) - (reason == DOWNGRADE)
+        grown = np.round(quantity * np.exp(0.12 + 0.3 * (u["new_seats"] - 0.35) * 2)).astype(
+            np.int64
+        )
+        grown = np.where(grown == quantity, quantity + 1, np.maximum(grown, 1))
+        next_quantity = np.where(reason == SEAT_CHANGE, grown, quantity)
+        # Moving to enterprise means more seats: keep at least the tier's minimum.
+        next_quantity = np.maximum(next_quantity, np.take(SEATS_MIN, next_tier))
+        gap_days = np.where(
+            reason == DUNNING,
+            1 + rng.exponential(u["react_gap"], 12.0),
+            30 + rng.exponential(u["react_gap"], 100.0),
+        )
+        react_share = np.where(
+            reason == DUNNING, REACTIVATION_AFTER_DUNNING, REACTIVATION_AFTER_CHURN
+        )
+        comes_back = converted & (u["react"] < react_share)
+        is_change = reason <= SEAT_CHANGE
+        keep = converted & (is_change | comes_back)
+        next_start = np.where(is_change, ended, ended + (gap_days * DAY_US).astype(np.int64))
+
+        chain_id, user_id, product = chain_id[keep], user_id[keep], product[keep]
+        tier, billing = next_tier[keep], np.where(is_change, billing, 0)[keep]
+        quantity, start = next_quantity[keep], next_start[keep]
+        previous = np.where(is_change, sid, -1)[keep]
+        trial = np.zeros(len(chain_id), dtype=bool)
+        conversion = conversion[keep]
+
+    merged = {key: np.concatenate([r[key] for r in rows]) for key in rows[0]}
+    order = np.argsort(merged["subscription_id"], kind="stable")
+    return Periods(**{key: value[order] for key, value in merged.items()})

@@ -1,0 +1,138 @@
+"""app_db.usage_events of one day: what active subscribers do in the products.
+
+Every (user, product) with a live period that day may be active; how much they do depends on
+product, tier, seats and a per-user engagement level, with quiet weekends. Engagement decays over
+the five weeks before a period ends in churn (including trials that never convert), so churn
+leaves a signal in usage. A day's events come from that day's own random stream.
+"""
+
+from __future__ import annotations
+
+import functools
+
+import numpy as np
+import polars as pl
+
+from data_generation import rng
+from data_generation.frames import Day, kept_users
+from data_generation.ids import uuid_strings
+from data_generation.lifecycle import CHURN
+from data_generation.seeds import PRODUCTS, TIERS
+from data_generation.timeutil import DAY_US, HOUR_US, MINUTE_US
+from data_generation.users import time_of_day_us
+from data_generation.world import World
+
+EVENTS_PER_ACTIVE_DAY = (1.4, 2.4, 1.8)  # cloudsync, teamchat, datahub, per active user-day
+TIER_FACTOR = (0.8, 1.0, 1.3)
+ACTIVE_SHARE_WEEKDAY, ACTIVE_SHARE_WEEKEND = 0.55, 0.15
+DECAY_DAYS = 35  # engagement fades over this many days before churn
+DECAY_FLOOR = 0.15
+LATE_SHARE = 0.02  # dirt: events whose batch arrives in the next day's partition
+SESSION_HOURS = np.array(
+    [0.3, 0.2, 0.2, 0.2, 0.3, 0.5, 1.0, 2.0, 3.5, 4.5, 4.8, 4.6, 4.0, 4.4, 4.7, 4.6, 4.2,
+     3.5, 2.5, 1.8, 1.3, 1.0, 0.7, 0.5]
+)  # fmt: skip
+
+
+def _feature_tables(world: World) -> list[tuple[int, int, list[str], np.ndarray]]:
+    """(product, tier, feature names, weights): features available at each tier (min_tier ≤ tier)."""
+    f = world.seeds.features
+    tables = []
+    for p, product in enumerate(PRODUCTS):
+        for t in range(len(TIERS)):
+            allowed = f.filter(
+                (pl.col("product") == product)
+                & pl.col("min_tier").replace_strict({name: i for i, name in enumerate(TIERS)}).le(t)
+            )
+            tables.append((p, t, allowed["feature"].to_list(), allowed["usage_weight"].to_numpy()))
+    return tables
+
+
+@functools.lru_cache(maxsize=4)
+def events_on(world: World, day: Day) -> pl.DataFrame:
+    """All usage events that happened on `day`, with a `late` flag and their landing delay."""
+    p = world.periods
+    live = np.flatnonzero(
+        (p.started_us < day.end_us) & (p.ended_us > day.start_us) & kept_users(world, p.user_id)
+    )
+    # One period per chain: on a change day, the one that opened last.
+    chain = p.chain_id[live]
+    live = live[np.r_[chain[1:] != chain[:-1], True]] if len(live) else live
+    user = p.user_id[live]
+    product = p.product[live]
+    tier = p.tier[live]
+    to_end_days = (p.ended_us[live] - day.start_us) / DAY_US
+    decay = np.where(
+        (p.reason[live] == CHURN) & (to_end_days < DECAY_DAYS),
+        DECAY_FLOOR + (1 - DECAY_FLOOR) * np.clip(to_end_days / DECAY_DAYS, 0, 1),
+        1.0,
+    )
+    engagement = np.exp(0.5 * rng.normal(world.seed, "usage:engagement", user) - 0.125)
+    weekend = day.date.weekday() >= 5
+    share = (
+        (ACTIVE_SHARE_WEEKEND if weekend else ACTIVE_SHARE_WEEKDAY)
+        * decay
+        * np.minimum(engagement, 1.6)
+    )
+    rate = np.take(EVENTS_PER_ACTIVE_DAY, product) * np.take(TIER_FACTOR, tier)
+    rate = rate * np.power(p.quantity[live], 0.15) * engagement * decay
+
+    g = rng.day_rng(world.seed, "usage", day.index)
+    active = g.random(len(live)) < share
+    counts = g.poisson(rate) * active
+    rows = np.repeat(np.arange(len(live)), counts)
+    n = len(rows)
+    session = day.start_us + time_of_day_us(g.random(len(live)), g.random(len(live)), SESSION_HOURS)
+    occurred = np.minimum(
+        session[rows] + (g.random(n) * 2 * HOUR_US).astype(np.int64), day.end_us - 1
+    )
+    feature = np.empty(n, dtype=object)
+    u_feature = g.random(n)
+    for prod, t, names, weights in _feature_tables(world):
+        mask = (product[rows] == prod) & (tier[rows] == t)
+        feature[mask] = np.array(names, dtype=object)[rng.choice(u_feature[mask], weights)]
+    ids = g.integers(0, np.iinfo(np.uint64).max, size=(n, 2), dtype=np.uint64, endpoint=True)
+    late = g.random(n) < LATE_SHARE
+    lag = ((1 + 20 * g.random(n)) * MINUTE_US).astype(np.int64)
+    late_lag = ((30 + 240 * g.random(n)) * MINUTE_US).astype(np.int64)
+    frame = pl.DataFrame(
+        {
+            "event_id": uuid_strings(ids[:, 0], ids[:, 1]),
+            "user_id": user[rows],
+            "product": pl.Series(np.array(PRODUCTS, dtype=object)[product[rows]], dtype=pl.String),
+            "feature": pl.Series(feature, dtype=pl.String),
+            "occurred_at_us": occurred,
+            "loaded_us": occurred + lag,
+            "late_loaded_us": day.end_us + late_lag,
+            "late": late,
+        }
+    )
+    return frame.sort("occurred_at_us", "event_id")
+
+
+def usage_events_day(world: World, day: Day) -> pl.DataFrame:
+    """The day's partition: its own on-time events plus (with dirt) yesterday's late batch."""
+    today = events_on(world, day)
+    if world.dirt:
+        parts = [
+            today.filter(~pl.col("late")).with_columns(
+                pl.min_horizontal("loaded_us", pl.lit(day.end_us - 1)).alias("landed")
+            )
+        ]
+        if day.index > 0:
+            yesterday = events_on(world, day.shift(-1))
+            parts.append(
+                yesterday.filter(pl.col("late")).with_columns(
+                    pl.col("late_loaded_us").alias("landed")
+                )
+            )
+        frame = pl.concat(parts)
+    else:
+        frame = today.with_columns(
+            pl.min_horizontal("loaded_us", pl.lit(day.end_us - 1)).alias("landed")
+        )
+    return frame.select(
+        "event_id", "user_id", "product", "feature",
+        pl.col("occurred_at_us").cast(pl.Datetime("us")).alias("occurred_at"),
+        pl.col("landed").cast(pl.Datetime("us")).alias("_loaded_at"),
+    )  # fmt: skip

@@ -1,0 +1,139 @@
+"""App users (the customers): who signs up when, through which campaign, and who they are.
+
+Users are numbered in signup order from the world's start (user_id 1, 2, …), so a user's id and
+every attribute (hashed from the id) are the same whatever range is generated.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import numpy as np
+import polars as pl
+
+from data_generation import rng
+from data_generation.acquisition import CAMPAIGNS, signups_matrix
+from data_generation.pools import COUNTRIES, FREE_MAIL_DOMAINS, TLDS, build_pools
+from data_generation.timeutil import DAY_US, HOUR_US, day_start_us
+
+TEST_ACCOUNT_SHARE = 0.006  # internal QA sign-ups with @techflow.test addresses (dirt)
+FREE_MAIL_SHARE = 0.12
+RELOCATION_SHARE = 0.06  # users whose country changes later (a second version of the row)
+# Hour-of-day weights for signups (UTC; the customer mix is mostly Europe and the Americas).
+SIGNUP_HOURS = np.array(
+    [1.0, 0.7, 0.5, 0.4, 0.4, 0.6, 1.0, 1.8, 3.0, 4.0, 4.6, 4.8, 4.6, 4.7, 4.9, 5.0, 4.8,
+     4.3, 3.6, 2.9, 2.4, 2.0, 1.6, 1.2]
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Users:
+    """All users who signed up on day indices 0..last_index; numpy columns, one entry per user."""
+
+    frame: pl.DataFrame  # user_id, email, full_name, company_name, company_domain, country, …
+    user_id: np.ndarray
+    signup_index: np.ndarray  # day index of signup
+    signup_us: np.ndarray
+    campaign: np.ndarray  # index into CAMPAIGNS
+    source: np.ndarray  # index into that campaign's sources
+    is_test: np.ndarray
+    relocated_us: np.ndarray  # when the country changed, or -1
+
+
+def time_of_day_us(u_hour: np.ndarray, u_within: np.ndarray, hours: np.ndarray) -> np.ndarray:
+    """A time of day drawn from hour weights: which hour, then uniformly inside it."""
+    hour = rng.choice(u_hour, hours)
+    return hour * HOUR_US + (u_within * HOUR_US).astype(np.int64)
+
+
+def build_users(seed: int, scale: float, start: dt.date, last_index: int) -> Users:
+    counts = signups_matrix(seed, scale, start, last_index)  # (days, campaigns)
+    flat = counts.ravel()
+    n = int(flat.sum())
+    days, campaigns = np.divmod(np.repeat(np.arange(flat.size), flat), len(CAMPAIGNS))
+    user_id = np.arange(1, n + 1, dtype=np.int64)
+    pools = build_pools(seed)
+
+    def u(stream: str) -> np.ndarray:
+        return rng.uniform(seed, "user:" + stream, user_id)
+
+    signup_us = (
+        day_start_us(start) + days * DAY_US + time_of_day_us(u("hour"), u("minute"), SIGNUP_HOURS)
+    )
+    source = np.zeros(n, dtype=np.int64)
+    for index, campaign in enumerate(CAMPAIGNS):
+        mask = campaigns == index
+        source[mask] = rng.choice(u("source")[mask], [w for *_, w in campaign.sources])
+    is_test = u("test") < TEST_ACCOUNT_SHARE
+    country_codes = [c for c, _ in COUNTRIES]
+    country = rng.choice(u("country"), [w for _, w in COUNTRIES])
+    new_country = rng.choice(u("country2"), [w for _, w in COUNTRIES])
+    relocates = (u("relocates") < RELOCATION_SHARE) & (new_country != country) & ~is_test
+    relocated_us = np.where(
+        relocates, signup_us + ((30 + 400 * u("relocated_at")) * DAY_US).astype(np.int64), -1
+    )
+
+    first = pools.first_names.gather(rng.choice(u("first"), np.ones(len(pools.first_names))))
+    last = pools.last_names.gather(rng.choice(u("last"), np.ones(len(pools.last_names))))
+    word_index = rng.choice(u("company"), np.ones(len(pools.company_words)))
+    suffix_index = rng.choice(u("suffix"), np.ones(16))
+    tld_index = rng.choice(u("tld"), [5, 3, 1, 1, 1, 1, 1, 1])
+    free_mail = rng.choice(u("free"), np.ones(len(FREE_MAIL_DOMAINS)))
+    from data_generation.pools import COMPANY_SUFFIXES
+
+    frame = pl.DataFrame(
+        {
+            "user_id": user_id,
+            "first": first,
+            "last": last,
+            "word": pools.company_words.gather(word_index),
+            "slug": pools.company_slugs.gather(word_index),
+            "suffix": pl.Series(COMPANY_SUFFIXES).gather(suffix_index),
+            "tld": pl.Series(TLDS).gather(tld_index),
+            "free_domain": pl.Series(FREE_MAIL_DOMAINS).gather(free_mail),
+            "uses_free_mail": u("uses_free") < FREE_MAIL_SHARE,
+            "digits": (u("digits") * 90 + 10).astype(np.int64),
+            "is_test": is_test,
+            "country": pl.Series(country_codes).gather(country),
+            "new_country": pl.Series(country_codes).gather(new_country),
+            "signup_at": signup_us,
+        }
+    ).select(
+        "user_id",
+        pl.when("is_test")
+        .then(pl.format("qa+{}@techflow.test", "user_id"))
+        .when("uses_free_mail")
+        .then(pl.format("{}.{}{}@{}", "first", "last", "digits", "free_domain").str.to_lowercase())
+        .otherwise(
+            pl.format(
+                "{}.{}@{}{}.{}", "first", "last", "slug", pl.col("suffix").str.to_lowercase(), "tld"
+            ).str.to_lowercase()
+        )
+        .alias("email"),
+        pl.when("is_test")
+        .then(pl.lit("QA Tester"))
+        .otherwise(pl.format("{} {}", "first", "last"))
+        .alias("full_name"),
+        pl.when("is_test")
+        .then(pl.lit("TechFlow QA"))
+        .otherwise(pl.format("{} {}", "word", "suffix"))
+        .alias("company_name"),
+        pl.when("is_test")
+        .then(pl.lit("techflow.test"))
+        .otherwise(pl.format("{}{}.{}", "slug", pl.col("suffix").str.to_lowercase(), "tld"))
+        .alias("company_domain"),
+        "country",
+        "new_country",
+        pl.from_epoch(pl.col("signup_at"), time_unit="us").alias("signup_at"),
+    )
+    return Users(
+        frame=frame,
+        user_id=user_id,
+        signup_index=days.astype(np.int64),
+        signup_us=signup_us,
+        campaign=campaigns.astype(np.int64),
+        source=source,
+        is_test=is_test,
+        relocated_us=relocated_us,
+    )

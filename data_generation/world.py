@@ -1,0 +1,71 @@
+"""The simulated world up to a horizon: users and subscription periods, built once and cached.
+
+Everything in here is a closed-form schedule (see lifecycle.py): a day's tables are filters over
+it plus that day's own random stream. The world is built for signups up to `horizon` days after
+the start; entities never depend on the horizon, so any horizon ≥ the day asked gives the same day.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from data_generation.acquisition import campaign_channels
+from data_generation.lifecycle import Periods, simulate_periods
+from data_generation.seeds import Seeds, load_seeds
+from data_generation.users import Users, build_users
+
+# Visitors browse up to a week before signing up, so a day's Segment tracks need the users who
+# sign up in the following week.
+LOOKAHEAD_DAYS = 7
+
+
+@dataclass(frozen=True, eq=False)  # identity hash: caches key on the world object
+class World:
+    seed: int
+    scale: float
+    start: dt.date
+    dirt: bool
+    horizon: int  # last signup day index simulated
+    seeds: Seeds
+    channels: list[str]  # channel of each campaign
+    users: Users
+    periods: Periods
+
+    def first_paid_us(self) -> np.ndarray:
+        """Per user (indexed user_id - 1): when they first paid, or NEVER."""
+        return _first_paid(self)
+
+
+@functools.cache
+def _first_paid(world: World) -> np.ndarray:
+    from data_generation.lifecycle import NEVER
+
+    first = np.full(len(world.users.user_id), NEVER, dtype=np.int64)
+    np.minimum.at(first, world.periods.user_id - 1, world.periods.paid_start_us)
+    return first
+
+
+@functools.lru_cache(maxsize=4)
+def build_world(
+    seed: int, scale: float, start: dt.date, dirt: bool, seeds_dir: Path, horizon: int
+) -> World:
+    seeds = load_seeds(seeds_dir)
+    channels = campaign_channels(seeds)
+    users = build_users(seed, scale, start, horizon)
+    periods = simulate_periods(seed, users, seeds, channels)
+    return World(seed, scale, start, dirt, horizon, seeds, channels, users, periods)
+
+
+def world_for(cfg: object, last_day: dt.date) -> World:
+    """The (cached) world able to produce every day up to last_day for this config.
+
+    Horizons are rounded up to 64-day blocks so consecutive single-day calls share one build.
+    """
+    last_index = (last_day - cfg.start).days  # type: ignore[attr-defined]
+    horizon = (last_index + LOOKAHEAD_DAYS) // 64 * 64 + 63
+    return build_world(cfg.seed, float(cfg.scale), cfg.start, cfg.dirt, cfg.seeds_dir, horizon)  # type: ignore[attr-defined]

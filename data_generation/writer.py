@@ -1,0 +1,60 @@
+"""Write one table's day to its hive partition, atomically, exactly in the contract's schema."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import polars as pl
+
+from data_generation.schema import RawTable
+
+PART_FILE = "part-0.parquet"
+# Fast and small; the same codec DuckDB uses by default, so the bench compares like with like.
+COMPRESSION = "snappy"
+
+
+@dataclass(frozen=True)
+class TableDayResult:
+    """One file written: which table and day, where, how many rows and bytes."""
+
+    system: str
+    table: str
+    day: dt.date
+    path: Path
+    rows: int
+    bytes: int
+
+
+def partition_path(out_dir: Path, table: RawTable, day: dt.date) -> Path:
+    return out_dir / table.system / table.name / f"date={day.isoformat()}" / PART_FILE
+
+
+def conform(frame: pl.DataFrame, table: RawTable) -> pl.DataFrame:
+    """Select and cast exactly the contract's columns, in order; a missing column is a bug."""
+    missing = [c for c in table.schema if c not in frame.columns]
+    if missing:
+        raise RuntimeError(
+            f"{table.system}.{table.name}: builder did not produce column(s) {missing}"
+        )
+    return frame.select(
+        pl.col(name).cast(dtype, strict=True) for name, dtype in table.schema.items()
+    )
+
+
+def write_partition(
+    out_dir: Path, table: RawTable, day: dt.date, frame: pl.DataFrame
+) -> TableDayResult:
+    """Replace the day's file: write a temp file next to it, then rename over the old one.
+
+    The rename is atomic on POSIX, so readers see the old file or the new one, never half a file,
+    and a crash leaves at most a stray `.tmp-*` file that the next write replaces.
+    """
+    path = partition_path(out_dir, table, day)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{PART_FILE}.tmp-{os.getpid()}")
+    conform(frame, table).write_parquet(tmp, compression=COMPRESSION, statistics=True)
+    os.replace(tmp, path)
+    return TableDayResult(table.system, table.name, day, path, frame.height, path.stat().st_size)
