@@ -14,8 +14,11 @@
                    so older partitions are pruned and one day's cost does not grow with history.
                    None on full builds (read everything).
     - incremental: whether this is an incremental build (the table exists, no --full-refresh).
+
+    fct_mrr_daily passes its own is_incremental() (which unit tests can override); elsewhere
+    (int_daily_mrr_changes) it is worked out from the relation through the graph, the same way.
 #}
-{% macro mrr_daily_window() -%}
+{% macro mrr_daily_window(incremental=none) -%}
     {%- set dt = modules.datetime -%}
     {%- set one_day = dt.timedelta(days=1) -%}
     {%- set lookback = dt.timedelta(days=var('mrr_lookback_days', 3) | int) -%}
@@ -39,8 +42,12 @@
         {%- set min_date = none -%}
     {%- endif -%}
 
-    {%- set existing = _mrr_daily_relation() -%}
-    {%- set incremental = existing is not none and not flags.FULL_REFRESH -%}
+    {%- if incremental is none -%}
+        {%- set existing = _mrr_daily_relation() -%}
+        {%- set incremental = existing is not none and not flags.FULL_REFRESH -%}
+    {%- else -%}
+        {%- set existing = this if incremental else none -%}
+    {%- endif -%}
 
     {%- if not incremental -%}
         {%- set start = world_start -%}
@@ -104,7 +111,7 @@
 #}
 {% macro mrr_daily_clear_window() -%}
     {%- if is_incremental() -%}
-        {%- set window = mrr_daily_window() -%}
+        {%- set window = mrr_daily_window(incremental=true) -%}
         delete from {{ this }}
         where date_day between cast('{{ window.start }}' as date) and cast('{{ window.end }}' as date)
     {%- endif -%}

@@ -1,7 +1,8 @@
--- One row per subscription period with its plan and the MRR it contributes while paid.
+-- One row per subscription period with its plan: the inputs of its MRR (price per period in
+-- cents, billing months, seats), which the marts turn into MRR with the period_mrr macro.
 -- paid_start_date / ended_date turn the business rule into a half-open date range: the period
 -- counts toward MRR on day D when paid_start_date <= D < ended_date (ended_date null = open).
--- A left join keeps periods with an unknown plan_id visible (mrr null) to the tests downstream;
+-- A left join keeps periods with an unknown plan_id visible (product null) to the tests downstream;
 -- the relationships test on stg_app_db__subscriptions.plan_id stops the build before they matter.
 -- The inner join to stg_app_db__users drops internal QA accounts' periods (that model drops the
 -- accounts); orphans cannot hide here: stg_app_db__subscriptions.customer_id is tested against
@@ -37,9 +38,7 @@ joined as (
         plans.billing_period,
         plans.billing_months,
         subscriptions.quantity,
-        {{ cents_to_dollars('plans.price_per_period_cents') }} as price_per_period,
-        {{ period_mrr('plans.price_per_period_cents', 'plans.billing_months', 'subscriptions.quantity') }}
-            as mrr,
+        plans.price_per_period_cents,
         subscriptions.status,
         subscriptions.had_trial,
         subscriptions.trial_ends_at,

@@ -5,7 +5,10 @@ with
 
 periods as (
 
-    select * from {{ ref('int_subscription_periods') }}
+    select
+        *,
+        {{ period_mrr('price_per_period_cents', 'billing_months', 'quantity') }} as mrr
+    from {{ ref('int_subscription_periods') }}
 
 ),
 
@@ -21,7 +24,7 @@ final as (
         billing_period,
         billing_months,
         quantity as seats,
-        price_per_period,
+        {{ cents_to_dollars('price_per_period_cents') }} as price_per_period,
         mrr,
         cast(12 * mrr as decimal(18, 2)) as arr,
         status,

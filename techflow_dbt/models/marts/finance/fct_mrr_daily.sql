@@ -16,7 +16,7 @@
         pre_hook="{{ mrr_daily_clear_window() }}",
     )
 }}
-{%- set window = mrr_daily_window() %}
+{%- set window = mrr_daily_window(incremental=is_incremental()) %}
 
 with
 
