@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from slim_ci.dbt_cli import read_json
 from slim_ci.docs_coverage import Undocumented, undocumented
 
 
@@ -123,3 +124,17 @@ def test_an_exposure_without_description_is_reported() -> None:
     assert undocumented(manifest) == [
         Undocumented("exposure", "board", None, "models/exposures.yml")
     ]
+
+
+@pytest.mark.slow
+def test_every_model_column_source_seed_snapshot_and_exposure_is_described(
+    built_warehouse,
+) -> None:
+    """`dbt docs generate` over the built small world: manifest + catalog, nothing undocumented."""
+    invocation = built_warehouse.dbt("docs", "generate")
+    assert invocation.success, invocation.describe()
+    target = built_warehouse.data_dir / "dbt_run" / "target"
+    catalog = read_json(target / "catalog.json")
+    assert catalog["nodes"], "the catalog is empty: docs generate did not see the warehouse"
+    missing = undocumented(read_json(target / "manifest.json"), catalog)
+    assert missing == [], "add descriptions:\n" + "\n".join(map(str, missing))

@@ -1,0 +1,234 @@
+"""Slim CI end to end, on a temporary git copy of the dbt project over the small world.
+
+Production is built by slim CI itself from the copy's `main`; then the working tree is changed
+the way a pull request would change it, and slim CI must build exactly the change and what
+depends on it, read everything else from production, leave production untouched, and report
+the change's known effect in the data diff.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import shutil
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pytest
+
+from slim_ci import pipeline
+from slim_ci.data_diff import to_markdown
+from slim_ci.pipeline import SlimCiReport
+from slim_ci.settings import PROD_WAREHOUSE_NAME, CiSettings
+
+pytestmark = pytest.mark.slow
+
+DBT_PROJECT = Path(__file__).resolve().parents[2] / "techflow_dbt"
+CHANGED_MODEL = "model.techflow.stg_app_db__users"
+CHANGED_FILE = Path("models/staging/app_db/stg_app_db__users.sql")
+RELATION = re.compile(r'"(\w+)"\."(\w+)"\."(\w+)"')
+
+
+def uppercase_full_names(sql: str) -> str:
+    """The pull request under test: stg_app_db__users now upper-cases full_name.
+
+    Its effect is known in advance: every user whose name has a lower-case letter changes in
+    exactly one column, and no user is added or removed.
+    """
+    return (
+        "with\n\noriginal as (\n\n"
+        + sql.strip()
+        + "\n\n),\n\nuppercased as (\n\n"
+        + "    select * replace (upper(full_name) as full_name)\n    from original\n\n)\n\n"
+        + "select * from uppercased\n"
+    )
+
+
+def _git(repo: Path, *args: str) -> None:
+    identity = ["-c", "user.name=test", "-c", "user.email=test@example.com"]
+    subprocess.run(["git", "-C", str(repo), *identity, *args], check=True, capture_output=True)
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+@pytest.fixture(scope="module")
+def settings(tmp_path_factory: pytest.TempPathFactory, small_world: Path) -> CiSettings:
+    """A git repo whose main holds a copy of the dbt project, and a data dir over small_world."""
+    root = tmp_path_factory.mktemp("slim_ci")
+    repo = root / "repo"
+    shutil.copytree(
+        DBT_PROJECT,
+        repo / "techflow_dbt",
+        ignore=shutil.ignore_patterns("target", "logs", "dbt_packages", ".user.yml", "*.duckdb*"),
+    )
+    _git(repo, "init", "-q", "-b", "main")
+    _git(repo, "add", "-A")
+    _git(repo, "commit", "-q", "-m", "production")
+    data = root / "data"
+    data.mkdir()
+    (data / "raw").symlink_to(small_world / "raw", target_is_directory=True)
+    state = data / "prod_artifacts"
+    return CiSettings(
+        repo_root=repo,
+        project_dir=repo / "techflow_dbt",
+        data_dir=data,
+        warehouse=data / "warehouse" / "techflow.duckdb",
+        state_dir=state,
+        prod_warehouse=state / PROD_WAREHOUSE_NAME,
+        ci_dir=data / "ci",
+        base_ref="main",
+    )
+
+
+@pytest.fixture(scope="module")
+def unchanged(settings: CiSettings) -> SlimCiReport:
+    """Slim CI on a working tree equal to main (production is built from main first)."""
+    return pipeline.run(settings, echo=False)
+
+
+@dataclass(frozen=True)
+class ChangedRun:
+    report: SlimCiReport
+    prod_sha_before: str
+    prod_sha_after: str
+
+
+@pytest.fixture(scope="module")
+def changed(settings: CiSettings, unchanged: SlimCiReport) -> ChangedRun:
+    model = settings.project_dir / CHANGED_FILE
+    model.write_text(uppercase_full_names(model.read_text()))
+    before = _sha256(settings.prod_warehouse)
+    report = pipeline.run(settings, echo=False)
+    return ChangedRun(report, before, _sha256(settings.prod_warehouse))
+
+
+def _descendants(manifest: dict[str, Any], uid: str) -> set[str]:
+    seen: set[str] = set()
+    todo = [uid]
+    while todo:
+        for child in manifest["child_map"].get(todo.pop(), []):
+            if child not in seen:
+                seen.add(child)
+                todo.append(child)
+    return seen
+
+
+def test_production_state_is_built_from_main(unchanged: SlimCiReport) -> None:
+    assert unchanged.prod.warehouse.exists()
+    assert unchanged.prod.database == "techflow"
+    assert CHANGED_MODEL in unchanged.prod.manifest["nodes"]
+
+
+def test_no_change_builds_nothing(unchanged: SlimCiReport) -> None:
+    assert unchanged.modified == ()
+    assert unchanged.results == {}
+    assert unchanged.diffs == ()
+    assert unchanged.lint.files == ()
+    assert unchanged.passed
+
+
+def test_a_changed_model_builds_exactly_itself_and_its_descendants(changed: ChangedRun) -> None:
+    report = changed.report
+    assert report.build_ok, report.results
+    assert report.modified == (CHANGED_MODEL,)
+    prod = report.prod.manifest
+    nodes = {**prod["nodes"], **prod.get("unit_tests", {})}
+    executable = {
+        uid
+        for uid in _descendants(prod, CHANGED_MODEL) | {CHANGED_MODEL}
+        if uid.startswith(("model.", "snapshot.", "test."))
+        and nodes[uid]["config"].get("materialized") != "ephemeral"
+    }
+    built_models = {uid for uid in executable if not uid.startswith("test.")}
+    unit_tests = {
+        uid
+        for uid, test in prod.get("unit_tests", {}).items()
+        if set(test["depends_on"]["nodes"]) & built_models
+    }
+    assert set(report.results) == executable | unit_tests
+    assert all(status in {"success", "pass"} for status in report.results.values())
+    assert len(built_models) > 1, "the changed model should have downstream models"
+
+
+def test_unchanged_parents_resolve_to_production(changed: ChangedRun) -> None:
+    """Every relation a rebuilt model reads is either rebuilt in CI or production's own."""
+    report = changed.report
+    assert report.ci_manifest is not None
+    ci_nodes, prod_nodes = report.ci_manifest["nodes"], report.prod.manifest["nodes"]
+    built = {uid for uid in report.results if uid.startswith(("model.", "snapshot."))}
+    built_relations = {ci_nodes[uid]["relation_name"] for uid in built}
+    production_relations = {
+        node["relation_name"]
+        for uid, node in prod_nodes.items()
+        if uid not in built and node.get("relation_name")
+    }
+    deferred_parents = 0
+    for uid in built:
+        compiled = ci_nodes[uid]["compiled_code"]
+        for match in RELATION.finditer(compiled):
+            relation = match.group(0)
+            assert relation in built_relations | production_relations, f"{uid} reads {relation}"
+        for parent in ci_nodes[uid]["depends_on"]["nodes"]:
+            parent_node = prod_nodes.get(parent)
+            if parent in built or parent_node is None or not parent_node.get("relation_name"):
+                continue  # rebuilt, a source, or ephemeral (inlined, its parents checked above)
+            assert parent_node["relation_name"] in compiled, f"{uid}: {parent} not read from prod"
+            deferred_parents += 1
+    assert deferred_parents > 0, "no rebuilt model has an unchanged parent: the test proves nothing"
+
+
+def test_the_ci_database_holds_only_what_was_rebuilt(changed: ChangedRun, settings) -> None:
+    report = changed.report
+    assert report.ci_manifest is not None
+    expected = {
+        report.ci_manifest["nodes"][uid]["name"]
+        for uid in report.results
+        if uid.startswith(("model.", "snapshot.", "seed."))
+    }
+    with duckdb.connect(str(settings.ci_warehouse), read_only=True) as con:
+        rows = con.execute(
+            "select table_name from information_schema.tables where table_catalog = ?",
+            [settings.ci_warehouse.stem],
+        ).fetchall()
+    assert {name for (name,) in rows} == expected
+
+
+def test_production_is_not_written(changed: ChangedRun) -> None:
+    assert changed.prod_sha_after == changed.prod_sha_before
+
+
+def test_only_the_changed_sql_file_is_linted(changed: ChangedRun, settings) -> None:
+    assert changed.report.lint.files == (settings.project_dir / CHANGED_FILE,)
+
+
+def test_the_data_diff_reports_the_known_effect(changed: ChangedRun) -> None:
+    report = changed.report
+    prod_relation = report.prod.manifest["nodes"][CHANGED_MODEL]["relation_name"]
+    with duckdb.connect(str(report.prod.warehouse), read_only=True) as con:
+        users, lower_case_names = con.execute(
+            f"select count(*), count(*) filter (where full_name <> upper(full_name)) "
+            f"from {prod_relation}"
+        ).fetchone()
+    assert lower_case_names > 0
+
+    diffs = {d.name: d for d in report.diffs}
+    users_diff = diffs["stg_app_db__users"]
+    assert users_diff.role == "modified"
+    assert users_diff.diff is not None
+    assert users_diff.diff.key == ("user_id",)
+    assert (users_diff.diff.prod_rows, users_diff.diff.ci_rows) == (users, users)
+    assert (users_diff.diff.added, users_diff.diff.removed) == (0, 0)
+    assert users_diff.diff.changed == lower_case_names
+    assert users_diff.diff.changed_columns == {"full_name": lower_case_names}
+    assert {d.role for d in report.diffs if d.name != "stg_app_db__users"} == {"downstream"}
+
+    markdown_row = (
+        f"| `stg_app_db__users` | modified | user_id | {users} | {users} | 0 | 0 "
+        f"| {lower_case_names} | full_name ({lower_case_names}) |"
+    )
+    assert markdown_row in to_markdown(report.diffs).splitlines()
