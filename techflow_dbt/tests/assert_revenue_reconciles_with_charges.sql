@@ -1,0 +1,84 @@
+-- Revenue reconciles, per month an invoice was issued:
+--   what paid invoices say was paid, less what was refunded on them
+--   = what succeeded charges actually collected, net of refunds,
+-- and fct_revenue's net_collected for the month equals the same charge total, so the mart
+-- neither drops nor double counts money. Both sides come from separate Stripe objects (invoices
+-- vs charges), so a lost charge, a double charge or an unpaid "paid" invoice shows up here.
+-- Returns each month that does not reconcile (to the cent).
+with
+
+invoices as (
+
+    select * from {{ ref('stg_stripe__invoices') }}
+
+),
+
+charges as (
+
+    select * from {{ ref('stg_stripe__charges') }}
+
+),
+
+charge_totals as (
+
+    select
+        invoice_id,
+        sum(amount_refunded) filter (where charge_status = 'succeeded') as refunded,
+        sum(net_amount) as net_collected
+    from charges
+    group by invoice_id
+
+),
+
+by_invoice_month as (
+
+    select
+        cast(date_trunc('month', invoices.created_at) as date) as revenue_month,
+        coalesce(sum(invoices.amount_paid) filter (where invoices.invoice_status = 'paid'), 0)
+        - coalesce(
+            sum(charge_totals.refunded) filter (where invoices.invoice_status = 'paid'), 0
+        ) as paid_less_refunds,
+        coalesce(sum(charge_totals.net_collected), 0) as charges_net
+
+    from invoices
+    left join charge_totals on invoices.invoice_id = charge_totals.invoice_id
+    group by 1
+
+),
+
+mart as (
+
+    select
+        revenue_month,
+        sum(net_collected) as mart_net
+    from {{ ref('fct_revenue') }}
+    group by revenue_month
+
+),
+
+-- The mart excludes internal QA customers; compare it with the same customers' charges.
+charges_of_customers as (
+
+    select
+        cast(date_trunc('month', invoices.created_at) as date) as revenue_month,
+        coalesce(sum(charge_totals.net_collected), 0) as charges_net
+    from invoices
+    inner join {{ ref('stg_stripe__customers') }} as customers
+        on invoices.stripe_customer_id = customers.stripe_customer_id
+    left join charge_totals on invoices.invoice_id = charge_totals.invoice_id
+    group by 1
+
+)
+
+select
+    by_invoice_month.revenue_month,
+    by_invoice_month.paid_less_refunds,
+    by_invoice_month.charges_net,
+    mart.mart_net,
+    charges_of_customers.charges_net as customers_charges_net
+from by_invoice_month
+full outer join mart on by_invoice_month.revenue_month = mart.revenue_month
+left join charges_of_customers on by_invoice_month.revenue_month = charges_of_customers.revenue_month
+where
+    by_invoice_month.paid_less_refunds != by_invoice_month.charges_net
+    or coalesce(mart.mart_net, 0) != coalesce(charges_of_customers.charges_net, 0)
