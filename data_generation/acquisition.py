@@ -3,7 +3,7 @@
 Paid campaigns buy signups: a day's spend divided by the campaign's cost per acquisition is the
 expected number of signups it brings, so ad_spend and the signup volume move together (ROI in the
 marts has something real to find). Unpaid channels grow on their own. All volumes grow
-exponentially from the world's start (≈3× over two years) with weekday seasonality.
+exponentially from the world's start (≈3x over two years) with weekday seasonality.
 """
 
 from __future__ import annotations
@@ -47,19 +47,56 @@ class Campaign:
 
 
 CAMPAIGNS: tuple[Campaign, ...] = (
-    Campaign("brand_search", (("google", "cpc", 0.7), ("adwords", "cpc", 0.15), ("bing", "cpc", 0.15)), 2.2, 4_500, cpm_cents=2_500, ctr=0.06),
-    Campaign("generic_search", (("google", "cpc", 0.8), ("bing", "cpc", 0.2)), 1.9, 11_000, cpm_cents=1_800, ctr=0.03),
-    Campaign("competitor_search", (("google", "cpc", 1.0),), 0.7, 16_000, cpm_cents=2_200, ctr=0.025),
-    Campaign("linkedin_b2b", (("linkedin", "paid_social", 1.0),), 1.2, 14_000, cpm_cents=3_000, ctr=0.008),
-    Campaign("facebook_retargeting", (("facebook", "paid_social", 0.6), ("fb", "paid_social", 0.4)), 1.0, 7_000, cpm_cents=700, ctr=0.012),
-    Campaign("teamchat_launch", (("facebook", "paid_social", 0.5), ("linkedin", "paid_social", 0.5)), 1.2, 9_000, flight=(90, 240), cpm_cents=1_200, ctr=0.011),
-    Campaign("newsletter_weekly", (("newsletter", "email", 1.0),), 0.6, 1_500, cpm_cents=150, ctr=0.04),
-    Campaign("nurture_sequence", (("hubspot", "email", 1.0),), 0.45, 2_000, cpm_cents=200, ctr=0.05),
+    Campaign(
+        "brand_search",
+        (("google", "cpc", 0.7), ("adwords", "cpc", 0.15), ("bing", "cpc", 0.15)),
+        2.2,
+        4_500,
+        cpm_cents=2_500,
+        ctr=0.06,
+    ),
+    Campaign(
+        "generic_search",
+        (("google", "cpc", 0.8), ("bing", "cpc", 0.2)),
+        1.9,
+        11_000,
+        cpm_cents=1_800,
+        ctr=0.03,
+    ),
+    Campaign(
+        "competitor_search", (("google", "cpc", 1.0),), 0.7, 16_000, cpm_cents=2_200, ctr=0.025
+    ),
+    Campaign(
+        "linkedin_b2b", (("linkedin", "paid_social", 1.0),), 1.2, 14_000, cpm_cents=3_000, ctr=0.008
+    ),
+    Campaign(
+        "facebook_retargeting",
+        (("facebook", "paid_social", 0.6), ("fb", "paid_social", 0.4)),
+        1.0,
+        7_000,
+        cpm_cents=700,
+        ctr=0.012,
+    ),
+    Campaign(
+        "teamchat_launch",
+        (("facebook", "paid_social", 0.5), ("linkedin", "paid_social", 0.5)),
+        1.2,
+        9_000,
+        flight=(90, 240),
+        cpm_cents=1_200,
+        ctr=0.011,
+    ),
+    Campaign(
+        "newsletter_weekly", (("newsletter", "email", 1.0),), 0.6, 1_500, cpm_cents=150, ctr=0.04
+    ),
+    Campaign(
+        "nurture_sequence", (("hubspot", "email", 1.0),), 0.45, 2_000, cpm_cents=200, ctr=0.05
+    ),
     Campaign(None, (("google", "organic", 0.8), ("bing", "organic", 0.2)), 3.6),
     Campaign("partner_program", (("partner", "referral", 1.0),), 0.5),
     Campaign(None, (("g2", "referral", 1.0),), 1.0),
     Campaign(None, (("(direct)", "(none)", 1.0),), 2.1),
-)  # fmt: skip
+)
 PAID = np.array([c.cpa_cents is not None for c in CAMPAIGNS])
 
 
@@ -102,7 +139,7 @@ def _in_flight(day_index: int) -> np.ndarray:
 
 @functools.lru_cache(maxsize=4096)
 def acquisition_day(seed: int, scale: float, start: dt.date, day_index: int) -> AcquisitionDay:
-    """Spend and signups of one day. Depends only on (seed, scale, start, day): prefix-consistent."""
+    """Spend and signups of one day; depends only on (seed, scale, start, day)."""
     rng = day_rng(seed, "acquisition", day_index)
     weekday = (start + dt.timedelta(days=day_index)).weekday()
     growth = math.exp(GROWTH_PER_DAY * day_index)

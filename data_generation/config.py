@@ -46,7 +46,8 @@ class WorldConfig:
     scale:     1.0 ≈ 20,000 signups over two years; volumes grow linearly.
     seed:      the root of every random draw.
     dirt:      realistic defects on (see the package docstring); False gives a clean world.
-    out_dir:   the raw root: files land at <out_dir>/<system>/<table>/date=YYYY-MM-DD/part-0.parquet.
+    out_dir:   the raw root; files land at
+               <out_dir>/<system>/<table>/date=YYYY-MM-DD/part-0.parquet.
     seeds_dir: the dbt seeds (plans, features, UTM mapping) the world is built from.
     """
 

@@ -189,7 +189,9 @@ def simulate_periods(seed: int, users: Users, seeds: Seeds, channels: list[str])
         churn_cycles = np.maximum(1, np.ceil(churn_months / months)).astype(np.int64)
         churn_at = add_months(paid_start, np.minimum(churn_cycles * months, 1200))
 
-        def change_at(rate: np.ndarray, uniform: np.ndarray) -> np.ndarray:
+        def change_at(
+            rate: np.ndarray, uniform: np.ndarray, paid_start: np.ndarray = paid_start
+        ) -> np.ndarray:
             days = rng.exponential(uniform, DAYS_PER_MONTH / np.maximum(rate, 1e-12))
             return np.where(
                 rate > 0, paid_start + (np.minimum(days, 36500) * DAY_US).astype(np.int64), NEVER
@@ -218,7 +220,8 @@ def simulate_periods(seed: int, users: Users, seeds: Seeds, channels: list[str])
         rows.append({
             "subscription_id": sid, "chain_id": chain_id, "user_id": user_id, "product": product,
             "tier": tier, "billing": billing, "quantity": quantity,
-            "plan_id": plan_ids[product, tier, billing], "price_cents": prices[product, tier, billing],
+            "plan_id": plan_ids[product, tier, billing],
+            "price_cents": prices[product, tier, billing],
             "started_us": start, "trial_ends_us": trial_end, "converted": converted,
             "paid_start_us": np.where(converted, paid_start, NEVER), "ended_us": ended,
             "reason": reason, "previous_id": previous,

@@ -55,7 +55,7 @@ def exponential(u: np.ndarray, mean: np.ndarray | float) -> np.ndarray:
 
 
 def normal(seed: int, stream: str, *keys: np.ndarray | int) -> np.ndarray:
-    """Standard normal draws (Box–Muller over two independent hashed uniforms)."""
+    """Standard normal draws (Box-Muller over two independent hashed uniforms)."""
     u1 = uniform(seed, stream + ":a", *keys)
     u2 = uniform(seed, stream + ":b", *keys)
     return np.sqrt(-2.0 * np.log1p(-u1)) * np.cos(2.0 * np.pi * u2)

@@ -1,7 +1,8 @@
 """Salesforce tables of one day: accounts and opportunities for large-seat customers.
 
 Sales works a lead before the big subscription starts: when a user's first period with at least
-LARGE_SEATS seats is about to open, an account exists (created weeks earlier) with a new-business
+LARGE_SEATS seats is about to open, an account exists (created up to weeks earlier, never before the
+user signed up) with a new-business
 opportunity that walks through the stages and closes won on the day the period's paid start
 happens. Some accounts later get an expansion opportunity that is won or lost. Every stage change
 is a new version of the opportunity row.
@@ -21,7 +22,7 @@ from data_generation.frames import Day, kept_users, landed_us, strings, ts
 from data_generation.ids import base62_strings
 from data_generation.lifecycle import NEVER
 from data_generation.pools import INDUSTRIES
-from data_generation.timeutil import DAY_US
+from data_generation.timeutil import DAY_US, HOUR_US
 from data_generation.world import World
 
 LARGE_SEATS = 25
@@ -29,9 +30,13 @@ STAGES = ("Prospecting", "Qualification", "Proposal", "Negotiation", "Closed Won
 STAGE_PROGRESS = (0.0, 0.25, 0.55, 0.8)  # share of the sales cycle at which each open stage starts
 EXPANSION_SHARE, EXPANSION_WIN_SHARE = 0.4, 0.45
 LEAD_SOURCE_BY_CHANNEL = {
-    "paid_search": "Paid Search", "paid_social": "Social Media", "email": "Email",
-    "organic_search": "Web", "referral": "Partner Referral", "direct": "Web",
-}  # fmt: skip
+    "paid_search": "Paid Search",
+    "paid_social": "Social Media",
+    "email": "Email",
+    "organic_search": "Web",
+    "referral": "Partner Referral",
+    "direct": "Web",
+}
 
 
 @dataclass(frozen=True)
@@ -59,7 +64,11 @@ def deals(world: World) -> Deals:
     employees = p.quantity[first_big] * (3 + 17 * rng.uniform(world.seed, "sf:employees", user_id))
     return Deals(
         user_id=user_id,
-        created_us=won - (lead_days * DAY_US).astype(np.int64),
+        # Product-led sales: the rep opens the account after the signup, at most lead_days early.
+        created_us=np.maximum(
+            won - (lead_days * DAY_US).astype(np.int64),
+            world.users.signup_us[user_id - 1] + HOUR_US,
+        ),
         won_us=won,
         amount=annual.astype(np.int64),
         employees=np.round(employees).astype(np.int64),
@@ -141,20 +150,38 @@ def opportunities_day(world: World, day: Day) -> pl.DataFrame:
             frames.append(
                 pl.DataFrame(
                     {
-                        "opportunity_id": base62_strings("006", rng.hash64(world.seed, "sf:opportunity", uid[idx], number), 15),
+                        "opportunity_id": base62_strings(
+                            "006", rng.hash64(world.seed, "sf:opportunity", uid[idx], number), 15
+                        ),
                         "account_id": account_ids(world.seed, uid[idx]),
-                        "name": users.frame["company_name"].gather(uid[idx] - 1) + (" - New Business" if number == 0 else " - Expansion"),
+                        "name": users.frame["company_name"].gather(uid[idx] - 1)
+                        + (" - New Business" if number == 0 else " - Expansion"),
                         "stage": strings(np.array(STAGES, dtype=object)[stage[idx]]),
                         "amount": amount[idx],
                         "close_date": ts(closed[idx]).dt.date(),
-                        "lead_source": strings([LEAD_SOURCE_BY_CHANNEL.get(c, "Other") for c in channel_names[campaign]]),
-                        "campaign": strings(campaign_names[campaign] if number == 0 else [None] * len(idx)),
+                        "lead_source": strings(
+                            [
+                                LEAD_SOURCE_BY_CHANNEL.get(c, "Other")
+                                for c in channel_names[campaign]
+                            ]
+                        ),
+                        "campaign": strings(
+                            campaign_names[campaign] if number == 0 else [None] * len(idx)
+                        ),
                         "created_at": ts(created[idx]),
                         "updated_at": ts(when[idx]),
-                        "_loaded_at": ts(landed_us(world.seed, f"opportunities{number}{stage_index}", uid[idx], when[idx], day)),
+                        "_loaded_at": ts(
+                            landed_us(
+                                world.seed,
+                                f"opportunities{number}{stage_index}",
+                                uid[idx],
+                                when[idx],
+                                day,
+                            )
+                        ),
                     }
                 )
-            )  # fmt: skip
+            )
     if not frames:
         return pl.DataFrame()  # an empty day; the writer fills in the contract's columns
     return pl.concat(frames).sort("updated_at", "opportunity_id")

@@ -149,7 +149,7 @@ def _validate_plans(plans: pl.DataFrame, path: Path) -> None:
 
 
 def load_seeds(seeds_dir: Path = DEFAULT_SEEDS_DIR) -> Seeds:
-    """Read plan_catalog, product_features and utm_channel_mapping; raise InvalidInputError if broken."""
+    """Read plan_catalog, product_features, utm_channel_mapping; InvalidInputError if broken."""
     seeds_dir = Path(seeds_dir)
     plans = _read_seed(seeds_dir, "plan_catalog")
     _validate_plans(plans, seeds_dir / "plan_catalog.csv")
@@ -159,7 +159,8 @@ def load_seeds(seeds_dir: Path = DEFAULT_SEEDS_DIR) -> Seeds:
     )
     if bad_tier.height:
         raise InvalidInputError(
-            f"seed file {seeds_dir / 'product_features.csv'}: feature {bad_tier['feature'][0]!r} has an "
+            f"seed file {seeds_dir / 'product_features.csv'}: feature "
+            f"{bad_tier['feature'][0]!r} has an "
             f"unknown product or min_tier; use one of {', '.join(PRODUCTS)} / {', '.join(TIERS)}"
         )
     for product in PRODUCTS:
@@ -170,7 +171,8 @@ def load_seeds(seeds_dir: Path = DEFAULT_SEEDS_DIR) -> Seeds:
             == 0
         ):
             raise InvalidInputError(
-                f"seed file {seeds_dir / 'product_features.csv'}: product {product} needs at least one "
+                f"seed file {seeds_dir / 'product_features.csv'}: product {product} "
+                "needs at least one "
                 "starter feature"
             )
     mapping = _read_seed(seeds_dir, "utm_channel_mapping")

@@ -66,9 +66,10 @@ def _user_tracks(world: World, day: Day) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Tracks and identifies of users who visit or sign up on `day`."""
     users = world.users
     near = np.flatnonzero(
-        (users.signup_index >= day.index) & (users.signup_index <= day.index + LOOKAHEAD_DAYS - 1)
+        (users.signup_index >= day.index)
+        & (users.signup_index <= day.index + LOOKAHEAD_DAYS - 1)
         & kept_users(world, users.user_id)
-    )  # fmt: skip
+    )
     uid = users.user_id[near]
     signup = users.signup_us[near]
     lag = rng.choice(rng.uniform(world.seed, "segment:lag", uid), VISIT_LAG_WEIGHTS)
@@ -93,10 +94,25 @@ def _user_tracks(world: World, day: Day) -> tuple[pl.DataFrame, pl.DataFrame]:
     none = pl.Series([None] * n, dtype=pl.String)
     kinds = (  # (timestamp, event, path, utm?, identified?)
         (visit, "Page Viewed", np.array(LANDING_PAGES, dtype=object)[landing], True, False),
-        (visit + ((1 + 4 * rng.uniform(world.seed, "segment:pricing", uid)) * MINUTE_US).astype(np.int64), "Page Viewed", np.full(n, "/pricing", dtype=object), False, False),
-        (np.where(lag > 0, signup - 10 * MINUTE_US, -1), "Page Viewed", np.full(n, "/", dtype=object), False, False),
+        (
+            visit
+            + ((1 + 4 * rng.uniform(world.seed, "segment:pricing", uid)) * MINUTE_US).astype(
+                np.int64
+            ),
+            "Page Viewed",
+            np.full(n, "/pricing", dtype=object),
+            False,
+            False,
+        ),
+        (
+            np.where(lag > 0, signup - 10 * MINUTE_US, -1),
+            "Page Viewed",
+            np.full(n, "/", dtype=object),
+            False,
+            False,
+        ),
         (signup + SECOND_US, "Signed Up", np.full(n, "/signup", dtype=object), False, True),
-    )  # fmt: skip
+    )
     frames = []
     for k, (when, event, path, with_utm, identified) in enumerate(kinds):
         on_day = day.contains(when)
@@ -104,17 +120,25 @@ def _user_tracks(world: World, day: Day) -> tuple[pl.DataFrame, pl.DataFrame]:
         frames.append(
             pl.DataFrame(
                 {
-                    "hi": message, "lo": anon_hash ^ np.uint64(k), "anon": anon_hash,
-                    "user_id": pl.Series(uid).cast(pl.String) if identified else pl.Series(none, dtype=pl.String),
+                    "hi": message,
+                    "lo": anon_hash ^ np.uint64(k),
+                    "anon": anon_hash,
+                    "user_id": pl.Series(uid).cast(pl.String)
+                    if identified
+                    else pl.Series(none, dtype=pl.String),
                     "event": pl.Series([event] * n, dtype=pl.String),
                     "timestamp": when,
                     "context_page_path": pl.Series(path, dtype=pl.String),
-                    "context_campaign_source": pl.Series(src if with_utm else none, dtype=pl.String),
-                    "context_campaign_medium": pl.Series(med if with_utm else none, dtype=pl.String),
+                    "context_campaign_source": pl.Series(
+                        src if with_utm else none, dtype=pl.String
+                    ),
+                    "context_campaign_medium": pl.Series(
+                        med if with_utm else none, dtype=pl.String
+                    ),
                     "context_campaign_name": pl.Series(name if with_utm else none, dtype=pl.String),
                 }
             ).filter(pl.Series(on_day))
-        )  # fmt: skip
+        )
     tracks = pl.concat(frames)
     on_day = day.contains(signup)
     identifies = pl.DataFrame(
@@ -131,7 +155,7 @@ def _user_tracks(world: World, day: Day) -> tuple[pl.DataFrame, pl.DataFrame]:
 
 
 def _bounces(world: World, day: Day) -> pl.DataFrame:
-    """Visitors who look around and leave: 1–2 page views, same UTM mix as the day's signups."""
+    """Visitors who look around and leave: 1-2 page views, same UTM mix as the day's signups."""
     acq = acquisition_day(world.seed, world.scale, world.start, day.index)
     g = rng.day_rng(world.seed, "segment:bounces", day.index)
     per_campaign = g.poisson(acq.signups * BOUNCES_PER_SIGNUP + world.scale)
@@ -146,20 +170,28 @@ def _bounces(world: World, day: Day) -> pl.DataFrame:
     first_views = pl.DataFrame(
         {
             "hi": g.integers(0, np.iinfo(np.uint64).max, size=n, dtype=np.uint64, endpoint=True),
-            "lo": anon ^ np.uint64(7), "anon": anon, "user_id": pl.Series([None] * n, dtype=pl.String),
-            "event": pl.Series(["Page Viewed"] * n, dtype=pl.String), "timestamp": start,
-            "context_page_path": pl.Series(np.array(LANDING_PAGES, dtype=object)[landing], dtype=pl.String),
+            "lo": anon ^ np.uint64(7),
+            "anon": anon,
+            "user_id": pl.Series([None] * n, dtype=pl.String),
+            "event": pl.Series(["Page Viewed"] * n, dtype=pl.String),
+            "timestamp": start,
+            "context_page_path": pl.Series(
+                np.array(LANDING_PAGES, dtype=object)[landing], dtype=pl.String
+            ),
             "context_campaign_source": pl.Series(src, dtype=pl.String),
             "context_campaign_medium": pl.Series(med, dtype=pl.String),
             "context_campaign_name": pl.Series(name, dtype=pl.String),
         }
-    )  # fmt: skip
+    )
     hi2 = g.integers(0, np.iinfo(np.uint64).max, size=n, dtype=np.uint64, endpoint=True)
     second_views = first_views.with_columns(
-        hi=pl.Series(hi2), timestamp=pl.Series(np.minimum(start + 90 * SECOND_US, day.end_us - 1)),
-        context_page_path=pl.lit("/pricing"), context_campaign_source=pl.lit(None, pl.String),
-        context_campaign_medium=pl.lit(None, pl.String), context_campaign_name=pl.lit(None, pl.String),
-    ).filter(pl.Series(second))  # fmt: skip
+        hi=pl.Series(hi2),
+        timestamp=pl.Series(np.minimum(start + 90 * SECOND_US, day.end_us - 1)),
+        context_page_path=pl.lit("/pricing"),
+        context_campaign_source=pl.lit(None, pl.String),
+        context_campaign_medium=pl.lit(None, pl.String),
+        context_campaign_name=pl.lit(None, pl.String),
+    ).filter(pl.Series(second))
     return pl.concat([first_views, second_views])
 
 

@@ -1,7 +1,7 @@
 """Stripe tables of one day: customers, invoices (one per billing cycle) and charges (attempts).
 
 Billing cycles are anchored at a period's paid start (the trial's end, or its start): cycle n
-covers [start + n·months, start + (n+1)·months) and is invoiced at price × seats when it opens
+covers [start + n·months, start + (n+1)·months) and is invoiced at price x seats when it opens
 (no proration on mid-cycle changes). Each invoice is charged an hour later; a declined charge is
 retried at +3, +7 and +14 days. When the last retry fails the invoice is uncollectible and the
 subscription period ends by dunning (lifecycle.py schedules the same cycle). Some paid charges are
@@ -37,7 +37,7 @@ def customer_ids(seed: int, user_id: np.ndarray) -> pl.Series:
 
 
 def customers_day(world: World, day: Day) -> pl.DataFrame:
-    """A Stripe customer is created when a user first pays; a few later switch to a billing email."""
+    """A Stripe customer appears when a user first pays; a few later switch to a billing email."""
     first_paid = world.first_paid_us()
     user_id = world.users.user_id
     created = np.where(first_paid < NEVER, first_paid - 5 * MINUTE_US, NEVER)

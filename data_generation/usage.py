@@ -35,7 +35,7 @@ SESSION_HOURS = np.array(
 
 
 def _feature_tables(world: World) -> list[tuple[int, int, list[str], np.ndarray]]:
-    """(product, tier, feature names, weights): features available at each tier (min_tier ≤ tier)."""
+    """(product, tier, feature names, weights): the features each tier can use (min_tier ≤ tier)."""
     f = world.seeds.features
     tables = []
     for p, product in enumerate(PRODUCTS):

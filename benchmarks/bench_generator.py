@@ -1,0 +1,124 @@
+"""The generator's throughput against a naive loop and DuckDB's own ceiling, plus peak memory.
+
+All three write the same usage_events schema to Parquet (snappy) on this machine in one run:
+(a) a naive loop: mimesis values drawn per row into Python dicts, then written;
+(b) the ceiling: DuckDB `COPY (SELECT … FROM range(n)) TO '….parquet'` with the same types;
+(c) the generator: usage_events for a month at scale 10 (world build included).
+Then the peak RSS of a scale-10 CLI run over two weeks (all 11 tables) in a subprocess.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+import duckdb
+import polars as pl
+from mimesis import Datetime, Generic
+from mimesis.locales import Locale
+
+from data_generation import RAW_TABLES_BY_NAME, WorldConfig, generate_range
+
+SCHEMA = RAW_TABLES_BY_NAME["usage_events"].schema
+NAIVE_ROWS = 100_000
+CEILING_ROWS = 3_000_000
+SCALE = 10.0
+WORLD_START = dt.date(2025, 1, 1)
+# A month of a mature world: long enough to amortise building the world once, as a backfill does.
+WINDOW = (WORLD_START + dt.timedelta(days=300), WORLD_START + dt.timedelta(days=329))
+RSS_DAYS = 14
+FEATURES = ["file_upload", "message_sent", "query_run", "dashboard_view", "folder_sync"]
+
+
+def naive_loop(out: Path) -> float:
+    """rows/s of a row-by-row mimesis loop, the way a first script would do it."""
+    generic = Generic(Locale.EN, seed=1)
+    when = Datetime(seed=1)
+    began = time.perf_counter()
+    rows = []
+    for _ in range(NAIVE_ROWS):
+        occurred = when.datetime(start=2025, end=2026)
+        rows.append(
+            {
+                "event_id": str(uuid.UUID(int=generic.random.getrandbits(128))),
+                "user_id": generic.random.randint(1, 20_000),
+                "product": generic.random.choice(["cloudsync", "teamchat", "datahub"]),
+                "feature": generic.random.choice(FEATURES),
+                "occurred_at": occurred,
+                "_loaded_at": occurred + dt.timedelta(minutes=generic.random.randint(1, 30)),
+            }
+        )
+    pl.DataFrame(rows, schema=SCHEMA).write_parquet(out / "naive.parquet", compression="snappy")
+    return NAIVE_ROWS / (time.perf_counter() - began)
+
+
+def duckdb_ceiling(out: Path) -> float:
+    """rows/s of DuckDB generating and writing the same column types itself."""
+    query = f"""
+        copy (
+            select uuid()::varchar as event_id,
+                   (i % 20000)::bigint as user_id,
+                   ['cloudsync', 'teamchat', 'datahub'][1 + i % 3] as product,
+                   ['file_upload', 'message_sent', 'query_run', 'dashboard_view'][1 + i % 4]
+                       as feature,
+                   timestamp '2025-01-01' + to_microseconds(i * 1000) as occurred_at,
+                   timestamp '2025-01-01' + to_microseconds(i * 1000 + 60000000) as _loaded_at
+            from range({CEILING_ROWS}) t(i)
+        ) to '{out / "ceiling.parquet"}' (format parquet, compression snappy)
+    """
+    with duckdb.connect() as con:
+        began = time.perf_counter()
+        con.execute(query)
+        return CEILING_ROWS / (time.perf_counter() - began)
+
+
+def generator(out: Path) -> tuple[float, int, float]:
+    """(rows/s, rows, seconds) for usage_events over WINDOW at SCALE, world build included."""
+    cfg = WorldConfig(start=WORLD_START, scale=SCALE, seed=42, out_dir=out / "raw")
+    began = time.perf_counter()
+    results = generate_range(cfg, *WINDOW, tables=["usage_events"])
+    seconds = time.perf_counter() - began
+    rows = sum(r.rows for r in results)
+    return rows / seconds, rows, seconds
+
+
+def peak_rss_mb(out: Path) -> tuple[float, float]:
+    """(peak RSS in MB, seconds) of a scale-10 CLI run over RSS_DAYS, all tables, in a child."""
+    began = time.perf_counter()
+    subprocess.run(
+        [sys.executable, "-m", "data_generation", "--scale", str(SCALE), "--quiet",
+         "--start", WORLD_START.isoformat(),
+         "--end", (WORLD_START + dt.timedelta(days=RSS_DAYS - 1)).isoformat(),
+         "--out", str(out / "rss")],
+        check=True,
+    )  # fmt: skip
+    seconds = time.perf_counter() - began
+    return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024, seconds
+
+
+def main() -> None:
+    with tempfile.TemporaryDirectory(prefix="bench_generator_") as tmp:
+        out = Path(tmp)
+        naive = naive_loop(out)
+        ceiling = duckdb_ceiling(out)
+        rate, rows, seconds = generator(out)
+        rss, rss_seconds = peak_rss_mb(out)
+    print(f"naive mimesis loop : {naive:>12,.0f} rows/s  ({NAIVE_ROWS:,} rows)")
+    print(f"duckdb COPY ceiling: {ceiling:>12,.0f} rows/s  ({CEILING_ROWS:,} rows)")
+    print(f"generator (x{SCALE:g})    : {rate:>12,.0f} rows/s  ({rows:,} rows, {seconds:.1f} s)")
+    print(f"generator / naive  : {rate / naive:>12.1f}x   (target >= 10x)")
+    print(f"generator / ceiling: {rate / ceiling:>12.0%}    (target >= 50%)")
+    print(
+        f"peak RSS, scale {SCALE:g}, all 11 tables, {RSS_DAYS} days: {rss:,.0f} MB "
+        f"({rss_seconds:.1f} s)"
+    )
+
+
+if __name__ == "__main__":
+    main()

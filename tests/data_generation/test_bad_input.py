@@ -1,0 +1,109 @@
+"""Bad input: one line naming the problem and the fix, exit status 2, nothing written."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from data_generation.cli import main
+from data_generation.seeds import DEFAULT_SEEDS_DIR
+
+ARGS = ["--start", "2025-01-01", "--end", "2025-01-03", "--scale", "0.05", "--quiet"]
+
+
+def run(capsys, *argv: str) -> tuple[int, str]:
+    code = main(list(argv))
+    return code, capsys.readouterr().err
+
+
+def broken_seeds(tmp_path: Path, plan_catalog: str | None) -> Path:
+    seeds = tmp_path / "seeds"
+    shutil.copytree(DEFAULT_SEEDS_DIR, seeds)
+    if plan_catalog is None:
+        (seeds / "plan_catalog.csv").unlink()
+    else:
+        (seeds / "plan_catalog.csv").write_text(plan_catalog)
+    return seeds
+
+
+def assert_rejected(code: int, err: str, out: Path, *words: str) -> None:
+    assert code == 2
+    lines = err.strip().splitlines()
+    assert len(lines) == 1, err
+    for word in words:
+        assert word in lines[0]
+    assert not out.exists() or not any(out.rglob("*")), "nothing may be written"
+
+
+def test_end_before_start(tmp_path, capsys):
+    out = tmp_path / "raw"
+    code, err = run(capsys, "--start", "2025-02-01", "--end", "2025-01-01", "--out", str(out))
+    assert_rejected(code, err, out, "before start", "--end")
+
+
+@pytest.mark.parametrize("scale", ["0", "-1"])
+def test_scale_must_be_positive(tmp_path, capsys, scale):
+    out = tmp_path / "raw"
+    code, err = run(capsys, *ARGS[:4], "--scale", scale, "--out", str(out))
+    assert_rejected(code, err, out, "scale", "> 0")
+
+
+def test_unknown_table(tmp_path, capsys):
+    out = tmp_path / "raw"
+    code, err = run(capsys, *ARGS, "--tables", "users,invoicez", "--out", str(out))
+    assert_rejected(code, err, out, "invoicez", "usage_events")
+
+
+def test_missing_plan_catalog(tmp_path, capsys):
+    out = tmp_path / "raw"
+    seeds = broken_seeds(tmp_path, None)
+    code, err = run(capsys, *ARGS, "--out", str(out), "--seeds-dir", str(seeds))
+    assert_rejected(code, err, out, "plan_catalog.csv", "missing")
+
+
+@pytest.mark.parametrize(
+    ("content", "words"),
+    [
+        ("plan_id,product\nx,cloudsync\n", ("lacks column", "price_per_period_cents")),
+        (
+            (DEFAULT_SEEDS_DIR / "plan_catalog.csv").read_text().replace(",1200,", ",twelve,"),
+            ("line 2", "price_per_period_cents"),
+        ),
+        (
+            "\n".join((DEFAULT_SEEDS_DIR / "plan_catalog.csv").read_text().splitlines()[:-1]),
+            ("datahub/enterprise/annual",),
+        ),
+    ],
+    ids=["missing-column", "non-numeric-price", "missing-plan"],
+)
+def test_malformed_plan_catalog(tmp_path, capsys, content, words):
+    out = tmp_path / "raw"
+    seeds = broken_seeds(tmp_path, content)
+    code, err = run(capsys, *ARGS, "--out", str(out), "--seeds-dir", str(seeds))
+    assert_rejected(code, err, out, "plan_catalog.csv", *words)
+
+
+def test_unwritable_out(tmp_path, capsys):
+    blocker = tmp_path / "a_file"
+    blocker.write_text("not a directory")
+    out = blocker / "raw"
+    code, err = run(capsys, *ARGS, "--out", str(out))
+    assert code == 2
+    assert "not writable" in err and "--out" in err
+    assert blocker.read_text() == "not a directory"
+
+
+def test_the_console_entry_point_exits_2(tmp_path):
+    out = tmp_path / "raw"
+    done = subprocess.run(
+        [sys.executable, "-m", "data_generation", "--start", "2025-02-01", "--end", "2025-01-01",
+         "--out", str(out)],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert done.returncode == 2
+    assert done.stderr.count("\n") == 1
+    assert not out.exists()

@@ -1,0 +1,98 @@
+"""The documented dirt is there by default, and --no-dirt (dirt=False) removes all of it."""
+
+from __future__ import annotations
+
+import pytest
+
+UTM_COLUMNS = ("context_campaign_source", "context_campaign_medium", "context_campaign_name")
+
+
+def duplicate_messages(world, table):
+    return world.scalar(
+        f"select count(*) from (select message_id from {{{table}}} "
+        "group by message_id having count(*) > 1)"
+    )
+
+
+def late_rows(world, table, column):
+    return world.scalar(f"select count(*) from {{{table}}} where cast({column} as date) < date")
+
+
+def mixed_case_utms(world):
+    checks = " or ".join(f"{c} <> lower({c})" for c in UTM_COLUMNS)
+    return world.scalar(f"select count(*) from {{tracks}} where {checks}")
+
+
+def count_test_accounts(world):
+    return world.scalar("select count(*) from {users} where email like '%@techflow.test'")
+
+
+@pytest.mark.parametrize("table", ["tracks", "identifies"])
+def test_segment_delivers_some_messages_twice_only_with_dirt(dirty_world, clean_world, table):
+    assert duplicate_messages(dirty_world, table) > 0
+    assert duplicate_messages(clean_world, table) == 0
+
+
+def test_duplicates_are_exact_copies_of_the_payload(dirty_world):
+    differing = dirty_world.scalar(
+        "select count(*) from (select message_id from {tracks} group by message_id "
+        "having count(distinct (anonymous_id, event, timestamp, context_page_path)) > 1)"
+    )
+    assert differing == 0
+
+
+@pytest.mark.parametrize(
+    ("table", "column"),
+    [("usage_events", "occurred_at"), ("tracks", "timestamp"), ("identifies", "timestamp")],
+)
+def test_late_events_land_in_the_next_days_partition_only_with_dirt(
+    dirty_world, clean_world, table, column
+):
+    assert late_rows(dirty_world, table, column) > 0
+    assert late_rows(clean_world, table, column) == 0
+    too_late = dirty_world.scalar(
+        f"select count(*) from {{{table}}} where date - cast({column} as date) > 1"
+    )
+    assert too_late == 0, "late means the next day's partition, not later"
+
+
+def test_utm_values_vary_in_case_only_with_dirt(dirty_world, clean_world):
+    assert mixed_case_utms(dirty_world) > 0
+    assert mixed_case_utms(clean_world) == 0
+
+
+@pytest.mark.parametrize("world_name", ["dirty_world", "clean_world"])
+def test_every_utm_pair_normalises_through_the_seed(request, world_name):
+    world = request.getfixturevalue(world_name)
+    unmapped = world.scalar(
+        """
+        select count(*) from {tracks} t
+        left join read_csv('techflow_dbt/seeds/utm_channel_mapping.csv') m
+          on lower(t.context_campaign_source) = m.utm_source
+         and lower(t.context_campaign_medium) = m.utm_medium
+        where t.context_campaign_source is not null and m.channel is null
+        """
+    )
+    assert unmapped == 0
+
+
+def test_internal_test_accounts_exist_only_with_dirt(dirty_world, clean_world):
+    assert count_test_accounts(dirty_world) > 0
+    assert count_test_accounts(clean_world) == 0
+    # without dirt, nothing anywhere belongs to a test account
+    assert (
+        clean_world.scalar("select count(*) from {identifies} where email like '%@techflow.test'")
+        == 0
+    )
+
+
+def test_the_clean_world_is_the_dirty_world_minus_the_dirt(dirty_world, clean_world):
+    """Dirt adds defects; it does not change the business underneath."""
+    query = (
+        "select count(*) from {subscriptions} s join {users} u using (user_id) "
+        "where u.email not like '%@techflow.test'"
+    )
+    clean_subs = clean_world.scalar("select count(*) from {subscriptions}")
+    assert clean_subs == dirty_world.scalar(
+        query.replace("count(*)", "count(distinct (s.subscription_id, s.updated_at))")
+    )
