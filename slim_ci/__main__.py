@@ -65,10 +65,10 @@ def print_report(report: pipeline.SlimCiReport) -> str:
     print(f"slim-ci: modified: {', '.join(names) or 'nothing'}")
     models = [uid.split(".")[-1] for uid in report.built_models]
     tests = sum(1 for uid in report.results if uid.startswith(("test.", "unit_test.")))
-    full = f" (the full production build took {prod_seconds:.1f} s)" if prod_seconds else ""
+    full = f"; the full production build took {prod_seconds:.1f} s" if prod_seconds else ""
     print(
         f"slim-ci: built {len(models)} model(s) and {tests} test(s) in "
-        f"{report.build_seconds:.1f} s{full}: {', '.join(models) or '-'}"
+        f"{report.timings['build']:.1f} s{full}: {', '.join(models) or '-'}"
     )
     print(f"slim-ci: dbt build {'passed' if report.build_ok else 'FAILED'}")
     files = ", ".join(str(p.name) for p in report.lint.files) or "none"
@@ -76,6 +76,8 @@ def print_report(report: pipeline.SlimCiReport) -> str:
     print(f"slim-ci: SQLFluff on changed SQL files ({files}): {verdict}")
     if not report.lint.passed:
         print(report.lint.output)
+    steps = ", ".join(f"{step} {seconds:.1f} s" for step, seconds in report.timings.items())
+    print(f"slim-ci: timings: {steps}")
     markdown = to_markdown(report.diffs)
     print()
     print(markdown)

@@ -34,7 +34,7 @@ class SlimCiReport:
     modified: tuple[str, ...]  # unique ids the change touched directly
     results: dict[str, str]  # unique id -> status, for every node the CI build executed
     build_ok: bool
-    build_seconds: float
+    timings: dict[str, float]  # seconds per step: select, build, lint, diff
     ci_manifest: dict[str, Any] | None
     lint: LintResult
     diffs: tuple[ModelDiff, ...]
@@ -108,6 +108,34 @@ def _executed(ci: DbtProject) -> dict[str, str]:
     return {r["unique_id"]: r["status"] for r in read_json(path)["results"]}
 
 
+def _reset_ci_dir(settings: CiSettings) -> None:
+    """Wipe the CI database and artifacts, keeping dbt's partial-parse cache.
+
+    A fresh CI database every run matters: deferral only falls back to production for relations
+    that do not exist in the CI target, so leftovers from an earlier run would shadow production.
+    The parse cache is safe to keep (dbt re-checks every file's hash) and saves a full parse.
+    """
+    cache = settings.ci_target_path / "partial_parse.msgpack"
+    saved = cache.read_bytes() if cache.exists() else None
+    shutil.rmtree(settings.ci_dir, ignore_errors=True)
+    settings.ci_target_path.mkdir(parents=True)
+    if saved is not None:
+        cache.write_bytes(saved)
+
+
+def _build(ci: DbtProject, prod: ProdState, echo: bool) -> bool:
+    try:
+        ci.run(
+            "build", "--select", "state:modified+", "--defer", "--state", str(prod.state_dir),
+            echo=echo,
+        )  # fmt: skip
+    except StepFailed as failure:
+        if not echo:
+            print(failure)
+        return False
+    return True
+
+
 def run(
     settings: CiSettings,
     *,
@@ -124,35 +152,29 @@ def run(
             f"the CI database {settings.ci_warehouse} has the same name as production "
             f"({prod.database}): give one of them another file name"
         )
-
-    # A fresh CI database every run: deferral only falls back to production for relations that
-    # do not exist in the CI target, so leftovers from an earlier run would shadow production.
-    shutil.rmtree(settings.ci_dir, ignore_errors=True)
-    settings.ci_dir.mkdir(parents=True)
+    _reset_ci_dir(settings)
     env = ci_env(settings, prod)
     ci = DbtProject(settings.project_dir, settings.ci_target, settings.ci_target_path, env)
+    timings: dict[str, float] = {}
 
+    clock = time.monotonic()
     modified = _list_modified(ci, prod)
-    started = time.monotonic()
-    build_ok = True
-    try:
-        ci.run(
-            "build", "--select", "state:modified+", "--defer", "--state", str(prod.state_dir),
-            echo=echo,
-        )  # fmt: skip
-    except StepFailed as failure:
-        build_ok = False
-        if not echo:
-            print(failure)
-    build_seconds = time.monotonic() - started
+    timings["select"] = time.monotonic() - clock
+
+    clock = time.monotonic()
+    build_ok = _build(ci, prod, echo)
+    timings["build"] = time.monotonic() - clock
     results = _executed(ci)
     manifest_path = ci.target_path / "manifest.json"
     ci_manifest = read_json(manifest_path) if manifest_path.exists() else None
 
+    clock = time.monotonic()
     changed = git.changed_files(settings.repo_root, base_commit)
     changed_sql = sql_files_in_project(changed, settings.project_dir)
     lint_result = lint(changed_sql, settings.project_dir, env)
+    timings["lint"] = time.monotonic() - clock
 
+    clock = time.monotonic()
     diffs: list[ModelDiff] = []
     rebuilt = [uid for uid, status in results.items() if status == "success"]
     if ci_manifest is not None and settings.ci_warehouse.exists() and rebuilt:
@@ -165,12 +187,13 @@ def run(
             rebuilt,
             set(modified),
         )
+    timings["diff"] = time.monotonic() - clock
     return SlimCiReport(
         prod=prod,
         modified=modified,
         results=results,
         build_ok=build_ok,
-        build_seconds=build_seconds,
+        timings=timings,
         ci_manifest=ci_manifest,
         lint=lint_result,
         diffs=tuple(diffs),
@@ -178,6 +201,6 @@ def run(
 
 
 def production_build_seconds(prod: ProdState) -> float | None:
-    """How long the full production build took (from its run_results), for comparison."""
-    path = prod.state_dir / "run_results.json"
-    return float(read_json(path)["elapsed_time"]) if path.exists() else None
+    """Wall-clock seconds of the full production `dbt build`, for comparison with the CI build."""
+    seconds = prod.stamp.get("build_seconds")
+    return float(seconds) if seconds is not None else None

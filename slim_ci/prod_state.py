@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import shutil
 import tempfile
+import time
 from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -34,7 +35,11 @@ class ProdState:
     manifest: dict[str, Any]
     warehouse: Path
     database: str
-    base_commit: str | None
+    stamp: dict[str, Any]  # prod_state.json: base_commit, dbt_version, build_seconds, built_at
+
+    @property
+    def base_commit(self) -> str | None:
+        return self.stamp.get("base_commit")
 
     @property
     def manifest_path(self) -> Path:
@@ -81,7 +86,7 @@ def load(state_dir: Path, warehouse: Path, how_to_make: str) -> ProdState:
         manifest=manifest,
         warehouse=warehouse,
         database=production_database(manifest, manifest_path),
-        base_commit=stamp.get("base_commit"),
+        stamp=stamp,
     )
 
 
@@ -125,12 +130,15 @@ def build(settings: CiSettings, base_commit: str, echo: bool = True) -> ProdStat
             },
         )
         print(f"slim-ci: building production from {base_commit[:12]} into {settings.state_dir}")
+        started = time.monotonic()
         dbt.run("build", echo=echo)
+        build_seconds = round(time.monotonic() - started, 1)
         shutil.copy2(dbt.target_path / "manifest.json", staging / "manifest.json")
         shutil.copy2(dbt.target_path / "run_results.json", staging / "run_results.json")
     stamp = {
         "base_commit": base_commit,
         "dbt_version": DBT_VERSION,
+        "build_seconds": build_seconds,
         "built_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "data_dir": str(settings.data_dir),
     }
