@@ -53,6 +53,7 @@ def subscriptions_day(world: World, day: Day) -> pl.DataFrame:
         (day.contains(_dunning_started_us(world)), "past_due", _dunning_started_us(world), False),
         (day.contains(p.ended_us), "canceled", p.ended_us, True),
     )
+    plan_ids = pl.Series(np.array(world.seeds.plan_ids()).ravel(), dtype=pl.String)
     parts = []
     for order, (mask, status, changed, ending) in enumerate(events):
         idx = np.flatnonzero(mask & kept_users(world, p.user_id))
@@ -65,7 +66,7 @@ def subscriptions_day(world: World, day: Day) -> pl.DataFrame:
                 {
                     "subscription_id": p.subscription_id[idx],
                     "user_id": p.user_id[idx],
-                    "plan_id": strings(p.plan_id[idx]),
+                    "plan_id": plan_ids.gather(p.plan[idx]),
                     "quantity": p.quantity[idx],
                     "status": status_col,
                     "trial_ends_at": ts(p.trial_ends_us[idx], has_trial[idx]),

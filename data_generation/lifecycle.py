@@ -77,7 +77,7 @@ class Periods:
     tier: np.ndarray  # 0 starter, 1 pro, 2 enterprise
     billing: np.ndarray  # 0 monthly, 1 annual
     quantity: np.ndarray
-    plan_id: np.ndarray  # object array of plan_id strings
+    plan: np.ndarray  # index into Seeds.plan_ids() flattened: (product * 3 + tier) * 2 + billing
     price_cents: np.ndarray  # per billing period per seat
     started_us: np.ndarray
     trial_ends_us: np.ndarray  # -1 when the period had no trial
@@ -96,8 +96,9 @@ class Periods:
         return np.where(self.billing == 1, 12, 1)
 
 
-def _by_key(keys: np.ndarray, table: dict, default_key: object = None) -> np.ndarray:
-    return np.stack([np.asarray(table.get(k, table[default_key]), dtype=np.float64) for k in keys])
+def _per_campaign(channels: list[str], table: dict) -> np.ndarray:
+    """One row of `table` per campaign, looked up by the campaign's channel (None = default)."""
+    return np.array([table.get(c, table.get(None, 1.0)) for c in channels], dtype=np.float64)
 
 
 def _seats(seed: int, stream: str, key: np.ndarray, tier: np.ndarray) -> np.ndarray:
@@ -136,15 +137,15 @@ def _open_chains(seed: int, users: Users, channels: list[str]) -> dict[str, np.n
     user_idx_all = np.concatenate(user_idx)
     product_all = np.concatenate(product).astype(np.int64)
     chain_id = uid[user_idx_all] * 10 + product_all
-    channel = np.array(channels, dtype=object)[users.campaign[user_idx_all]]
-    tier_w = _by_key(channel, TIER_WEIGHTS)
+    campaign = users.campaign[user_idx_all]
+    tier_w = _per_campaign(channels, TIER_WEIGHTS)[campaign]
     tier = np.minimum(
         (rng.uniform(seed, "chain:tier", chain_id)[:, None] >= np.cumsum(tier_w, axis=1)).sum(
             axis=1
         ),
         2,
     )
-    conv = CONVERSION_BASE * np.array([CONVERSION_BY_CHANNEL.get(c, 1.0) for c in channel])
+    conv = CONVERSION_BASE * _per_campaign(channels, CONVERSION_BY_CHANNEL)[campaign]
     return {
         "chain_id": chain_id,
         "user_id": uid[user_idx_all],
@@ -159,7 +160,6 @@ def _open_chains(seed: int, users: Users, channels: list[str]) -> dict[str, np.n
 def simulate_periods(seed: int, users: Users, seeds: Seeds, channels: list[str]) -> Periods:
     """Unroll every chain into its periods with vectorised steps (one numpy pass per chain link)."""
     chains = _open_chains(seed, users, channels)
-    plan_ids = np.array(seeds.plan_ids(), dtype=object)  # [product][tier][billing]
     prices = np.array(seeds.prices_cents(), dtype=np.int64)
 
     chain_id, user_id, product = chains["chain_id"], chains["user_id"], chains["product"]
@@ -220,7 +220,7 @@ def simulate_periods(seed: int, users: Users, seeds: Seeds, channels: list[str])
         rows.append({
             "subscription_id": sid, "chain_id": chain_id, "user_id": user_id, "product": product,
             "tier": tier, "billing": billing, "quantity": quantity,
-            "plan_id": plan_ids[product, tier, billing],
+            "plan": (product * 3 + tier) * 2 + billing,
             "price_cents": prices[product, tier, billing],
             "started_us": start, "trial_ends_us": trial_end, "converted": converted,
             "paid_start_us": np.where(converted, paid_start, NEVER), "ended_us": ended,

@@ -9,6 +9,7 @@ leaves a signal in usage. A day's events come from that day's own random stream.
 from __future__ import annotations
 
 import functools
+from dataclasses import dataclass
 
 import numpy as np
 import polars as pl
@@ -34,18 +35,29 @@ SESSION_HOURS = np.array(
 )  # fmt: skip
 
 
-def _feature_tables(world: World) -> list[tuple[int, int, list[str], np.ndarray]]:
-    """(product, tier, feature names, weights): the features each tier can use (min_tier ≤ tier)."""
-    f = world.seeds.features
-    tables = []
-    for p, product in enumerate(PRODUCTS):
+@dataclass(frozen=True)
+class FeatureTable:
+    """Every feature of the seed once (`names`), and for each (product, tier) the ones allowed
+    (min_tier <= tier) with their usage weights, as indices into `names`."""
+
+    names: pl.Series
+    allowed: dict[tuple[int, int], tuple[np.ndarray, np.ndarray]]
+
+
+@functools.cache
+def feature_table(world: World) -> FeatureTable:
+    f = world.seeds.features.with_columns(
+        product_index=pl.col("product").replace_strict({p: i for i, p in enumerate(PRODUCTS)}),
+        tier_index=pl.col("min_tier").replace_strict({t: i for i, t in enumerate(TIERS)}),
+    )
+    allowed = {}
+    for p in range(len(PRODUCTS)):
         for t in range(len(TIERS)):
-            allowed = f.filter(
-                (pl.col("product") == product)
-                & pl.col("min_tier").replace_strict({name: i for i, name in enumerate(TIERS)}).le(t)
+            rows = np.flatnonzero(
+                (f["product_index"].to_numpy() == p) & (f["tier_index"].to_numpy() <= t)
             )
-            tables.append((p, t, allowed["feature"].to_list(), allowed["usage_weight"].to_numpy()))
-    return tables
+            allowed[(p, t)] = (rows, f["usage_weight"].to_numpy()[rows])
+    return FeatureTable(names=f["feature"], allowed=allowed)
 
 
 @functools.lru_cache(maxsize=4)
@@ -86,28 +98,30 @@ def events_on(world: World, day: Day) -> pl.DataFrame:
     occurred = np.minimum(
         session[rows] + (g.random(n) * 2 * HOUR_US).astype(np.int64), day.end_us - 1
     )
-    feature = np.empty(n, dtype=object)
+    features = feature_table(world)
+    feature = np.empty(n, dtype=np.int64)
     u_feature = g.random(n)
-    for prod, t, names, weights in _feature_tables(world):
-        mask = (product[rows] == prod) & (tier[rows] == t)
-        feature[mask] = np.array(names, dtype=object)[rng.choice(u_feature[mask], weights)]
+    group = product[rows] * len(TIERS) + tier[rows]
+    for (prod, t), (candidates, weights) in features.allowed.items():
+        mask = group == prod * len(TIERS) + t
+        feature[mask] = candidates[rng.choice(u_feature[mask], weights)]
     ids = g.integers(0, np.iinfo(np.uint64).max, size=(n, 2), dtype=np.uint64, endpoint=True)
     late = g.random(n) < LATE_SHARE
     lag = ((1 + 20 * g.random(n)) * MINUTE_US).astype(np.int64)
     late_lag = ((30 + 240 * g.random(n)) * MINUTE_US).astype(np.int64)
-    frame = pl.DataFrame(
+    order = np.argsort(occurred, kind="stable")  # rows in time order, ties in draw order
+    return pl.DataFrame(
         {
-            "event_id": uuid_strings(ids[:, 0], ids[:, 1]),
-            "user_id": user[rows],
-            "product": pl.Series(np.array(PRODUCTS, dtype=object)[product[rows]], dtype=pl.String),
-            "feature": pl.Series(feature, dtype=pl.String),
-            "occurred_at_us": occurred,
-            "loaded_us": occurred + lag,
-            "late_loaded_us": day.end_us + late_lag,
-            "late": late,
+            "event_id": uuid_strings(ids[order, 0], ids[order, 1]),
+            "user_id": user[rows][order],
+            "product": pl.Series(PRODUCTS).gather(product[rows][order]),
+            "feature": features.names.gather(feature[order]),
+            "occurred_at_us": occurred[order],
+            "loaded_us": (occurred + lag)[order],
+            "late_loaded_us": (day.end_us + late_lag)[order],
+            "late": late[order],
         }
     )
-    return frame.sort("occurred_at_us", "event_id")
 
 
 def usage_events_day(world: World, day: Day) -> pl.DataFrame:
