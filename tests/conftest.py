@@ -34,6 +34,11 @@ def yesterday_utc() -> dt.date:
     return dt.datetime.now(dt.UTC).date() - dt.timedelta(days=1)
 
 
+def small_world_start() -> dt.date:
+    """First day of small_world (and the TECHFLOW_WORLD_START dbt must see for it)."""
+    return yesterday_utc() - dt.timedelta(days=SMALL_WORLD_DAYS - 1)
+
+
 @contextlib.contextmanager
 def environment(overrides: Mapping[str, str]) -> Iterator[None]:
     """Set environment variables for the duration of a block, then restore the previous values."""
@@ -87,6 +92,7 @@ class DbtProject:
 
     data_dir: Path
     target: str = "prod"
+    world_start: dt.date | None = None
     extra_env: dict[str, str] = field(default_factory=dict)
     history: list[DbtInvocation] = field(default_factory=list)
 
@@ -100,11 +106,13 @@ class DbtProject:
 
     @property
     def env(self) -> dict[str, str]:
-        return {
+        env = {
             "TECHFLOW_DATA_DIR": str(self.data_dir),
             "TECHFLOW_WAREHOUSE": str(self.warehouse),
-            **self.extra_env,
         }
+        if self.world_start is not None:
+            env["TECHFLOW_WORLD_START"] = self.world_start.isoformat()
+        return {**env, **self.extra_env}
 
     def dbt(self, *args: str, vars: Mapping[str, Any] | None = None) -> DbtInvocation:
         """Run one dbt command (e.g. "build", "--select", "fct_mrr_daily") and collect events."""
@@ -141,6 +149,7 @@ class DbtProject:
 
         with environment(self.env):
             result = dbtRunner(callbacks=[collect]).invoke(cli_args)
+        release_duckdb_file()
         raw = result.result
         results = list(getattr(raw, "results", None) or [])
         invocation = DbtInvocation(
@@ -162,7 +171,22 @@ class DbtProject:
     def query_pl(self, sql: str) -> Any:
         """Run SQL read-only and return a polars DataFrame."""
         with duckdb.connect(str(self.warehouse), read_only=True) as con:
-            return con.execute(sql).pl()
+            return con.sql(sql).pl()
+
+
+def release_duckdb_file() -> None:
+    """Close the DuckDB database dbt-duckdb keeps open in-process after an invocation.
+
+    dbt-duckdb caches one connection environment per process; while it is open, any other
+    connection to the same file with another configuration (e.g. read_only=True in `query`)
+    fails with "Can't open a connection to same database file with a different configuration".
+    """
+    from dbt.adapters.duckdb.connections import DuckDBConnectionManager
+
+    env = DuckDBConnectionManager._ENV
+    if env is not None:
+        env.close()
+    DuckDBConnectionManager.close_all_connections()
 
 
 def generate_world(out_raw: Path, start: dt.date, end: dt.date, **config: Any) -> Path:
@@ -187,9 +211,7 @@ def small_world(tmp_path_factory: pytest.TempPathFactory) -> Path:
     Generated once per session; treat it as read-only (copy it to change raw files).
     """
     data_dir = tmp_path_factory.mktemp("small_world")
-    end = yesterday_utc()
-    start = end - dt.timedelta(days=SMALL_WORLD_DAYS - 1)
-    generate_world(data_dir / "raw", start, end)
+    generate_world(data_dir / "raw", small_world_start(), yesterday_utc())
     return data_dir
 
 
@@ -197,8 +219,10 @@ def small_world(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def dbt_project_factory(tmp_path: Path):
     """Make a DbtProject over a given data dir (default: a fresh empty one under tmp_path)."""
 
-    def make(data_dir: Path | None = None, target: str = "prod") -> DbtProject:
-        return DbtProject(data_dir=data_dir or tmp_path / "data", target=target)
+    def make(
+        data_dir: Path | None = None, target: str = "prod", world_start: dt.date | None = None
+    ) -> DbtProject:
+        return DbtProject(data_dir=data_dir or tmp_path / "data", target=target, world_start=world_start)
 
     return make
 
@@ -214,7 +238,7 @@ def built_warehouse(
     """
     data_dir = tmp_path_factory.mktemp("built_warehouse")
     (data_dir / "raw").symlink_to(small_world / "raw", target_is_directory=True)
-    project = DbtProject(data_dir=data_dir)
+    project = DbtProject(data_dir=data_dir, world_start=small_world_start())
     invocation = project.dbt("build")  # seeds, snapshots, models and tests, in DAG order
     assert invocation.success, invocation.describe()
     yield project

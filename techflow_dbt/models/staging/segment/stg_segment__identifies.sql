@@ -44,7 +44,7 @@ final as (
         loaded_at
 
     from renamed
-    where not coalesce(email like '%@techflow.test', false)
+    where not {{ is_test_email('email') }}
 
 )
 

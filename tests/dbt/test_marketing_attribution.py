@@ -1,0 +1,244 @@
+"""Marketing staging and first-touch attribution, proved on a hand-made world with known answers.
+
+The world (dates in March 2025) has four real users and one QA account:
+- user 1 visits first from a second browser (b1-laptop) via a " Google "/"CPC" brand_search ad,
+  later from b1-phone via Facebook, then signs up on b1-phone; identifies link both browsers.
+  Its Facebook visit is delivered twice (same message_id, the copy in the next day's partition).
+- user 2 arrives via "NewsLetter"/"EMAIL", then clicks a Google ad only after signing up.
+- user 3 has no tracked visit at all (direct).
+- user 4 comes from a UTM pair the seed does not know ("TikTok"/"paid_social": channel other).
+- user 9 is a QA account (@techflow.test) with its own tracked visit and identify.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from raw_fixtures import at, write_world
+
+from conftest import DbtProject
+
+MARCH_1 = dt.date(2025, 3, 1)
+SIGNUP_DAY = dt.date(2025, 3, 10)
+QA_USER_ID = 9
+DOMAIN_MODELS = (
+    "path:models/staging/segment",
+    "path:models/staging/marketing",
+    "path:models/marts/product",
+    "path:models/marts/marketing",
+)
+
+
+def _day(offset: int) -> dt.date:
+    return MARCH_1 + dt.timedelta(days=offset)
+
+
+def _track(
+    message_id: str,
+    anonymous_id: str,
+    when: dt.datetime,
+    utm: tuple[str | None, str | None, str | None] = (None, None, None),
+    user_id: str | None = None,
+    loaded_at: dt.datetime | None = None,
+) -> dict[str, object]:
+    source, medium, campaign = utm
+    return {
+        "message_id": message_id,
+        "anonymous_id": anonymous_id,
+        "user_id": user_id,
+        "event": "Page Viewed",
+        "timestamp": when,
+        "context_page_path": "/pricing",
+        "context_campaign_source": source,
+        "context_campaign_medium": medium,
+        "context_campaign_name": campaign,
+        "_loaded_at": loaded_at or when + dt.timedelta(minutes=20),
+    }
+
+
+def _identify(message_id: str, anonymous_id: str, user_id: int, email: str, when: dt.datetime):
+    return {
+        "message_id": message_id,
+        "anonymous_id": anonymous_id,
+        "user_id": str(user_id),
+        "email": email,
+        "timestamp": when,
+        "_loaded_at": when + dt.timedelta(minutes=20),
+    }
+
+
+def _user(user_id: int, email: str, signup_at: dt.datetime) -> dict[str, object]:
+    return {
+        "user_id": user_id,
+        "email": email,
+        "full_name": f"User {user_id}",
+        "company_name": f"Company {user_id}",
+        "company_domain": email.split("@")[1],
+        "country": "DE",
+        "signup_at": signup_at,
+        "updated_at": signup_at,
+        "_loaded_at": signup_at + dt.timedelta(minutes=30),
+    }
+
+
+def _event(event_id: str, user_id: int, when: dt.datetime) -> dict[str, object]:
+    return {
+        "event_id": event_id,
+        "user_id": user_id,
+        "product": "teamchat",
+        "feature": "message_sent",
+        "occurred_at": when,
+        "_loaded_at": when + dt.timedelta(minutes=20),
+    }
+
+
+def _spend(day: dt.date, channel: str, campaign: str, cents: int) -> dict[str, object]:
+    return {
+        "spend_date": day,
+        "channel": channel,
+        "campaign": campaign,
+        "impressions": 10_000,
+        "clicks": 150,
+        "spend_cents": cents,
+        "_loaded_at": at(day + dt.timedelta(days=1), 2),
+    }
+
+
+GOOGLE_BRAND = (" Google ", "CPC", "Brand_Search")
+FACEBOOK = ("facebook", "paid_social", "facebook_retargeting")
+NEWSLETTER = ("NewsLetter", "EMAIL", "newsletter_weekly")
+TIKTOK = ("TikTok", "paid_social", "tiktok_test")
+
+USER_1_SIGNUP = at(SIGNUP_DAY, 10)
+USER_2_SIGNUP = at(SIGNUP_DAY, 12)
+
+
+def world_tables() -> dict[str, list[dict[str, object]]]:
+    duplicated_facebook_visit = _track("t-1b", "b1-phone", at(_day(5), 9), FACEBOOK)
+    return {
+        "users": [
+            _user(1, "ada@acme.io", USER_1_SIGNUP),
+            _user(2, "bob@globex.io", USER_2_SIGNUP),
+            _user(3, "cy@initech.io", at(SIGNUP_DAY, 15)),
+            _user(4, "di@hooli.io", at(_day(20), 9)),
+            _user(QA_USER_ID, "qa+1@techflow.test", at(SIGNUP_DAY, 8)),
+        ],
+        "tracks": [
+            _track("t-1a", "b1-laptop", at(_day(2), 9), GOOGLE_BRAND),
+            duplicated_facebook_visit,
+            {**duplicated_facebook_visit, "_loaded_at": at(_day(6), 1)},  # redelivered next day
+            _track("t-1c", "b1-phone", USER_1_SIGNUP, user_id="1"),
+            _track("t-2a", "b2", at(_day(7), 18), NEWSLETTER),
+            _track("t-2b", "b2", at(_day(12), 9), GOOGLE_BRAND, user_id="2"),  # after signup
+            _track("t-4a", "b4", at(_day(19), 9), TIKTOK),
+            _track("t-9a", "b9", at(_day(1), 9), GOOGLE_BRAND),
+        ],
+        "identifies": [
+            _identify("i-1a", "b1-phone", 1, "ada@acme.io", USER_1_SIGNUP),
+            _identify("i-1b", "b1-laptop", 1, "ada@acme.io", at(_day(15), 8)),
+            _identify("i-2", "b2", 2, "bob@globex.io", USER_2_SIGNUP),
+            _identify("i-4", "b4", 4, "di@hooli.io", at(_day(20), 9)),
+            _identify("i-9", "b9", QA_USER_ID, "qa+1@techflow.test", at(SIGNUP_DAY, 8)),
+        ],
+        "usage_events": [
+            _event("e-1", 1, at(_day(11), 9)),
+            _event("e-2", 2, at(_day(11), 10)),
+            _event("e-9", QA_USER_ID, at(_day(11), 11)),
+        ],
+        "ad_spend": [
+            _spend(_day(2), "paid_search", "Brand_Search ", 12_345),
+            _spend(_day(3), "paid_search", "brand_search", 10_000),
+            _spend(_day(7), "email", "newsletter_weekly", 2_500),
+        ],
+    }
+
+
+@pytest.fixture(scope="module")
+def attribution_world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DbtProject]:
+    data_dir = tmp_path_factory.mktemp("attribution_world")
+    write_world(data_dir / "raw", world_tables(), empty_day=MARCH_1)
+    project = DbtProject(data_dir=data_dir)
+    # Build everything this world feeds, but test only the marketing/product models: finance's
+    # tests (recent data, row counts) rightly fail on a world without subscriptions.
+    built = project.dbt("build", "--exclude-resource-type", "test", "unit_test")
+    assert built.success, built.describe()
+    tested = project.dbt("test", "--select", *DOMAIN_MODELS, "--exclude-resource-type", "unit_test")
+    assert tested.success, tested.describe()
+    yield project
+
+
+def test_redelivered_segment_message_is_kept_once(attribution_world: DbtProject) -> None:
+    rows = attribution_world.query(
+        "select message_id, count(*) from staging.stg_segment__tracks group by all order by 1"
+    )
+    assert rows == [(m, 1) for m in ["t-1a", "t-1b", "t-1c", "t-2a", "t-2b", "t-4a", "t-9a"]]
+
+
+def test_utm_values_are_normalised_before_mapping_to_a_channel(
+    attribution_world: DbtProject,
+) -> None:
+    rows = attribution_world.query(
+        "select message_id, utm_source, utm_medium, utm_campaign, channel "
+        "from staging.stg_segment__tracks where message_id in ('t-1a', 't-2a', 't-1c', 't-4a') "
+        "order by message_id"
+    )
+    assert rows == [
+        ("t-1a", "google", "cpc", "brand_search", "paid_search"),
+        ("t-1c", None, None, None, "direct"),
+        ("t-2a", "newsletter", "email", "newsletter_weekly", "email"),
+        ("t-4a", "tiktok", "paid_social", "tiktok_test", "other"),
+    ]
+
+
+def test_first_touch_spans_every_browser_the_user_identified_on(
+    attribution_world: DbtProject,
+) -> None:
+    rows = attribution_world.query(
+        "select user_id, acquisition_channel, acquisition_campaign, first_touch_at "
+        "from product.dim_users order by user_id"
+    )
+    assert rows == [
+        (1, "paid_search", "brand_search", at(_day(2), 9)),  # laptop visit before phone visit
+        (2, "email", "newsletter_weekly", at(_day(7), 18)),  # the later Google click is ignored
+        (3, "direct", "(none)", None),  # never tracked
+        (4, "other", "tiktok_test", at(_day(19), 9)),
+    ]
+
+
+def test_qa_accounts_are_gone_from_staging_and_marts(attribution_world: DbtProject) -> None:
+    assert attribution_world.query(
+        "select count(*) from staging.stg_segment__identifies where email like '%techflow.test'"
+    ) == [(0,)]
+    for relation, column in [
+        ("product.dim_users", "user_id"),
+        ("marketing.fct_customer_acquisition", "user_id"),
+    ]:
+        found = attribution_world.query(f"select count(*) from {relation} where {column} = 9")
+        assert found == [(0,)], f"QA user 9 leaked into {relation}"
+
+
+def test_touches_are_counted_per_user_up_to_signup(attribution_world: DbtProject) -> None:
+    rows = attribution_world.query(
+        "select user_id, touches_before_signup from marketing.fct_customer_acquisition "
+        "order by user_id"
+    )
+    # user 1: laptop ad, phone Facebook visit (once, despite redelivery), the signup page view
+    assert rows == [(1, 3), (2, 1), (3, 0), (4, 1)]
+
+
+def test_campaigns_merge_spend_and_acquisition_on_normalised_names(
+    attribution_world: DbtProject,
+) -> None:
+    rows = attribution_world.query(
+        "select channel, campaign, lifetime_spend_usd, lifetime_signups, is_paid_campaign "
+        "from marketing.dim_campaigns order by channel, campaign"
+    )
+    assert [(c, n, float(s), u, p) for c, n, s, u, p in rows] == [
+        ("direct", "(none)", 0.0, 1, False),
+        ("email", "newsletter_weekly", 25.0, 1, True),
+        ("other", "tiktok_test", 0.0, 1, False),
+        ("paid_search", "brand_search", 223.45, 1, True),
+    ]
