@@ -114,9 +114,11 @@ def generate_range(
     days = list(_iter_days(first, last))
     results: list[TableDayResult] = []
     if progress:
+        from rich.console import Console
         from rich.progress import Progress
 
-        with Progress(transient=True) as bar:
+        # On stderr, so `techflow-generate > summary.txt` keeps a clean summary.
+        with Progress(console=Console(stderr=True), transient=True) as bar:
             task = bar.add_task("generating days", total=len(days))
             for date in days:
                 results += _write_day(cfg, world, date, selected)

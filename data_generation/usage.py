@@ -98,6 +98,14 @@ def events_on(world: World, day: Day) -> pl.DataFrame:
     occurred = np.minimum(
         session[rows] + (g.random(n) * 2 * HOUR_US).astype(np.int64), day.end_us - 1
     )
+    # A period that opens or ends during the day is used only while it is live: squeeze the
+    # day's timeline into [opened, ended) so no event falls outside its subscription.
+    opened = np.maximum(p.started_us[live], day.start_us)[rows]
+    closed = np.minimum(p.ended_us[live], day.end_us)[rows]
+    partial = (opened > day.start_us) | (closed < day.end_us)
+    share_of_day = (occurred - day.start_us) / DAY_US
+    squeezed = opened + (share_of_day * (closed - opened)).astype(np.int64)
+    occurred = np.where(partial, squeezed, occurred)
     features = feature_table(world)
     feature = np.empty(n, dtype=np.int64)
     u_feature = g.random(n)

@@ -1,0 +1,195 @@
+"""The simulated business behaves like one: the rules the marts and dashboards rely on."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+
+from data_generation import WorldConfig
+from data_generation.acquisition import signups_matrix
+from data_generation.lifecycle import CHURN, DOWNGRADE, UPGRADE
+from data_generation.world import world_for
+
+START = dt.date(2025, 1, 1)
+
+
+def test_scale_one_is_about_20000_users_over_two_years_and_grows_linearly():
+    one = signups_matrix(42, 1.0, START, 729).sum()
+    two = signups_matrix(42, 2.0, START, 729).sum()
+    assert 18_000 <= one <= 22_000
+    assert 1.85 <= two / one <= 2.15
+
+
+def test_signups_grow_and_weekdays_beat_weekends():
+    per_day = signups_matrix(42, 1.0, START, 727).sum(axis=1)
+    weekday = np.array([(START + dt.timedelta(days=i)).weekday() for i in range(len(per_day))])
+    assert per_day[-91:].mean() > 2 * per_day[:91].mean()
+    assert per_day[weekday < 5].mean() > 1.4 * per_day[weekday >= 5].mean()
+
+
+def test_trials_last_14_days(dirty_world):
+    lengths = dirty_world.sql(
+        "select distinct date_diff('day', started_at, trial_ends_at) from {subscriptions} "
+        "where trial_ends_at is not null"
+    )
+    assert lengths == [(14,)]
+
+
+def test_trial_conversion_depends_on_channel_and_tier():
+    world = world_for(WorldConfig(start=START, scale=1.0, seed=42), START + dt.timedelta(days=400))
+    p = world.periods
+    trials = p.trial_ends_us >= 0
+    channel = np.array(world.channels)[world.users.campaign[p.user_id - 1]]
+
+    def rate(mask):
+        return p.converted[trials & mask].mean()
+
+    assert rate(channel == "referral") > rate(channel == "paid_social") + 0.15
+    assert rate(p.tier == 2) > rate(p.tier == 0) + 0.05
+
+
+def test_upgrades_raise_and_downgrades_lower_the_tier():
+    world = world_for(WorldConfig(start=START, scale=0.5, seed=42), START + dt.timedelta(days=700))
+    p = world.periods
+    index = {sid: i for i, sid in enumerate(p.subscription_id)}
+    successors = np.flatnonzero(p.previous_id >= 0)
+    previous = np.array([index[s] for s in p.previous_id[successors]])
+    up = p.reason[previous] == UPGRADE
+    down = p.reason[previous] == DOWNGRADE
+    assert up.sum() > 50 and down.sum() > 20
+    assert (p.tier[successors[up]] == p.tier[previous[up]] + 1).all()
+    assert (p.tier[successors[down]] == p.tier[previous[down]] - 1).all()
+
+
+def test_annual_plans_churn_less_and_on_their_anniversary():
+    world = world_for(WorldConfig(start=START, scale=1.0, seed=42), START + dt.timedelta(days=700))
+    p = world.periods
+    paid = p.converted
+    churned = paid & (p.reason == CHURN)
+    assert churned[p.billing == 1].mean() < churned[p.billing == 0].mean()
+    annual = np.flatnonzero(churned & (p.billing == 1))
+    starts = p.paid_start_us[annual].astype("datetime64[us]").astype("datetime64[D]")
+    ends = p.ended_us[annual].astype("datetime64[us]").astype("datetime64[D]")
+    same_day_of_year = [
+        (e.item().month, e.item().day) == (s.item().month, s.item().day)
+        for s, e in zip(starts, ends, strict=True)
+        if (s.item().month, s.item().day) != (2, 29)
+    ]
+    assert all(same_day_of_year)
+
+
+def test_every_billing_cycle_of_a_paid_period_is_invoiced_once(dirty_world):
+    """Cycle n opens at paid start + n x billing months; each one that opened has an invoice."""
+    missing = dirty_world.scalar(
+        f"""
+        with latest as (
+            select * from {{subscriptions}}
+            qualify row_number() over (partition by subscription_id order by updated_at desc) = 1
+        ), paid as (
+            select subscription_id, coalesce(trial_ends_at, started_at) as paid_start,
+                   least(coalesce(ended_at, timestamp '9999-01-01'),
+                         timestamp '{dirty_world.last + dt.timedelta(days=1)}') as until,
+                   case when plan_id like '%annual' then 12 else 1 end as months
+            from latest
+            -- paid periods: past their trial (if any), and not a trial that lapsed unpaid
+            where status <> 'trialing'
+              and (trial_ends_at is null or ended_at is null or ended_at > trial_ends_at)
+        ), cycles as (
+            select subscription_id, paid_start + to_months(n * months) as cycle_start, until
+            from paid, range(0, 24) r(n)
+        ), expected as (
+            select subscription_id, count(*) as n from cycles where cycle_start < until group by 1
+        ), actual as (
+            select subscription_id, count(distinct invoice_id) as n from {{invoices}} group by 1
+        )
+        select count(*) from expected e full join actual a using (subscription_id)
+        where coalesce(e.n, 0) <> coalesce(a.n, 0)
+        """
+    )
+    assert missing == 0
+
+
+def test_dunning_means_four_declines_an_uncollectible_invoice_and_a_cancellation(dirty_world):
+    rows = dirty_world.sql(
+        """
+        with dunned as (
+            select subscription_id, ended_at from {subscriptions} where ended_reason = 'dunning'
+        ), bad as (
+            select i.subscription_id, i.invoice_id from {invoices} i
+            where i.status = 'uncollectible'
+        )
+        select d.subscription_id,
+               (select count(*) from bad b where b.subscription_id = d.subscription_id),
+               (select count(*) from {charges} c join bad b using (invoice_id)
+                 where b.subscription_id = d.subscription_id and c.status = 'failed')
+        from dunned d
+        """
+    )
+    assert rows, "the world has dunning"
+    assert all(invoices == 1 and declines == 4 for _, invoices, declines in rows)
+
+
+def test_usage_only_touches_features_the_plan_includes(dirty_world):
+    outside = dirty_world.scalar(
+        """
+        with latest as (
+            select * from {subscriptions}
+            qualify row_number() over (partition by subscription_id order by updated_at desc) = 1
+        ), periods as (
+            select user_id, split_part(plan_id, '_', 1) as product,
+                   split_part(plan_id, '_', 2) as tier, started_at,
+                   coalesce(ended_at, timestamp '9999-01-01') as until
+            from latest
+        ), features as (
+            select * from read_csv('techflow_dbt/seeds/product_features.csv')
+        ), rank as (select * from (values ('starter', 0), ('pro', 1), ('enterprise', 2)) t(tier, r))
+        select count(*) from {usage_events} e
+        join features f using (product, feature)
+        join periods p on p.user_id = e.user_id and p.product = e.product
+         and e.occurred_at >= p.started_at and e.occurred_at < p.until
+        join rank plan_rank on plan_rank.tier = p.tier
+        join rank feature_rank on feature_rank.tier = f.min_tier
+        where feature_rank.r > plan_rank.r
+        """
+    )
+    assert outside == 0
+    unattached = dirty_world.scalar(
+        """
+        with latest as (
+            select * from {subscriptions}
+            qualify row_number() over (partition by subscription_id order by updated_at desc) = 1
+        )
+        select count(*) from {usage_events} e where not exists (
+            select 1 from latest s where s.user_id = e.user_id
+              and split_part(s.plan_id, '_', 1) = e.product and e.occurred_at >= s.started_at
+              and e.occurred_at < coalesce(s.ended_at, timestamp '9999-01-01'))
+        """
+    )
+    assert unattached == 0, "only users with a live subscription to the product use it"
+
+
+def test_trials_that_will_not_convert_are_used_less(dirty_world):
+    """Churn signal: engagement fades before a churn, so lapsing trials are quieter."""
+    rows = dict(
+        dirty_world.sql(
+            """
+            with latest as (
+                select * from {subscriptions}
+                qualify row_number() over (
+                    partition by subscription_id order by updated_at desc) = 1
+            ), trials as (
+                select user_id, split_part(plan_id, '_', 1) as product, trial_ends_at,
+                       ended_at = trial_ends_at as lapsed
+                from latest where trial_ends_at is not null and status <> 'trialing'
+            )
+            select t.lapsed, count(e.event_id) / count(distinct (t.user_id, t.product))
+            from trials t left join {usage_events} e
+              on e.user_id = t.user_id and e.product = t.product
+             and e.occurred_at >= t.trial_ends_at - interval 7 day
+             and e.occurred_at < t.trial_ends_at
+            group by 1
+            """
+        )
+    )
+    assert rows[True] < 0.6 * rows[False]
