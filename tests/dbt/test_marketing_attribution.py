@@ -14,12 +14,10 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
-from raw_fixtures import at, write_world
-
 from conftest import DbtProject
+from raw_fixtures import at, write_world
 
 MARCH_1 = dt.date(2025, 3, 1)
 SIGNUP_DAY = dt.date(2025, 3, 10)
