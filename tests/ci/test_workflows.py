@@ -39,24 +39,36 @@ def test_pull_requests_run_slim_ci_against_the_downloaded_production_state() -> 
     assert any(s.get("run") == "make test" for s in steps[steps.index(slim) :])
 
 
-def test_main_uploads_the_state_and_docs_that_pull_requests_download() -> None:
-    uploads = {
-        s["with"]["name"]: s["with"]["path"]
+def _uploads() -> dict[str, list[str]]:
+    return {
+        s["with"]["name"]: s["with"]["path"].split()
         for s in _steps(MAIN)
         if s.get("uses", "").startswith("actions/upload-artifact")
     }
+
+
+def test_main_builds_the_state_that_pull_requests_download_and_uploads_docs() -> None:
+    uploads = _uploads()
     download = next(
         s for s in _steps(PR) if s.get("uses", "").startswith("actions/download-artifact")
     )
     assert download["with"]["name"] in uploads
     assert "dbt-docs" in uploads
     build = next(s for s in _steps(MAIN) if "--prod-only" in s.get("run", ""))
-    assert f"--state {uploads[download['with']['name']]}" in build["run"]
+    assert "--state data/prod-state" in build["run"]
+    assert "data/prod-state" in uploads[download["with"]["name"]]
 
 
-def test_both_workflows_build_the_same_world() -> None:
-    """A different world in the PR would show up in the data diff as changes nobody made."""
-    assert PR["env"] == MAIN["env"]
+def test_pull_requests_reuse_the_raw_world_production_was_built_from() -> None:
+    """A world generated again (another day, another end date) would show up in the data diff
+    as changes nobody made; the artifact carries the raw data, unpacked where slim_ci reads it."""
+    download = next(
+        s for s in _steps(PR) if s.get("uses", "").startswith("actions/download-artifact")
+    )
+    # upload-artifact roots a multi-path artifact at the paths' common parent (data/).
+    assert sorted(_uploads()[download["with"]["name"]]) == ["data/prod-state", "data/raw"]
+    assert download["with"]["path"] == "data"
+    assert not any("data_generation" in s.get("run", "") for s in _steps(PR))
 
 
 @pytest.mark.parametrize("workflow", [PR, MAIN], ids=["slim-ci", "production"])
