@@ -48,7 +48,7 @@ class Deals:
     employees: np.ndarray
 
 
-@functools.cache
+@functools.lru_cache(maxsize=4)  # per world; bounded so old worlds can be freed
 def deals(world: World) -> Deals:
     p = world.periods
     big = (p.quantity >= LARGE_SEATS) & (p.paid_start_us < NEVER)

@@ -44,7 +44,7 @@ class FeatureTable:
     allowed: dict[tuple[int, int], tuple[np.ndarray, np.ndarray]]
 
 
-@functools.cache
+@functools.lru_cache(maxsize=4)  # per world; bounded so old worlds can be freed
 def feature_table(world: World) -> FeatureTable:
     f = world.seeds.features.with_columns(
         product_index=pl.col("product").replace_strict({p: i for i, p in enumerate(PRODUCTS)}),

@@ -41,7 +41,7 @@ class World:
         return _first_paid(self)
 
 
-@functools.cache
+@functools.lru_cache(maxsize=4)  # per world; bounded so old worlds can be freed
 def _first_paid(world: World) -> np.ndarray:
     from data_generation.lifecycle import NEVER
 
