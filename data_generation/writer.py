@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -49,12 +50,17 @@ def write_partition(
 ) -> TableDayResult:
     """Replace the day's file: write a temp file next to it, then rename over the old one.
 
-    The rename is atomic on POSIX, so readers see the old file or the new one, never half a file,
-    and a crash leaves at most a stray `.tmp-*` file that the next write replaces.
+    The rename is atomic on POSIX, so readers see the old file or the new one, never half a file;
+    a failed write removes its temp file (only a killed process can leave a stray `.tmp-*`).
     """
     path = partition_path(out_dir, table, day)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{PART_FILE}.tmp-{os.getpid()}")
-    conform(frame, table).write_parquet(tmp, compression=COMPRESSION, statistics=True)
-    os.replace(tmp, path)
+    # Unique per process and thread, so concurrent writers of one day never share a temp file.
+    tmp = path.with_name(f".{PART_FILE}.tmp-{os.getpid()}-{threading.get_ident()}")
+    try:
+        conform(frame, table).write_parquet(tmp, compression=COMPRESSION, statistics=True)
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
     return TableDayResult(table.system, table.name, day, path, frame.height, path.stat().st_size)

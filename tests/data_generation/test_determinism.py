@@ -74,3 +74,4 @@ def test_a_crash_while_writing_leaves_the_previous_file_intact(tmp_path, monkeyp
     with pytest.raises(OSError, match="disk full"):
         generate_day(cfg, day, tables=["usage_events"])
     assert result.path.read_bytes() == before
+    assert [p.name for p in result.path.parent.iterdir()] == ["part-0.parquet"], "temp file removed"
