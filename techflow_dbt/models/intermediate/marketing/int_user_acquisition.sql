@@ -1,4 +1,6 @@
--- One row per (real) app user: the first-touch marketing attribution of their signup.
+-- One row per (real) app user: their profile and the first-touch marketing attribution of their
+-- signup. The one reader of stg_app_db__users on the product/marketing side, so the user spine
+-- (which users are real, when they signed up) is defined once for every mart downstream.
 -- Segment identifies link each browser (anonymous_id) to the user; every tracked visit of those
 -- browsers, or of the user once identified, up to the signup is a touch, and the earliest one gets
 -- the credit. Users with no tracked touch were not measured by Segment: they count as direct.
@@ -94,6 +96,11 @@ final as (
 
     select
         users.user_id,
+        users.email,
+        users.full_name,
+        users.company_name,
+        users.company_domain,
+        users.country_code,
         users.signup_at,
         cast(users.signup_at as date) as signup_date,
         cast({{ dbt.date_trunc('month', 'users.signup_at') }} as date) as cohort_month,

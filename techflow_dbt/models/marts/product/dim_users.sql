@@ -3,12 +3,6 @@
 -- which CRM account they belong to, and how much they have used the products.
 with
 
-users as (
-
-    select * from {{ ref('stg_app_db__users') }}
-
-),
-
 user_acquisition as (
 
     select * from {{ ref('int_user_acquisition') }}
@@ -63,14 +57,14 @@ lifetime_usage as (
 final as (
 
     select
-        {{ generate_surrogate_key(['users.user_id']) }} as user_key,
-        users.user_id,
-        users.email,
-        users.full_name,
-        users.company_name,
-        users.company_domain,
-        users.country_code,
-        users.signup_at,
+        {{ generate_surrogate_key(['user_acquisition.user_id']) }} as user_key,
+        user_acquisition.user_id,
+        user_acquisition.email,
+        user_acquisition.full_name,
+        user_acquisition.company_name,
+        user_acquisition.company_domain,
+        user_acquisition.country_code,
+        user_acquisition.signup_at,
         user_acquisition.signup_date,
         user_acquisition.cohort_month,
         user_acquisition.channel as acquisition_channel,
@@ -84,13 +78,11 @@ final as (
         coalesce(lifetime_usage.active_days, 0) as active_days,
         coalesce(lifetime_usage.lifetime_event_count, 0) as lifetime_event_count
 
-    from users
-    inner join user_acquisition
-        on users.user_id = user_acquisition.user_id
+    from user_acquisition
     left join account_per_user
-        on users.user_id = account_per_user.user_id
+        on user_acquisition.user_id = account_per_user.user_id
     left join lifetime_usage
-        on users.user_id = lifetime_usage.user_id
+        on user_acquisition.user_id = lifetime_usage.user_id
 
 )
 
