@@ -6,6 +6,8 @@ fixed-width byte matrix with numpy and handed to Arrow as one buffer (no per-row
 
 from __future__ import annotations
 
+import binascii
+
 import numpy as np
 import polars as pl
 import pyarrow as pa
@@ -29,22 +31,20 @@ def _prefix_matrix(prefix: str, n: int) -> np.ndarray:
     return np.tile(np.frombuffer(prefix.encode("ascii"), dtype=np.uint8), (n, 1))
 
 
-def _hex_digits(values: np.ndarray) -> np.ndarray:
-    """(n, 16) hex digits of uint64 values, most significant first."""
-    shifts = np.arange(60, -4, -4, dtype=np.uint64)
-    nibbles = (values.astype(np.uint64)[:, None] >> shifts) & np.uint64(0xF)
-    return _HEX[nibbles.astype(np.intp)]
-
-
 def uuid_strings(hi: np.ndarray, lo: np.ndarray) -> pl.Series:
     """UUID-v4-shaped strings (8-4-4-4-12, lower-case hex) from two uint64 arrays."""
-    digits = np.concatenate([_hex_digits(hi), _hex_digits(lo)], axis=1)
+    n = len(hi)
+    raw = np.empty((n, 2), dtype=">u8")  # big-endian, so hex digits read most significant first
+    raw[:, 0], raw[:, 1] = hi, lo
+    digits = np.frombuffer(binascii.hexlify(raw.tobytes()), dtype=np.uint8).reshape(n, 32).copy()
     digits[:, 12] = ord("4")  # version nibble, so the ids look like the uuid4s Segment emits
     digits[:, 16] = _HEX[8 + (digits[:, 16] % 4)]  # RFC 4122 variant
-    dash = np.full((len(hi), 1), ord("-"), dtype=np.uint8)
-    parts = [digits[:, 0:8], dash, digits[:, 8:12], dash, digits[:, 12:16], dash]
-    parts += [digits[:, 16:20], dash, digits[:, 20:32]]
-    return strings_from_matrix(np.concatenate(parts, axis=1))
+    out = np.full((n, 36), ord("-"), dtype=np.uint8)
+    for src, dst in ((slice(0, 8), slice(0, 8)), (slice(8, 12), slice(9, 13)),
+                     (slice(12, 16), slice(14, 18)), (slice(16, 20), slice(19, 23)),
+                     (slice(20, 32), slice(24, 36))):  # fmt: skip
+        out[:, dst] = digits[:, src]
+    return strings_from_matrix(out)
 
 
 def base62_strings(prefix: str, values: np.ndarray, width: int) -> pl.Series:

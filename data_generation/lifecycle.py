@@ -157,9 +157,18 @@ def _open_chains(seed: int, users: Users, channels: list[str]) -> dict[str, np.n
     }
 
 
-def simulate_periods(seed: int, users: Users, seeds: Seeds, channels: list[str]) -> Periods:
-    """Unroll every chain into its periods with vectorised steps (one numpy pass per chain link)."""
+def simulate_periods(
+    seed: int, users: Users, seeds: Seeds, channels: list[str], until_us: int
+) -> Periods:
+    """Unroll every chain into its periods with vectorised steps (one numpy pass per chain link).
+
+    Periods opening after `until_us` are not simulated: nothing before that instant depends on
+    them (each link's draws are keyed by its own id), so the periods that are simulated are the
+    same for any `until_us` later than them.
+    """
     chains = _open_chains(seed, users, channels)
+    opens_in_time = chains["start"] <= until_us
+    chains = {key: value[opens_in_time] for key, value in chains.items()}
     prices = np.array(seeds.prices_cents(), dtype=np.int64)
 
     chain_id, user_id, product = chains["chain_id"], chains["user_id"], chains["product"]
@@ -247,8 +256,8 @@ def simulate_periods(seed: int, users: Users, seeds: Seeds, channels: list[str])
         )
         comes_back = converted & (u["react"] < react_share)
         is_change = reason <= SEAT_CHANGE
-        keep = converted & (is_change | comes_back)
         next_start = np.where(is_change, ended, ended + (gap_days * DAY_US).astype(np.int64))
+        keep = converted & (is_change | comes_back) & (next_start <= until_us)
 
         chain_id, user_id, product = chain_id[keep], user_id[keep], product[keep]
         tier, billing = next_tier[keep], np.where(is_change, billing, 0)[keep]

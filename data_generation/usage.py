@@ -60,6 +60,12 @@ def feature_table(world: World) -> FeatureTable:
     return FeatureTable(names=f["feature"], allowed=allowed)
 
 
+@functools.lru_cache(maxsize=4)  # per world
+def user_engagement(world: World) -> np.ndarray:
+    """How heavily each user uses the products (lognormal, mean 1), indexed by user_id - 1."""
+    return np.exp(0.5 * rng.normal(world.seed, "usage:engagement", world.users.user_id) - 0.125)
+
+
 @functools.lru_cache(maxsize=4)
 def events_on(world: World, day: Day) -> pl.DataFrame:
     """All usage events that happened on `day`, with a `late` flag and their landing delay."""
@@ -79,7 +85,7 @@ def events_on(world: World, day: Day) -> pl.DataFrame:
         DECAY_FLOOR + (1 - DECAY_FLOOR) * np.clip(to_end_days / DECAY_DAYS, 0, 1),
         1.0,
     )
-    engagement = np.exp(0.5 * rng.normal(world.seed, "usage:engagement", user) - 0.125)
+    engagement = user_engagement(world)[user - 1]
     weekend = day.date.weekday() >= 5
     share = (
         (ACTIVE_SHARE_WEEKEND if weekend else ACTIVE_SHARE_WEEKDAY)

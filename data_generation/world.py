@@ -17,11 +17,13 @@ import numpy as np
 from data_generation.acquisition import campaign_channels
 from data_generation.lifecycle import Periods, simulate_periods
 from data_generation.seeds import Seeds, load_seeds
+from data_generation.timeutil import day_start_us
 from data_generation.users import Users, build_users
 
 # Visitors browse up to a week before signing up, so a day's Segment tracks need the users who
 # sign up in the following week.
 LOOKAHEAD_DAYS = 7
+PERIOD_MARGIN_DAYS = 90
 
 
 @dataclass(frozen=True, eq=False)  # identity hash: caches key on the world object
@@ -57,7 +59,10 @@ def build_world(
     seeds = load_seeds(seeds_dir)
     channels = campaign_channels(seeds)
     users = build_users(seed, scale, start, horizon)
-    periods = simulate_periods(seed, users, seeds, channels)
+    # Sales opens an account up to 60 days before a large period starts, so periods opening a
+    # little after the horizon still matter for the horizon's last days.
+    until_us = day_start_us(start + dt.timedelta(days=horizon + PERIOD_MARGIN_DAYS))
+    periods = simulate_periods(seed, users, seeds, channels, until_us)
     return World(seed, scale, start, dirt, horizon, seeds, channels, users, periods)
 
 

@@ -8,8 +8,13 @@ from pathlib import Path
 
 import polars as pl
 import pytest
+from polars.testing import assert_frame_equal
 
 from data_generation import WorldConfig, generate_day, generate_range
+from data_generation.frames import Day
+from data_generation.generate import BUILDERS
+from data_generation.seeds import DEFAULT_SEEDS_DIR
+from data_generation.world import build_world
 
 START = dt.date(2025, 1, 1)
 
@@ -37,11 +42,12 @@ def test_a_different_seed_gives_a_different_world(tmp_path):
 
 def test_a_day_alone_equals_the_same_day_inside_a_range(tmp_path):
     """Prefix consistency: a daily partition and a backfill write the same files for a day."""
-    day = START + dt.timedelta(days=75)
+    day = START + dt.timedelta(days=55)
     alone = WorldConfig(start=START, scale=0.3, seed=9, out_dir=tmp_path / "alone")
     ranged = dataclasses.replace(alone, out_dir=tmp_path / "ranged")
     generate_day(alone, day)
-    generate_range(ranged, day - dt.timedelta(days=3), day + dt.timedelta(days=2))
+    # The range reaches further ahead, so it is simulated to a later horizon than the day alone.
+    generate_range(ranged, day - dt.timedelta(days=3), day + dt.timedelta(days=12))
     alone_files = _bytes_by_file(tmp_path / "alone")
     ranged_files = _bytes_by_file(tmp_path / "ranged")
     assert len(alone_files) == 11
@@ -75,3 +81,15 @@ def test_a_crash_while_writing_leaves_the_previous_file_intact(tmp_path, monkeyp
         generate_day(cfg, day, tables=["usage_events"])
     assert result.path.read_bytes() == before
     assert [p.name for p in result.path.parent.iterdir()] == ["part-0.parquet"], "temp file removed"
+
+
+@pytest.mark.parametrize("table", sorted(BUILDERS))
+def test_a_day_does_not_depend_on_how_far_ahead_the_world_was_simulated(table):
+    """A world simulated a year further ahead writes exactly the same rows for an early day."""
+    near = build_world(13, 0.5, START, True, DEFAULT_SEEDS_DIR, horizon=127)
+    far = build_world(13, 0.5, START, True, DEFAULT_SEEDS_DIR, horizon=127 + 384)
+    for offset in (30, 110):
+        day = START + dt.timedelta(days=offset)
+        expected = BUILDERS[table](near, Day.of(near, day))
+        actual = BUILDERS[table](far, Day.of(far, day))
+        assert_frame_equal(actual, expected)
