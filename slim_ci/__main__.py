@@ -58,18 +58,20 @@ def settings_from(args: argparse.Namespace) -> CiSettings:
     return settings.with_overrides(base_ref=args.base)
 
 
-def print_report(report: pipeline.SlimCiReport) -> str:
-    prod_seconds = pipeline.production_build_seconds(report.prod)
+def _size_line(size: pipeline.BuildSize) -> str:
+    wall = f"{size.wall_seconds:.1f} s" if size.wall_seconds is not None else "? s"
+    dbt = f"{size.dbt_seconds:.1f} s" if size.dbt_seconds is not None else "? s"
+    return f"{size.models} models / {size.nodes} nodes in {wall} (dbt execution {dbt})"
+
+
+def print_report(report: pipeline.SlimCiReport, settings: CiSettings) -> str:
     names = [uid.split(".")[-1] for uid in report.modified]
+    models = [uid.split(".")[-1] for uid in report.built_models]
     print(f"slim-ci: production state {report.prod.state_dir} (database {report.prod.database})")
     print(f"slim-ci: modified: {', '.join(names) or 'nothing'}")
-    models = [uid.split(".")[-1] for uid in report.built_models]
-    tests = sum(1 for uid in report.results if uid.startswith(("test.", "unit_test.")))
-    full = f"; the full production build took {prod_seconds:.1f} s" if prod_seconds else ""
-    print(
-        f"slim-ci: built {len(models)} model(s) and {tests} test(s) in "
-        f"{report.timings['build']:.1f} s{full}: {', '.join(models) or '-'}"
-    )
+    print(f"slim-ci: built: {', '.join(models) or 'nothing'}")
+    print(f"slim-ci: CI build        {_size_line(pipeline.ci_size(report, settings))}")
+    print(f"slim-ci: full prod build {_size_line(pipeline.production_size(report.prod))}")
     print(f"slim-ci: dbt build {'passed' if report.build_ok else 'FAILED'}")
     files = ", ".join(str(p.name) for p in report.lint.files) or "none"
     verdict = "passed" if report.lint.passed else "FAILED"
@@ -102,7 +104,7 @@ def main(argv: list[str] | None = None) -> int:
     except StepFailed as exc:
         print(f"slim-ci: {exc}", file=sys.stderr)
         return 1
-    markdown = print_report(report)
+    markdown = print_report(report, settings)
     for target in filter(None, [args.markdown_out, os.environ.get("GITHUB_STEP_SUMMARY")]):
         with Path(target).open("a") as f:
             f.write(markdown)

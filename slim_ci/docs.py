@@ -36,7 +36,7 @@ def generate(settings: CiSettings, target: str, out_dir: Path, echo: bool = True
             f"docs: no warehouse at {warehouse}: generating without column types "
             "(run `make run` first for a full catalog)"
         )
-    target_path = out_dir.parent / "target"
+    target_path = settings.data_dir / "docs" / "target"
     dbt = DbtProject(
         project_dir=settings.project_dir,
         target=target,

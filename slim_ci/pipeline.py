@@ -200,7 +200,33 @@ def run(
     )
 
 
-def production_build_seconds(prod: ProdState) -> float | None:
-    """Wall-clock seconds of the full production `dbt build`, for comparison with the CI build."""
+@dataclass(frozen=True)
+class BuildSize:
+    """How much a `dbt build` did: nodes executed, wall-clock and dbt's own execution seconds."""
+
+    nodes: int
+    models: int
+    wall_seconds: float | None
+    dbt_seconds: float | None
+
+
+def _size(run_results: dict[str, Any] | None, wall_seconds: float | None) -> BuildSize:
+    results = (run_results or {}).get("results", [])
+    return BuildSize(
+        nodes=len(results),
+        models=sum(1 for r in results if r["unique_id"].startswith("model.")),
+        wall_seconds=wall_seconds,
+        dbt_seconds=(run_results or {}).get("elapsed_time"),
+    )
+
+
+def production_size(prod: ProdState) -> BuildSize:
+    """What the full production build did (its run_results and the wall time slim CI recorded)."""
+    path = prod.state_dir / "run_results.json"
     seconds = prod.stamp.get("build_seconds")
-    return float(seconds) if seconds is not None else None
+    return _size(read_json(path) if path.exists() else None, seconds)
+
+
+def ci_size(report: SlimCiReport, settings: CiSettings) -> BuildSize:
+    path = settings.ci_target_path / "run_results.json"
+    return _size(read_json(path) if path.exists() else None, report.timings.get("build"))
