@@ -3,10 +3,16 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
+export TECHFLOW_DATA_DIR ?= $(CURDIR)/data
+export TECHFLOW_WAREHOUSE ?= $(TECHFLOW_DATA_DIR)/warehouse/techflow.duckdb
+# The dbt manifest Dagster loads (parsed for the prod target); rebuilt only when the project changes.
+MANIFEST := techflow_dbt/target/dagster/manifest.json
+DBT_PROJECT_FILES := $(shell find techflow_dbt/models techflow_dbt/macros techflow_dbt/seeds \
+	techflow_dbt/snapshots techflow_dbt/tests -type f 2>/dev/null) techflow_dbt/dbt_project.yml
 UV := $(shell command -v uv 2>/dev/null || echo "python3 -m uv")
 RUN := $(UV) run --locked
 
-.PHONY: help setup run test lint bench dev docs ci-slim clean
+.PHONY: help setup manifest run test lint bench dev docs ci-slim clean
 
 help:
 	@echo "make run    generate the world and build the warehouse"
@@ -18,15 +24,24 @@ setup:
 	@command -v uv >/dev/null 2>&1 || python3 -m pip install --quiet uv
 	@$(UV) sync --locked --quiet
 
-run: setup
-	$(RUN) techflow-generate
+manifest: setup $(MANIFEST)
 
-lint: setup
+$(MANIFEST): $(DBT_PROJECT_FILES)
+	$(RUN) dagster-dbt project prepare-and-package --file techflow_orchestration/project.py
+
+run: setup manifest
+	$(RUN) python -m techflow_orchestration.run_all
+
+dev: setup manifest
+	$(RUN) dagster dev -h 127.0.0.1 -p 3000
+
+lint: setup manifest
 	$(RUN) ruff check .
 	$(RUN) ruff format --check .
 	cd techflow_dbt && TECHFLOW_WAREHOUSE=:memory: $(RUN) sqlfluff lint models snapshots analyses
 	$(RUN) check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/*.yml
 	$(RUN) zizmor --offline --persona=pedantic .github/workflows
+	$(RUN) dg check defs
 
 test: setup lint
 	$(RUN) pytest

@@ -1,0 +1,128 @@
+"""The dbt project as asset definitions over one manifest, after dagster-open-platform's
+defs/dbt/assets.py (unpartitioned models / partitioned incrementals / snapshots), with the
+unpartitioned models cut in two around the incrementals:
+
+- `dbt_upstream_models`: everything the incremental models are built from (seeds, staging views;
+  ephemerals compile into their consumers), unpartitioned.
+- `dbt_incremental_models`: fct_mrr_daily, daily-partitioned. A run passes its partition window to
+  dbt as `--vars {"min_date", "max_date"}` (inclusive dates); `BackfillPolicy.single_run()` makes
+  a 30-day backfill one dbt invocation.
+- `dbt_downstream_models`: every other model (the marts, many built from fct_mrr_daily).
+- `dbt_snapshots`: SCD2 snapshots, with a job of their own.
+
+Why the cut: one unpartitioned op holding both staging and the marts sits before *and* after
+fct_mrr_daily, and Dagster would split it into generated sub-steps at run time. Naming the three
+stages makes the daily run three dbt invocations in a fixed order, readable in the UI.
+Every op writes the DuckDB file, so all run in the single-slot `duckdb` pool. dbt tests become
+asset checks on the models they test.
+"""
+
+# No `from __future__ import annotations` here: Dagster inspects the `context` type hints of
+# decorated functions at definition time and needs real classes, not strings.
+
+import json
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from dagster import (
+    AssetExecutionContext,
+    AssetsDefinition,
+    BackfillPolicy,
+    DailyPartitionsDefinition,
+)
+from dagster_dbt import DbtCliResource, dbt_assets
+
+from techflow_orchestration.keys import DUCKDB_POOL
+from techflow_orchestration.project import dbt_project, load_manifest
+from techflow_orchestration.settings import TechflowSettings
+from techflow_orchestration.translator import TechflowDbtTranslator
+
+# dbt selector syntax: a space is a union; `+x` is x and everything upstream of it.
+INCREMENTAL_SELECT = "config.materialized:incremental"
+SNAPSHOT_SELECT = "resource_type:snapshot"
+UPSTREAM_SELECT = f"+{INCREMENTAL_SELECT}"
+UPSTREAM_EXCLUDE = f"{INCREMENTAL_SELECT} {SNAPSHOT_SELECT}"
+DOWNSTREAM_EXCLUDE = f"{UPSTREAM_SELECT} {SNAPSHOT_SELECT}"
+
+# dbt's indirect test selection for Dagster's dbt steps. "buildable": a test runs only when all its
+# parents are built in this invocation or upstream of it. dbt's default ("eager") runs every test
+# touching a selected node: fct_mrr_daily's step would run the tests that compare it with marts
+# built after it, failing on a fresh warehouse. dagster-dbt reads this variable as the user's
+# default and still overrides it ("empty") when it selects individual checks itself.
+INDIRECT_SELECTION = "buildable"
+
+
+@dataclass(frozen=True)
+class DbtAssets:
+    upstream: AssetsDefinition
+    incremental: AssetsDefinition
+    downstream: AssetsDefinition
+    snapshots: AssetsDefinition
+
+    def all(self) -> list[AssetsDefinition]:
+        return [self.upstream, self.incremental, self.downstream, self.snapshots]
+
+
+def dbt_build(
+    context: AssetExecutionContext, dbt: DbtCliResource, extra_args: list[str] | None = None
+) -> Iterator[Any]:
+    """`dbt build` for the selected assets and checks, streaming Dagster events."""
+    # dbt-duckdb creates the database file but not its directory.
+    TechflowSettings.from_env().warehouse.parent.mkdir(parents=True, exist_ok=True)
+    os.environ.setdefault("DBT_INDIRECT_SELECTION", INDIRECT_SELECTION)
+    yield from dbt.cli(["build", *(extra_args or [])], context=context).stream()
+
+
+def partition_window_vars(context: AssetExecutionContext) -> dict[str, str]:
+    """The run's partition range as dbt vars: inclusive first and last day."""
+    window = context.partition_time_window
+    last_day = (window.end - timedelta(days=1)).date()
+    return {"min_date": window.start.date().isoformat(), "max_date": last_day.isoformat()}
+
+
+def build_dbt_assets(partitions_def: DailyPartitionsDefinition) -> DbtAssets:
+    manifest = load_manifest()
+    translator = TechflowDbtTranslator()
+    common: dict[str, Any] = {
+        "manifest": manifest,
+        "dagster_dbt_translator": translator,
+        "project": dbt_project,
+        "pool": DUCKDB_POOL,
+    }
+
+    @dbt_assets(
+        name="dbt_upstream_models", select=UPSTREAM_SELECT, exclude=UPSTREAM_EXCLUDE, **common
+    )
+    def dbt_upstream_models(context: AssetExecutionContext, dbt: DbtCliResource) -> Iterator[Any]:
+        yield from dbt_build(context, dbt)
+
+    @dbt_assets(
+        name="dbt_incremental_models",
+        select=INCREMENTAL_SELECT,
+        partitions_def=partitions_def,
+        backfill_policy=BackfillPolicy.single_run(),
+        **common,
+    )
+    def dbt_incremental_models(
+        context: AssetExecutionContext, dbt: DbtCliResource
+    ) -> Iterator[Any]:
+        dbt_vars = partition_window_vars(context)
+        yield from dbt_build(context, dbt, ["--vars", json.dumps(dbt_vars)])
+
+    @dbt_assets(name="dbt_downstream_models", exclude=DOWNSTREAM_EXCLUDE, **common)
+    def dbt_downstream_models(context: AssetExecutionContext, dbt: DbtCliResource) -> Iterator[Any]:
+        yield from dbt_build(context, dbt)
+
+    @dbt_assets(name="dbt_snapshots", select=SNAPSHOT_SELECT, **common)
+    def dbt_snapshots(context: AssetExecutionContext, dbt: DbtCliResource) -> Iterator[Any]:
+        yield from dbt_build(context, dbt)
+
+    return DbtAssets(
+        upstream=dbt_upstream_models,
+        incremental=dbt_incremental_models,
+        downstream=dbt_downstream_models,
+        snapshots=dbt_snapshots,
+    )

@@ -1,0 +1,95 @@
+"""Raw assets: one per raw table, keyed ["raw", system, table], daily-partitioned.
+
+A single subsettable multi-asset drives them because the generator simulates the whole world at
+once: writing all eleven tables for a day costs one simulation, not eleven. A run materializes any
+subset of tables for any partition range; `BackfillPolicy.single_run()` makes a backfill of N days
+one run and one `generate_range` call. The generator is called in-process (no subprocess) and only
+writes Parquet, so these assets need no pool: they run alongside the DuckDB writers.
+"""
+
+# No `from __future__ import annotations` here: Dagster inspects the `context` type hints of
+# decorated functions at definition time and needs real classes, not strings.
+
+from collections import defaultdict
+from collections.abc import Iterator
+from datetime import date, timedelta
+
+from dagster import (
+    AssetExecutionContext,
+    AssetSpec,
+    BackfillPolicy,
+    DailyPartitionsDefinition,
+    MaterializeResult,
+    MetadataValue,
+    multi_asset,
+)
+
+from data_generation import generate_range
+from techflow_orchestration.keys import RAW_ASSET_KEYS, RAW_GROUP, raw_asset_key
+from techflow_orchestration.resources import WorldResource
+
+
+def partition_days(context: AssetExecutionContext) -> tuple[date, date]:
+    """First and last day (inclusive) of the run's partition range."""
+    window = context.partition_time_window
+    return window.start.date(), (window.end - timedelta(days=1)).date()
+
+
+def build_raw_assets(partitions_def: DailyPartitionsDefinition):
+    specs = [
+        AssetSpec(
+            key=key,
+            group_name=RAW_GROUP,
+            description=(
+                f"{table.system}.{table.name} as landed by the extract: one Parquet file per day "
+                f"under raw/{table.system}/{table.name}/date=YYYY-MM-DD/. "
+                + ("Changed rows by updated_at." if table.mutable else "The day's events.")
+            ),
+            kinds={"parquet", "polars"},
+            owners=["team:data-platform"],
+            tags={"layer": "raw", "system": table.system},
+            metadata={"primary_key": MetadataValue.text(", ".join(table.primary_key))},
+        )
+        for key, table in RAW_ASSET_KEYS.items()
+    ]
+
+    @multi_asset(
+        name="raw_world",
+        specs=specs,
+        partitions_def=partitions_def,
+        backfill_policy=BackfillPolicy.single_run(),
+        can_subset=True,
+    )
+    def raw_world(
+        context: AssetExecutionContext, world: WorldResource
+    ) -> Iterator[MaterializeResult]:
+        first, last = partition_days(context)
+        tables = [RAW_ASSET_KEYS[key].name for key in context.selected_asset_keys]
+        context.log.info(
+            f"generating {len(tables)} raw table(s) for {first}..{last} "
+            f"({(last - first).days + 1} day(s))"
+        )
+        results = generate_range(world.world_config(), first, last, tables=tables)
+
+        by_key = defaultdict(list)
+        for result in results:
+            by_key[raw_asset_key(result.system, result.table)].append(result)
+        for key in sorted(context.selected_asset_keys, key=lambda k: k.to_user_string()):
+            days = by_key.get(key, [])
+            if not days:
+                raise RuntimeError(
+                    f"The generator wrote no files for {key.to_user_string()} in {first}..{last}; "
+                    "expected one per day. Check data_generation's RAW_TABLES and its output dir."
+                )
+            table_dir = days[0].path.parent.parent
+            yield MaterializeResult(
+                asset_key=key,
+                metadata={
+                    "rows": MetadataValue.int(sum(r.rows for r in days)),
+                    "bytes": MetadataValue.int(sum(r.bytes for r in days)),
+                    "path": MetadataValue.path(str(days[0].path if len(days) == 1 else table_dir)),
+                    "days": MetadataValue.int(len(days)),
+                },
+            )
+
+    return raw_world

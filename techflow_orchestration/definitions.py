@@ -1,0 +1,16 @@
+"""The TechFlow Analytics code location: one `Definitions` from the generator to the marts.
+
+`dagster dev` (workspace.yaml), `dg check defs` and `make run` load `defs` from here. Importing it
+reads the prepared dbt manifest (never runs `dbt parse`); a missing manifest fails with the command
+that builds it.
+"""
+
+from __future__ import annotations
+
+from techflow_orchestration.location import build_definitions
+from techflow_orchestration.settings import TechflowSettings
+
+_settings = TechflowSettings.from_env()
+# dbt runs as a subprocess; give it the same absolute paths this process resolved.
+_settings.export_to_environment()
+defs = build_definitions(_settings)

@@ -1,0 +1,40 @@
+"""Jobs and the selections they run, as named constants.
+
+- `techflow_daily`: one day (or, as a single-run backfill, a range of days) of the whole world:
+  the raw tables for the partition, the staging views, fct_mrr_daily for the partition window, and
+  the unpartitioned marts after it. Everything but the snapshots.
+- `techflow_snapshots`: the SCD2 snapshots, separate from the model job as in
+  dagster-open-platform, started after each successful daily run.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from dagster import AssetsDefinition, AssetSelection, define_asset_job
+
+DAILY_JOB_NAME = "techflow_daily"
+SNAPSHOT_JOB_NAME = "techflow_snapshots"
+
+
+@dataclass(frozen=True)
+class TechflowJobs:
+    daily: Any  # dagster's UnresolvedAssetJobDefinition, which it does not export
+    snapshots: Any
+
+
+def build_jobs(snapshot_assets: AssetsDefinition) -> TechflowJobs:
+    snapshots = AssetSelection.assets(snapshot_assets)
+    daily_job = define_asset_job(
+        name=DAILY_JOB_NAME,
+        # Partitioned by the daily partitions of its raw assets and fct_mrr_daily (inferred).
+        selection=AssetSelection.all() - snapshots,
+        description="Raw world + fct_mrr_daily for a day (or a range), then the marts.",
+    )
+    snapshot_job = define_asset_job(
+        name=SNAPSHOT_JOB_NAME,
+        selection=snapshots,
+        description="dbt snapshots (SCD2) of the mutable entities, after the daily run.",
+    )
+    return TechflowJobs(daily=daily_job, snapshots=snapshot_job)

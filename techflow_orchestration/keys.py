@@ -1,0 +1,28 @@
+"""Asset keys, groups and pool names: the one place the code location spells them.
+
+Raw tables are keyed ["raw", system, table] (the dbt sources resolve to the same keys, so the UI
+draws one lineage graph from the generator to the exposures). dbt models, seeds and snapshots keep
+their dbt name as the key; their group says which layer or domain they belong to.
+"""
+
+from __future__ import annotations
+
+from dagster import AssetKey
+
+from data_generation.schema import RAW_TABLES, RawTable
+
+RAW_KEY_PREFIX = "raw"
+RAW_GROUP = "raw"
+
+# Every asset that writes the DuckDB warehouse runs in this pool; the instance limits it to one
+# slot (.dagster_home/dagster.yaml) because DuckDB allows a single writer process per file.
+DUCKDB_POOL = "duckdb"
+
+FCT_MRR_DAILY = AssetKey("fct_mrr_daily")
+
+
+def raw_asset_key(system: str, table: str) -> AssetKey:
+    return AssetKey([RAW_KEY_PREFIX, system, table])
+
+
+RAW_ASSET_KEYS: dict[AssetKey, RawTable] = {raw_asset_key(t.system, t.name): t for t in RAW_TABLES}

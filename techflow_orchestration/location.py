@@ -1,0 +1,55 @@
+"""Builds the code location's `Definitions` for given settings.
+
+Kept apart from definitions.py (which builds it once from the environment at import) so tests can
+build the same code location over a temporary data directory and world start without importing
+the module-level `defs`.
+"""
+
+from __future__ import annotations
+
+from dagster import AssetKey, AssetsDefinition, Definitions
+
+from techflow_orchestration.assets.dbt import build_dbt_assets
+from techflow_orchestration.assets.raw import build_raw_assets
+from techflow_orchestration.jobs import build_jobs
+from techflow_orchestration.partitions import daily_partitions
+from techflow_orchestration.resources import alerts_resource, dbt_resource, world_resource
+from techflow_orchestration.schedules import build_daily_schedule
+from techflow_orchestration.sensors import (
+    build_freshness_alert_sensor,
+    build_snapshots_after_daily_sensor,
+    run_failure_alerts,
+    run_recovery_alerts,
+)
+from techflow_orchestration.settings import TechflowSettings
+
+
+def keys_with_freshness_policy(assets: list[AssetsDefinition]) -> list[AssetKey]:
+    return sorted(
+        (spec.key for a in assets for spec in a.specs if spec.freshness_policy is not None),
+        key=lambda k: k.to_user_string(),
+    )
+
+
+def build_definitions(settings: TechflowSettings) -> Definitions:
+    partitions_def = daily_partitions(settings.world_start)
+    raw_world = build_raw_assets(partitions_def)
+    dbt = build_dbt_assets(partitions_def)
+    assets = [raw_world, *dbt.all()]
+    jobs = build_jobs(dbt.snapshots)
+    return Definitions(
+        assets=assets,
+        jobs=[jobs.daily, jobs.snapshots],
+        schedules=[build_daily_schedule(jobs.daily)],
+        sensors=[
+            build_freshness_alert_sensor(keys_with_freshness_policy(assets)),
+            run_failure_alerts,
+            run_recovery_alerts,
+            build_snapshots_after_daily_sensor(jobs.daily, jobs.snapshots),
+        ],
+        resources={
+            "dbt": dbt_resource(),
+            "world": world_resource(settings),
+            "alerts": alerts_resource(settings),
+        },
+    )

@@ -1,0 +1,69 @@
+"""Resources: dbt, the synthetic world's generator settings, and alert delivery.
+
+Each is configured from TechflowSettings (environment variables with defaults), so a test can point
+the whole code location at a temporary directory by building its own settings.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+from dagster import ConfigurableResource
+from dagster_dbt import DbtCliResource
+
+from data_generation import WorldConfig
+from techflow_orchestration.alerts import AlertSink
+from techflow_orchestration.project import dbt_project
+from techflow_orchestration.settings import TechflowSettings
+
+
+class WorldResource(ConfigurableResource):
+    """The synthetic world the raw assets generate.
+
+    Seed and dirt are the generator's defaults unless set here; scale comes from
+    TECHFLOW_WORLD_SCALE (tests use a small world). The start date and output directory always
+    come from the code location's settings so partitions and files line up.
+    """
+
+    data_dir: str
+    world_start: str  # ISO date, the first daily partition
+    scale: float | None = None
+    seed: int | None = None
+
+    def world_config(self) -> WorldConfig:
+        overrides: dict[str, object] = {
+            "start": date.fromisoformat(self.world_start),
+            "out_dir": Path(self.data_dir) / "raw",
+        }
+        if self.scale is not None:
+            overrides["scale"] = self.scale
+        if self.seed is not None:
+            overrides["seed"] = self.seed
+        return WorldConfig.from_env(**overrides)
+
+
+class AlertsResource(ConfigurableResource):
+    """Where alerts go: a JSON-lines file and, optionally, a webhook."""
+
+    alerts_file: str
+    webhook_url: str | None = None
+
+    def sink(self) -> AlertSink:
+        return AlertSink(alerts_file=Path(self.alerts_file), webhook_url=self.webhook_url)
+
+
+def dbt_resource() -> DbtCliResource:
+    return DbtCliResource(project_dir=dbt_project)
+
+
+def world_resource(settings: TechflowSettings) -> WorldResource:
+    return WorldResource(
+        data_dir=str(settings.data_dir),
+        world_start=settings.world_start.isoformat(),
+        scale=settings.world_scale,
+    )
+
+
+def alerts_resource(settings: TechflowSettings) -> AlertsResource:
+    return AlertsResource(alerts_file=str(settings.alerts_file), webhook_url=settings.alert_webhook)

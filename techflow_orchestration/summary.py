@@ -1,0 +1,102 @@
+"""What `make run` prints at the end: mart row counts, the latest MRR/ARR by product, where to look.
+
+Reads the warehouse read-only, so it never competes with a run for DuckDB's writer lock.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+import duckdb
+
+from techflow_orchestration.settings import TechflowSettings
+
+MART_SCHEMAS = ("finance", "product", "marketing")
+
+
+@dataclass(frozen=True)
+class ProductMrr:
+    product: str
+    mrr: Decimal
+    customers: int
+
+    @property
+    def arr(self) -> Decimal:
+        return self.mrr * 12
+
+
+@dataclass(frozen=True)
+class WarehouseSummary:
+    mart_rows: dict[str, int]  # "schema.table" -> rows
+    mrr_day: date | None
+    mrr_by_product: list[ProductMrr]
+
+
+def read_summary(settings: TechflowSettings) -> WarehouseSummary:
+    if not settings.warehouse.exists():
+        raise FileNotFoundError(
+            f"No warehouse at {settings.warehouse}: run `make run` (or check TECHFLOW_WAREHOUSE)."
+        )
+    with duckdb.connect(str(settings.warehouse), read_only=True) as con:
+        tables = con.execute(
+            "select table_schema, table_name from information_schema.tables "
+            "where table_schema in (select unnest(?)) and table_type = 'BASE TABLE' "
+            "order by table_schema, table_name",
+            [list(MART_SCHEMAS)],
+        ).fetchall()
+        mart_rows = {
+            f"{schema}.{table}": con.execute(
+                f'select count(*) from "{schema}"."{table}"'
+            ).fetchone()[0]
+            for schema, table in tables
+        }
+        mrr_day = con.execute("select max(date_day) from finance.fct_mrr_daily").fetchone()[0]
+        rows = con.execute(
+            """
+            select product, sum(mrr) as mrr, count(distinct customer_id) filter (where mrr > 0)
+            from finance.fct_mrr_daily
+            where date_day = ?
+            group by product
+            order by product
+            """,
+            [mrr_day],
+        ).fetchall()
+    return WarehouseSummary(
+        mart_rows=mart_rows,
+        mrr_day=mrr_day,
+        mrr_by_product=[ProductMrr(p, Decimal(str(m or 0)), c) for p, m, c in rows],
+    )
+
+
+def format_summary(summary: WarehouseSummary, settings: TechflowSettings) -> str:
+    lines = [
+        "",
+        "TechFlow Analytics warehouse",
+        f"  {settings.warehouse}",
+        "",
+        "Mart tables (rows):",
+    ]
+    width = max((len(name) for name in summary.mart_rows), default=0)
+    lines += [f"  {name:<{width}}  {rows:>12,}" for name, rows in summary.mart_rows.items()]
+    lines += ["", f"MRR and ARR by product on {summary.mrr_day} (the last complete day, UTC):"]
+    total = Decimal(0)
+    for row in summary.mrr_by_product:
+        total += row.mrr
+        lines.append(
+            f"  {row.product:<14} MRR ${row.mrr:>14,.2f}   ARR ${row.arr:>16,.2f}"
+            f"   ({row.customers:,} paying customers)"
+        )
+    lines.append(f"  {'total':<14} MRR ${total:>14,.2f}   ARR ${total * 12:>16,.2f}")
+    lines += [
+        "",
+        f"Alerts (freshness, failed runs): {settings.alerts_file}",
+        "Open the Dagster UI with the run history and lineage: make dev  ->  http://127.0.0.1:3000",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def print_summary(settings: TechflowSettings) -> None:
+    print(format_summary(read_summary(settings), settings))

@@ -1,0 +1,173 @@
+"""Sensors: a stale asset is told once and its recovery once; a failed run is told once."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from dagster import (
+    AssetKey,
+    DagsterEvent,
+    DagsterEventType,
+    DagsterInstance,
+    DagsterRunStatus,
+    Definitions,
+    RunRequest,
+    asset,
+    build_run_status_sensor_context,
+    build_sensor_context,
+    define_asset_job,
+)
+from dagster._core.definitions.freshness import FreshnessState, FreshnessStateChange
+
+from techflow_orchestration.alerts import read_alerts
+from techflow_orchestration.resources import AlertsResource
+from techflow_orchestration.sensors import (
+    build_freshness_alert_sensor,
+    freshness_transitions,
+    run_failure_alerts,
+    run_recovery_alerts,
+)
+
+MRR = AssetKey("fct_mrr_daily")
+ARR = AssetKey("rpt_arr")
+
+
+def test_transitions_alert_on_first_fail_only():
+    first = freshness_transitions({MRR: "FAIL", ARR: "PASS"}, previously_failing=[])
+    again = freshness_transitions({MRR: "FAIL", ARR: "PASS"}, previously_failing=first.failing)
+
+    assert [(a.subject, a.status) for a in first.alerts] == [("fct_mrr_daily", "failing")]
+    assert again.alerts == []
+    assert again.failing == {"fct_mrr_daily"}
+
+
+def test_transitions_recover_once_and_unknown_changes_nothing():
+    recovered = freshness_transitions({MRR: "PASS"}, previously_failing=["fct_mrr_daily"])
+    unknown = freshness_transitions({MRR: "UNKNOWN"}, previously_failing=["fct_mrr_daily"])
+
+    assert [(a.subject, a.status) for a in recovered.alerts] == [("fct_mrr_daily", "recovered")]
+    assert recovered.failing == frozenset()
+    assert unknown.alerts == [] and unknown.failing == {"fct_mrr_daily"}
+
+
+@pytest.fixture
+def alerts(tmp_path) -> AlertsResource:
+    return AlertsResource(alerts_file=str(tmp_path / "alerts" / "alerts.jsonl"))
+
+
+def _set_state(instance: DagsterInstance, key: AssetKey, state: FreshnessState) -> None:
+    # What the instance's freshness daemon records when it evaluates a policy.
+    instance.report_runless_asset_event(
+        FreshnessStateChange(
+            key=key,
+            new_state=state,
+            previous_state=FreshnessState.UNKNOWN,
+            state_change_timestamp=time.time(),
+        )
+    )
+
+
+def test_stale_asset_yields_exactly_one_alert_and_one_recovery(alerts):
+    sensor = build_freshness_alert_sensor([MRR])
+    cursor = None
+    with DagsterInstance.ephemeral() as instance:
+
+        def tick() -> None:
+            nonlocal cursor
+            context = build_sensor_context(
+                instance=instance, cursor=cursor, resources={"alerts": alerts}
+            )
+            sensor(context)
+            cursor = context.cursor
+
+        _set_state(instance, MRR, FreshnessState.PASS)
+        tick()
+        _set_state(instance, MRR, FreshnessState.FAIL)
+        tick()
+        tick()
+        _set_state(instance, MRR, FreshnessState.PASS)
+        tick()
+        tick()
+
+    records = read_alerts(alerts.sink().alerts_file)
+    assert [(r["subject"], r["status"]) for r in records] == [
+        ("fct_mrr_daily", "failing"),
+        ("fct_mrr_daily", "recovered"),
+    ]
+
+
+@asset
+def flaky(context) -> None:
+    if context.run.tags.get("fail") == "yes":
+        raise RuntimeError("simulated failure")
+
+
+FLAKY_JOB = define_asset_job("flaky_job", selection=[flaky])
+FLAKY_DEFS = Definitions(assets=[flaky], jobs=[FLAKY_JOB])
+
+
+def _run(instance: DagsterInstance, fail: bool):
+    job = FLAKY_DEFS.resolve_job_def("flaky_job")
+    result = job.execute_in_process(
+        instance=instance, tags={"fail": "yes" if fail else "no"}, raise_on_error=False
+    )
+    run = instance.get_run_by_id(result.run_id)
+    event_type = DagsterEventType.RUN_FAILURE if fail else DagsterEventType.RUN_SUCCESS
+    event = next(e for e in result.all_events if e.event_type == event_type)
+    return run, event
+
+
+def test_failed_run_yields_one_alert_and_the_next_success_one_recovery(alerts):
+    with DagsterInstance.ephemeral() as instance:
+        failed_run, failure_event = _run(instance, fail=True)
+        assert failed_run.status is DagsterRunStatus.FAILURE
+        failure_context = build_run_status_sensor_context(
+            sensor_name="run_failure_alerts",
+            dagster_instance=instance,
+            dagster_run=failed_run,
+            dagster_event=failure_event,
+            resources={"alerts": alerts},
+        ).for_run_failure()
+        run_failure_alerts(failure_context)
+
+        # Two successes in a row: only the first follows a failure.
+        for _ in range(2):
+            ok_run, success_event = _run(instance, fail=False)
+            run_recovery_alerts(
+                build_run_status_sensor_context(
+                    sensor_name="run_recovery_alerts",
+                    dagster_instance=instance,
+                    dagster_run=ok_run,
+                    dagster_event=success_event,
+                    resources={"alerts": alerts},
+                )
+            )
+
+    records = read_alerts(alerts.sink().alerts_file)
+    assert [(r["kind"], r["status"], r["subject"]) for r in records] == [
+        ("run_failure", "failing", "flaky_job"),
+        ("run_failure", "recovered", "flaky_job"),
+    ]
+    assert records[0]["details"]["run_id"] == failed_run.run_id
+    assert "flaky" in records[0]["message"]  # names the failed step
+
+
+def test_snapshot_sensor_requests_the_snapshot_job_after_a_daily_success(defs_and_settings):
+    defs, _ = defs_and_settings
+    sensor = defs.resolve_sensor_def("snapshots_after_daily")
+    daily = defs.resolve_job_def("techflow_daily")
+    with DagsterInstance.ephemeral() as instance:
+        run = instance.create_run_for_job(daily, status=DagsterRunStatus.SUCCESS)
+        context = build_run_status_sensor_context(
+            sensor_name="snapshots_after_daily",
+            dagster_instance=instance,
+            dagster_run=run,
+            dagster_event=DagsterEvent(
+                event_type_value=DagsterEventType.RUN_SUCCESS.value, job_name=daily.name
+            ),
+        )
+        request = sensor(context)
+
+    assert sensor.job_name == "techflow_snapshots"
+    assert request == RunRequest(run_key=f"snapshots-after-{run.run_id}")
