@@ -22,7 +22,7 @@ from data_generation.frames import Day, kept_users, landed_us, strings, ts
 from data_generation.ids import base62_strings
 from data_generation.lifecycle import NEVER
 from data_generation.pools import INDUSTRIES
-from data_generation.timeutil import DAY_US, HOUR_US
+from data_generation.timeutil import DAY_US, MINUTE_US
 from data_generation.world import World
 
 LARGE_SEATS = 25
@@ -62,13 +62,13 @@ def deals(world: World) -> Deals:
     annual = p.price_cents[first_big] * p.quantity[first_big] * 12 // p.billing_months[first_big]
     lead_days = 14 + 46 * rng.uniform(world.seed, "sf:lead", user_id)
     employees = p.quantity[first_big] * (3 + 17 * rng.uniform(world.seed, "sf:employees", user_id))
+    # Product-led sales: the rep opens the account at most lead_days before the deal closes, but
+    # never before the signup (a self-serve big purchase is logged the moment it happens).
+    signup = world.users.signup_us[user_id - 1]
+    created = np.maximum(won - (lead_days * DAY_US).astype(np.int64), np.minimum(signup, won))
     return Deals(
         user_id=user_id,
-        # Product-led sales: the rep opens the account after the signup, at most lead_days early.
-        created_us=np.maximum(
-            won - (lead_days * DAY_US).astype(np.int64),
-            world.users.signup_us[user_id - 1] + HOUR_US,
-        ),
+        created_us=created,
         won_us=won,
         amount=annual.astype(np.int64),
         employees=np.round(employees).astype(np.int64),
@@ -138,11 +138,14 @@ def opportunities_day(world: World, day: Day) -> pl.DataFrame:
     channel_names = np.array(world.channels, dtype=object)
     for number, created, closed, final_stage, amount, present in opportunities:
         for stage_index in range(5):
+            # A minute per stage keeps the versions strictly ordered even when sales closes a
+            # self-serve deal the moment it is opened, so "latest version" is never a tie.
             if stage_index < 4:
-                when = created + ((closed - created) * STAGE_PROGRESS[stage_index]).astype(np.int64)
+                progress = ((closed - created) * STAGE_PROGRESS[stage_index]).astype(np.int64)
                 stage = np.full(len(uid), stage_index)
             else:
-                when, stage = closed, final_stage
+                progress, stage = closed - created, final_stage
+            when = created + progress + stage_index * MINUTE_US
             idx = np.flatnonzero(present & keep & day.contains(when))
             if not len(idx):
                 continue

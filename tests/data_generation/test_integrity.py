@@ -117,3 +117,26 @@ def test_identifies_link_segment_anonymous_ids_to_app_users(dirty_world):
     assert dirty_world.scalar(
         "select count(distinct user_id) from {identifies}"
     ) == dirty_world.scalar("select count(distinct user_id) from {users}")
+
+
+def test_opportunity_stages_advance_in_time_and_close_last(dirty_world):
+    out_of_order = dirty_world.scalar(
+        """
+        with ranked as (
+            select opportunity_id, stage, updated_at,
+                   case stage when 'Prospecting' then 0 when 'Qualification' then 1
+                        when 'Proposal' then 2 when 'Negotiation' then 3 else 4 end as step
+            from {opportunities}
+        )
+        select count(*) from ranked a join ranked b using (opportunity_id)
+        where a.step < b.step and a.updated_at >= b.updated_at
+        """
+    )
+    assert out_of_order == 0
+    assert (
+        dirty_world.scalar(
+            "select count(*) from {accounts} a join {users} u "
+            "on cast(a.app_user_id as bigint) = u.user_id where a.created_at < u.signup_at"
+        )
+        == 0
+    )
