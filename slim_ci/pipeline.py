@@ -62,22 +62,21 @@ def ensure_prod_state(
     settings: CiSettings, base_commit: str, *, explicit_state: bool, rebuild: bool, echo: bool
 ) -> ProdState:
     """Reuse valid production state; build it when it is missing (never for an explicit --state)."""
-    if rebuild:
+    if rebuild or (not explicit_state and not settings.manifest_path.exists()):
         return prod_state.build(settings, base_commit, echo=echo)
     if explicit_state:
         how = (
             f"download the prod-state artifact of the last main build into {settings.state_dir}, "
             "or run `make ci-slim` without --state to build one from main"
         )
-        return prod_state.load(settings.state_dir, settings.prod_warehouse, how)
-    if not settings.manifest_path.exists():
-        return prod_state.build(settings, base_commit, echo=echo)
-    state = prod_state.load(settings.state_dir, settings.prod_warehouse, prod_state.REBUILD_HINT)
+    else:
+        how = prod_state.REBUILD_HINT
+    state = prod_state.load(settings.state_dir, settings.prod_warehouse, how)
     if state.base_commit and state.base_commit != base_commit:
         print(
-            f"slim-ci: note: production state was built from {state.base_commit[:12]}, the base is "
-            f"now {base_commit[:12]}; changes merged since then show as modified "
-            f"({prod_state.REBUILD_HINT})"
+            f"slim-ci: note: production state was built from {state.base_commit[:12]} but the "
+            f"base is {base_commit[:12]}: what changed on the base since then counts as modified "
+            f"too ({prod_state.REBUILD_HINT})"
         )
     return state
 
