@@ -5,6 +5,9 @@ All three write the same usage_events schema to Parquet (snappy) on this machine
 (b) the ceiling: DuckDB `COPY (SELECT … FROM range(n)) TO '….parquet'` with the same types;
 (c) the generator: usage_events for a month at scale 10 (world build included).
 Then the peak RSS of a scale-10 CLI run over two weeks (all 11 tables) in a subprocess.
+
+Each throughput is the best of REPEATS runs: the machine is shared, and the best run is the one
+least disturbed by other processes. The generator's runs each rebuild the world from scratch.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from mimesis import Datetime, Generic
 from mimesis.locales import Locale
 
 from data_generation import RAW_TABLES_BY_NAME, WorldConfig, generate_range
+from data_generation.world import build_world
 
 SCHEMA = RAW_TABLES_BY_NAME["usage_events"].schema
 NAIVE_ROWS = 100_000
@@ -33,6 +37,7 @@ WORLD_START = dt.date(2025, 1, 1)
 # A month of a mature world: long enough to amortise building the world once, as a backfill does.
 WINDOW = (WORLD_START + dt.timedelta(days=300), WORLD_START + dt.timedelta(days=329))
 RSS_DAYS = 14
+REPEATS = 3
 FEATURES = ["file_upload", "message_sent", "query_run", "dashboard_view", "folder_sync"]
 
 
@@ -81,6 +86,7 @@ def duckdb_ceiling(out: Path) -> float:
 def generator(out: Path) -> tuple[float, int, float]:
     """(rows/s, rows, seconds) for usage_events over WINDOW at SCALE, world build included."""
     cfg = WorldConfig(start=WORLD_START, scale=SCALE, seed=42, out_dir=out / "raw")
+    build_world.cache_clear()  # every run simulates the world again
     began = time.perf_counter()
     results = generate_range(cfg, *WINDOW, tables=["usage_events"])
     seconds = time.perf_counter() - began
@@ -105,10 +111,11 @@ def peak_rss_mb(out: Path) -> tuple[float, float]:
 def main() -> None:
     with tempfile.TemporaryDirectory(prefix="bench_generator_") as tmp:
         out = Path(tmp)
-        naive = naive_loop(out)
-        ceiling = duckdb_ceiling(out)
-        rate, rows, seconds = generator(out)
+        naive = max(naive_loop(out) for _ in range(REPEATS))
+        ceiling = max(duckdb_ceiling(out) for _ in range(REPEATS))
+        rate, rows, seconds = max(generator(out / str(i)) for i in range(REPEATS))
         rss, rss_seconds = peak_rss_mb(out)
+    print(f"best of {REPEATS} runs each")
     print(f"naive mimesis loop : {naive:>12,.0f} rows/s  ({NAIVE_ROWS:,} rows)")
     print(f"duckdb COPY ceiling: {ceiling:>12,.0f} rows/s  ({CEILING_ROWS:,} rows)")
     print(f"generator (x{SCALE:g})    : {rate:>12,.0f} rows/s  ({rows:,} rows, {seconds:.1f} s)")

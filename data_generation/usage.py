@@ -15,7 +15,7 @@ import numpy as np
 import polars as pl
 
 from data_generation import rng
-from data_generation.frames import Day, kept_users
+from data_generation.frames import Day, kept_users, ts
 from data_generation.ids import uuid_strings
 from data_generation.lifecycle import CHURN
 from data_generation.seeds import PRODUCTS, TIERS
@@ -66,8 +66,23 @@ def user_engagement(world: World) -> np.ndarray:
     return np.exp(0.5 * rng.normal(world.seed, "usage:engagement", world.users.user_id) - 0.125)
 
 
+@dataclass(frozen=True)
+class DayEvents:
+    """The usage events that happened on one day (numpy columns, in time order)."""
+
+    id_hi: np.ndarray
+    id_lo: np.ndarray
+    user_id: np.ndarray
+    product: np.ndarray  # index into PRODUCTS
+    feature: np.ndarray  # index into FeatureTable.names
+    occurred_us: np.ndarray
+    on_time_landing_us: np.ndarray  # when it lands if on time (in the same day's partition)
+    late_landing_us: np.ndarray  # when it lands if its batch is late (next day's partition)
+    late: np.ndarray
+
+
 @functools.lru_cache(maxsize=4)
-def events_on(world: World, day: Day) -> pl.DataFrame:
+def events_on(world: World, day: Day) -> DayEvents:
     """All usage events that happened on `day`, with a `late` flag and their landing delay."""
     p = world.periods
     live = np.flatnonzero(
@@ -124,43 +139,42 @@ def events_on(world: World, day: Day) -> pl.DataFrame:
     lag = ((1 + 20 * g.random(n)) * MINUTE_US).astype(np.int64)
     late_lag = ((30 + 240 * g.random(n)) * MINUTE_US).astype(np.int64)
     order = np.argsort(occurred, kind="stable")  # rows in time order, ties in draw order
-    return pl.DataFrame(
-        {
-            "event_id": uuid_strings(ids[order, 0], ids[order, 1]),
-            "user_id": user[rows][order],
-            "product": pl.Series(PRODUCTS).gather(product[rows][order]),
-            "feature": features.names.gather(feature[order]),
-            "occurred_at_us": occurred[order],
-            "loaded_us": (occurred + lag)[order],
-            "late_loaded_us": (day.end_us + late_lag)[order],
-            "late": late[order],
-        }
+    return DayEvents(
+        id_hi=ids[order, 0],
+        id_lo=ids[order, 1],
+        user_id=user[rows][order],
+        product=product[rows][order],
+        feature=feature[order],
+        occurred_us=occurred[order],
+        on_time_landing_us=np.minimum(occurred + lag, day.end_us - 1)[order],
+        late_landing_us=(day.end_us + late_lag)[order],
+        late=late[order],
     )
 
 
 def usage_events_day(world: World, day: Day) -> pl.DataFrame:
     """The day's partition: its own on-time events plus (with dirt) yesterday's late batch."""
     today = events_on(world, day)
-    if world.dirt:
-        parts = [
-            today.filter(~pl.col("late")).with_columns(
-                pl.min_horizontal("loaded_us", pl.lit(day.end_us - 1)).alias("landed")
-            )
-        ]
+    if not world.dirt:
+        parts = [(today, np.ones(len(today.late), dtype=bool), today.on_time_landing_us)]
+    else:
+        parts = [(today, ~today.late, today.on_time_landing_us)]
         if day.index > 0:
             yesterday = events_on(world, day.shift(-1))
-            parts.append(
-                yesterday.filter(pl.col("late")).with_columns(
-                    pl.col("late_loaded_us").alias("landed")
-                )
-            )
-        frame = pl.concat(parts)
-    else:
-        frame = today.with_columns(
-            pl.min_horizontal("loaded_us", pl.lit(day.end_us - 1)).alias("landed")
-        )
-    return frame.select(
-        "event_id", "user_id", "product", "feature",
-        pl.col("occurred_at_us").cast(pl.Datetime("us")).alias("occurred_at"),
-        pl.col("landed").cast(pl.Datetime("us")).alias("_loaded_at"),
-    )  # fmt: skip
+            parts.append((yesterday, yesterday.late, yesterday.late_landing_us))
+
+    def stack(field: str) -> np.ndarray:
+        return np.concatenate([getattr(events, field)[keep] for events, keep, _ in parts])
+
+    landed = np.concatenate([landing[keep] for _, keep, landing in parts])
+    features = feature_table(world)
+    return pl.DataFrame(
+        {
+            "event_id": uuid_strings(stack("id_hi"), stack("id_lo")),
+            "user_id": stack("user_id"),
+            "product": pl.Series(PRODUCTS).gather(stack("product")),
+            "feature": features.names.gather(stack("feature")),
+            "occurred_at": ts(stack("occurred_us")),
+            "_loaded_at": ts(landed),
+        }
+    )
