@@ -38,7 +38,7 @@ dev: setup manifest
 lint: setup manifest
 	$(RUN) ruff check .
 	$(RUN) ruff format --check .
-	cd techflow_dbt && TECHFLOW_WAREHOUSE=:memory: $(RUN) sqlfluff lint models snapshots analyses
+	cd techflow_dbt && TECHFLOW_WAREHOUSE=:memory: $(RUN) sqlfluff lint models snapshots analyses tests
 	$(RUN) check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/*.yml
 	$(RUN) zizmor --offline --persona=pedantic .github/workflows
 	$(RUN) dg check defs

@@ -18,16 +18,25 @@ months as (
 
 ),
 
+newest_day as (
+
+    select max(date_day) as date_day
+    from mrr_daily
+
+),
+
+-- A month closes on its last day, or on the newest day built for the running month.
 month_bounds as (
 
     select
-        month_start,
-        cast(month_start - interval 1 day as date) as opening_day,
+        months.month_start,
+        cast(months.month_start - interval 1 day as date) as opening_day,
         least(
-            cast(month_start + interval 1 month - interval 1 day as date),
-            (select max(date_day) from mrr_daily)
+            cast(months.month_start + interval 1 month - interval 1 day as date),
+            newest_day.date_day
         ) as closing_day
     from months
+    cross join newest_day
 
 ),
 
@@ -56,7 +65,7 @@ movements as (
         coalesce(-sum(mrr_change) filter (where movement = 'contraction'), 0) as contraction_mrr,
         coalesce(-sum(mrr_change) filter (where movement = 'churn'), 0) as churned_mrr
     from mrr_daily
-    group by 1
+    group by month_start
 
 )
 

@@ -42,7 +42,7 @@ by_invoice_month as (
 
     from invoices
     left join charge_totals on invoices.invoice_id = charge_totals.invoice_id
-    group by 1
+    group by revenue_month
 
 ),
 
@@ -66,7 +66,7 @@ charges_of_customers as (
     inner join {{ ref('stg_stripe__customers') }} as customers
         on invoices.stripe_customer_id = customers.stripe_customer_id
     left join charge_totals on invoices.invoice_id = charge_totals.invoice_id
-    group by 1
+    group by revenue_month
 
 )
 
@@ -78,7 +78,9 @@ select
     charges_of_customers.charges_net as customers_charges_net
 from by_invoice_month
 full outer join mart on by_invoice_month.revenue_month = mart.revenue_month
-left join charges_of_customers on by_invoice_month.revenue_month = charges_of_customers.revenue_month
+left join
+    charges_of_customers
+    on by_invoice_month.revenue_month = charges_of_customers.revenue_month
 where
     by_invoice_month.paid_less_refunds != by_invoice_month.charges_net
     or coalesce(mart.mart_net, 0) != coalesce(charges_of_customers.charges_net, 0)

@@ -14,11 +14,12 @@ periods as (
 
     select
         subscriptions.*,
-        plans.product,
-        case plans.tier when 'starter' then 1 when 'pro' then 2 when 'enterprise' then 3 end
+        plan_catalog.product,
+        case plan_catalog.tier when 'starter' then 1 when 'pro' then 2 when 'enterprise' then 3 end
             as tier_rank
     from {{ ref('stg_app_db__subscriptions') }} as subscriptions
-    left join {{ ref('plan_catalog') }} as plans on subscriptions.plan_id = plans.plan_id
+    left join {{ ref('plan_catalog') }} as plan_catalog
+        on subscriptions.plan_id = plan_catalog.plan_id
 
 ),
 
@@ -69,18 +70,23 @@ transition_violations as (
                 then 'previous period belongs to another customer'
             when previous_period.product != current_period.product
                 then 'previous period is another product'
-            when previous_period.ended_at is null or previous_period.ended_at != current_period.started_at
+            when
+                previous_period.ended_at is null
+                or previous_period.ended_at != current_period.started_at
                 then 'replacement does not start when the previous period ended'
             when current_period.trial_ends_at is not null then 'replacement period has a trial'
             when previous_period.ended_reason not in ('upgrade', 'downgrade', 'seat_change')
                 then 'previous period did not end for a plan or seat change'
-            when previous_period.ended_reason = 'upgrade'
+            when
+                previous_period.ended_reason = 'upgrade'
                 and current_period.tier_rank <= previous_period.tier_rank
                 then 'upgrade did not raise the tier'
-            when previous_period.ended_reason = 'downgrade'
+            when
+                previous_period.ended_reason = 'downgrade'
                 and current_period.tier_rank >= previous_period.tier_rank
                 then 'downgrade did not lower the tier'
-            when previous_period.ended_reason = 'seat_change'
+            when
+                previous_period.ended_reason = 'seat_change'
                 and (
                     current_period.plan_id != previous_period.plan_id
                     or current_period.quantity = previous_period.quantity
@@ -109,6 +115,7 @@ orphaned_changes as (
 
 select * from state_violations
 union all
-select * from transition_violations where violation is not null
+select * from transition_violations
+where violation is not null
 union all
 select * from orphaned_changes

@@ -52,8 +52,9 @@ periods as (
         latest_version.customer_id,
         plans.product,
         latest_version.quantity,
-        {{ period_mrr('plans.price_per_period_cents', 'plans.billing_months', 'latest_version.quantity') }}
-            as mrr,
+        {{ period_mrr(
+            'plans.price_per_period_cents', 'plans.billing_months', 'latest_version.quantity'
+        ) }} as mrr,
         cast(coalesce(latest_version.trial_ends_at, latest_version.started_at) as date)
             as paid_start_date,
         cast(latest_version.ended_at as date) as ended_date

@@ -81,8 +81,9 @@ final as (
         events.event_type,
         events.event_at,
         cast(events.event_at as date) as event_date,
-        {{ period_mrr('periods.price_per_period_cents', 'periods.billing_months', 'periods.quantity') }}
-            as period_mrr,
+        {{ period_mrr(
+            'periods.price_per_period_cents', 'periods.billing_months', 'periods.quantity'
+        ) }} as period_mrr,
         periods.quantity as seats
 
     from events

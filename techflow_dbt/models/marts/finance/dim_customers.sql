@@ -49,16 +49,23 @@ subscription_history as (
 
 ),
 
+newest_day as (
+
+    select max(date_day) as date_day
+    from mrr_daily
+
+),
+
 current_mrr as (
 
     select
-        customer_id,
-        sum(mrr) as current_mrr,
-        count(*) filter (where mrr > 0) as current_products
+        mrr_daily.customer_id,
+        sum(mrr_daily.mrr) as current_mrr,
+        count(*) filter (where mrr_daily.mrr > 0) as current_products
 
     from mrr_daily
-    where date_day = (select max(date_day) from mrr_daily)
-    group by customer_id
+    inner join newest_day on mrr_daily.date_day = newest_day.date_day
+    group by mrr_daily.customer_id
 
 ),
 

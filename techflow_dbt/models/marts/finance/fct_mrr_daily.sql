@@ -129,7 +129,7 @@ pair_days as (
         pairs.product,
         window_days.date_day
     from pairs
-    inner join window_days on window_days.date_day >= pairs.first_day
+    inner join window_days on pairs.first_day <= window_days.date_day
 
 ),
 

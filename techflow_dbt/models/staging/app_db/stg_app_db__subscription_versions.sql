@@ -26,7 +26,7 @@ renamed as (
         cast(created_at as timestamp) as created_at,
         cast(updated_at as timestamp) as updated_at,
         cast(_loaded_at as timestamp) as loaded_at,
-        cast("date" as date) as landed_date
+        cast(date as date) as landed_date
 
     from source
 
