@@ -9,7 +9,7 @@ usage_events as (
 
 ),
 
-per_user_feature as (
+final as (
 
     select
         user_id,
@@ -25,4 +25,4 @@ per_user_feature as (
 
 )
 
-select * from per_user_feature
+select * from final

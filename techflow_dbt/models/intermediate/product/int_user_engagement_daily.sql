@@ -9,7 +9,7 @@ usage_events as (
 
 ),
 
-daily as (
+final as (
 
     select
         user_id,
@@ -28,4 +28,4 @@ daily as (
 
 )
 
-select * from daily
+select * from final

@@ -52,27 +52,35 @@ data_end as (
 
 ),
 
--- Sundays (ISO day 7) close a week; only weeks with MRR on their last day qualify. The first paid
--- day always lies on or before such a Sunday, so taking it over all days peeks into no future.
-paid_week_ends as (
+-- The first paid day always lies on or before a paid week end, so taking it over all days
+-- peeks into no future.
+customer_first_paid as (
 
     select
         customer_id,
-        date_day as week_end,
-        mrr,
-        seats,
-        paid_products,
-        first_paid_date
+        min(date_day) as first_paid_date
 
-    from (
-        select
-            *,
-            min(case when mrr > 0 then date_day end) over (
-                partition by customer_id
-            ) as first_paid_date
-        from customer_mrr_daily
-    ) as with_first_paid
-    where isodow(date_day) = 7 and mrr > 0
+    from customer_mrr_daily
+    where mrr > 0
+    group by customer_id
+
+),
+
+-- Sundays (ISO day 7) close a week; only weeks with MRR on their last day qualify.
+paid_week_ends as (
+
+    select
+        customer_mrr_daily.customer_id,
+        customer_mrr_daily.date_day as week_end,
+        customer_mrr_daily.mrr,
+        customer_mrr_daily.seats,
+        customer_mrr_daily.paid_products,
+        customer_first_paid.first_paid_date
+
+    from customer_mrr_daily
+    inner join customer_first_paid
+        on customer_mrr_daily.customer_id = customer_first_paid.customer_id
+    where isodow(customer_mrr_daily.date_day) = 7 and customer_mrr_daily.mrr > 0
 
 ),
 
