@@ -92,26 +92,20 @@ def _user_tracks(world: World, day: Day) -> tuple[pl.DataFrame, pl.DataFrame]:
     src, med, name = _utm(world, users.campaign[near], users.source[near])
     n = len(uid)
     none = pl.Series([None] * n, dtype=pl.String)
-    kinds = (  # (timestamp, event, path, utm?, identified?)
-        (visit, "Page Viewed", np.array(LANDING_PAGES, dtype=object)[landing], True, False),
-        (
-            visit
-            + ((1 + 4 * rng.uniform(world.seed, "segment:pricing", uid)) * MINUTE_US).astype(
-                np.int64
-            ),
-            "Page Viewed",
-            np.full(n, "/pricing", dtype=object),
-            False,
-            False,
-        ),
-        (
-            np.where(lag > 0, signup - 10 * MINUTE_US, -1),
-            "Page Viewed",
-            np.full(n, "/", dtype=object),
-            False,
-            False,
-        ),
-        (signup + SECOND_US, "Signed Up", np.full(n, "/signup", dtype=object), False, True),
+    pricing_view = visit + (
+        (1 + 4 * rng.uniform(world.seed, "segment:pricing", uid)) * MINUTE_US
+    ).astype(np.int64)
+    return_visit = np.where(lag > 0, signup - 10 * MINUTE_US, -1)  # -1: never (same-day signup)
+
+    def page(path: str) -> np.ndarray:
+        return np.full(n, path, dtype=object)
+
+    landing_page = np.array(LANDING_PAGES, dtype=object)[landing]
+    kinds = (  # (timestamp, event, path, carries the UTM?, identified?)
+        (visit, "Page Viewed", landing_page, True, False),
+        (pricing_view, "Page Viewed", page("/pricing"), False, False),
+        (return_visit, "Page Viewed", page("/"), False, False),
+        (signup + SECOND_US, "Signed Up", page("/signup"), False, True),
     )
     frames = []
     for k, (when, event, path, with_utm, identified) in enumerate(kinds):
