@@ -56,8 +56,10 @@ def test_cli_writes_the_chosen_tables_and_prints_a_summary(tmp_path, capsys):
         for system, table in (("app_db", "users"), ("marketing", "ad_spend"))
         for d in (1, 2, 3)
     ]
-    out = capsys.readouterr().out
-    assert "app_db.users" in out and "marketing.ad_spend" in out and "6 files" in out
+    captured = capsys.readouterr()
+    assert "app_db.users" in captured.out and "marketing.ad_spend" in captured.out
+    assert "6 files" in captured.out
+    assert captured.err == "", "no progress bar when stderr is not a terminal"
 
 
 def test_cli_quiet_prints_nothing(tmp_path, capsys):
