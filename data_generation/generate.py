@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import os
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 import polars as pl
@@ -79,17 +81,51 @@ def _iter_days(first: dt.date, last: dt.date) -> Iterator[dt.date]:
         yield first + dt.timedelta(days=offset)
 
 
-def _write_day(
-    cfg: WorldConfig, world: World, date: dt.date, tables: list[RawTable]
-) -> list[TableDayResult]:
+def _build_day(world: World, date: dt.date, tables: list[RawTable]) -> list[pl.DataFrame]:
     day = Day.of(world, date)
-    results = []
+    frames = []
     for table in tables:
         frame = BUILDERS[table.name](world, day)
-        if frame.height == 0:
-            frame = pl.DataFrame(schema=table.schema)
-        results.append(write_partition(cfg.out_dir, table, date, frame))
-    return results
+        frames.append(frame if frame.height else pl.DataFrame(schema=table.schema))
+    return frames
+
+
+class _DayWriter:
+    """Writes day D's files on a background thread while the caller builds day D+1.
+
+    Parquet encoding releases the GIL, so building and writing overlap; at most one day waits to
+    be written, so memory stays bounded by about two days of data. Files appear in day order and
+    a failed write is raised from the next `submit` or from `finish`.
+    """
+
+    def __init__(self, out_dir: Path, tables: list[RawTable]) -> None:
+        self._out_dir = out_dir
+        self._tables = tables
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="techflow-writer")
+        self._pending: Future[list[TableDayResult]] | None = None
+        self.results: list[TableDayResult] = []
+
+    def _write(self, date: dt.date, frames: list[pl.DataFrame]) -> list[TableDayResult]:
+        return [
+            write_partition(self._out_dir, table, date, frame)
+            for table, frame in zip(self._tables, frames, strict=True)
+        ]
+
+    def _collect(self) -> None:
+        if self._pending is not None:
+            self.results += self._pending.result()
+            self._pending = None
+
+    def submit(self, date: dt.date, frames: list[pl.DataFrame]) -> None:
+        self._collect()
+        self._pending = self._pool.submit(self._write, date, frames)
+
+    def finish(self) -> list[TableDayResult]:
+        try:
+            self._collect()
+        finally:
+            self._pool.shutdown(wait=True)
+        return self.results
 
 
 def generate_day(
@@ -106,24 +142,32 @@ def generate_range(
     tables: Iterable[str] | None = None,
     progress: bool = False,
 ) -> list[TableDayResult]:
-    """Write every day in [first, last]; day by day, so memory holds one day of data at a time."""
+    """Write every day in [first, last], streaming day by day (memory: the world + ~2 days)."""
     selected = resolve_tables(tables)
     check_range(cfg, first, last)
     check_writable(cfg.out_dir)
     world = world_for(cfg, last)  # validates the seeds before the first file is written
     days = list(_iter_days(first, last))
-    results: list[TableDayResult] = []
-    if progress:
-        from rich.console import Console
-        from rich.progress import Progress
-
-        # On stderr, so `techflow-generate > summary.txt` keeps a clean summary.
-        with Progress(console=Console(stderr=True), transient=True) as bar:
-            task = bar.add_task("generating days", total=len(days))
+    writer = _DayWriter(cfg.out_dir, selected)
+    try:
+        with _progress(progress, len(days)) as advance:
             for date in days:
-                results += _write_day(cfg, world, date, selected)
-                bar.advance(task)
-    else:
-        for date in days:
-            results += _write_day(cfg, world, date, selected)
+                writer.submit(date, _build_day(world, date, selected))
+                advance()
+    finally:
+        results = writer.finish()
     return results
+
+
+@contextlib.contextmanager
+def _progress(enabled: bool, total: int) -> Iterator[Callable[[], None]]:
+    """A rich progress bar over days on stderr (so a redirected summary stays clean), or nothing."""
+    if not enabled:
+        yield lambda: None
+        return
+    from rich.console import Console
+    from rich.progress import Progress
+
+    with Progress(console=Console(stderr=True), transient=True) as bar:
+        task = bar.add_task("generating days", total=total)
+        yield lambda: bar.advance(task)
