@@ -98,81 +98,97 @@ customer_weeks as (
 
 ),
 
-engagement_last_28_days as (
-
-    select
-        customer_weeks.customer_id,
-        customer_weeks.week_end,
-        count(
-            case
-                when engagement_daily.activity_date > customer_weeks.week_end - interval 7 days
-                    then 1
-            end
-        ) as active_days_last_7_days,
-        count(engagement_daily.activity_date) as active_days_last_28_days,
-        coalesce(sum(
-            case
-                when engagement_daily.activity_date > customer_weeks.week_end - interval 7 days
-                    then engagement_daily.event_count
-                else 0
-            end
-        ), 0) as events_last_7_days,
-        coalesce(sum(
-            case
-                when engagement_daily.activity_date <= customer_weeks.week_end - interval 7 days
-                    then engagement_daily.event_count
-                else 0
-            end
-        ), 0) as events_prior_21_days,
-        coalesce(max(engagement_daily.features_used), 0) as max_daily_features_last_28_days
-
-    from customer_weeks
-    left join engagement_daily
-        on
-            customer_weeks.customer_id = engagement_daily.user_id
-            and engagement_daily.activity_date between
-            customer_weeks.week_end - interval 27 days and customer_weeks.week_end
-    group by customer_weeks.customer_id, customer_weeks.week_end
-
-),
-
--- Latest activity on or before each week end, over all history: week ends and active days on one
--- timeline per user, carrying the newest active day forward.
-activity_timeline as (
+-- Usage per user and ISO week (Monday to Sunday, named by its Sunday). Because features are
+-- measured as of a Sunday, "the last 7 days" is exactly one such week and "the last 28 days"
+-- four of them, so trailing windows become equality joins and window functions over weeks
+-- instead of a range join of every customer-week with every active day.
+weekly_usage as (
 
     select
         user_id as customer_id,
-        activity_date as timeline_date,
-        activity_date,
-        0 as is_week_end
+        cast(activity_date + (7 - isodow(activity_date)) * interval 1 day as date) as week_end,
+        count(*) as active_days,
+        sum(event_count) as event_count,
+        max(features_used) as max_daily_features,
+        max(activity_date) as last_active_date
 
     from engagement_daily
+    group by user_id, activity_date + (7 - isodow(activity_date)) * interval 1 day
+
+),
+
+-- Every paid customer-week, active or not, next to the weeks with usage, so the windows below
+-- see quiet weeks too.
+week_grid as (
+
+    select
+        customer_id,
+        week_end,
+        active_days,
+        event_count,
+        max_daily_features,
+        last_active_date
+
+    from weekly_usage
 
     union all
 
     select
         customer_id,
-        week_end as timeline_date,
-        null as activity_date,
-        1 as is_week_end
+        week_end,
+        0 as active_days,
+        0 as event_count,
+        0 as max_daily_features,
+        null as last_active_date
 
     from customer_weeks
 
 ),
 
-last_activity as (
+grid_weeks as (
 
     select
         customer_id,
-        timeline_date as week_end,
-        max(activity_date) over (
-            partition by customer_id
-            order by timeline_date asc, is_week_end asc
-            rows between unbounded preceding and current row
-        ) as last_active_date,
-        is_week_end
+        week_end,
+        sum(active_days) as active_days,
+        sum(event_count) as event_count,
+        max(max_daily_features) as max_daily_features,
+        max(last_active_date) as last_active_date
 
-    from activity_timeline
+    from week_grid
+    group by customer_id, week_end
+
+),
+
+engagement_as_of_week_end as (
+
+    select
+        customer_id,
+        week_end,
+        active_days as active_days_last_7_days,
+        sum(active_days) over last_four_weeks as active_days_last_28_days,
+        event_count as events_last_7_days,
+        coalesce(sum(event_count) over three_weeks_before, 0) as events_prior_21_days,
+        max(max_daily_features) over last_four_weeks as max_daily_features_last_28_days,
+        -- Latest active day up to this week, however long ago.
+        max(last_active_date) over (
+            partition by customer_id
+            order by week_end
+            rows between unbounded preceding and current row
+        ) as last_active_date
+
+    from grid_weeks
+    window
+        last_four_weeks as (
+            partition by customer_id
+            order by week_end
+            range between interval 21 days preceding and current row
+        ),
+        three_weeks_before as (
+            partition by customer_id
+            order by week_end
+            range between interval 21 days preceding and interval 7 days preceding
+        )
 
 ),
 
@@ -243,21 +259,25 @@ final as (
             as mrr_change_28_days,
         {{ dbt.datediff('customer_weeks.first_paid_date', 'customer_weeks.week_end', 'day') }}
             as tenure_days,
-        engagement_last_28_days.active_days_last_7_days,
-        engagement_last_28_days.active_days_last_28_days,
-        cast(engagement_last_28_days.events_last_7_days as bigint) as events_last_7_days,
-        cast(engagement_last_28_days.events_prior_21_days as bigint) as events_prior_21_days,
+        cast(engagement_as_of_week_end.active_days_last_7_days as integer)
+            as active_days_last_7_days,
+        cast(engagement_as_of_week_end.active_days_last_28_days as integer)
+            as active_days_last_28_days,
+        cast(engagement_as_of_week_end.events_last_7_days as bigint) as events_last_7_days,
+        cast(engagement_as_of_week_end.events_prior_21_days as bigint) as events_prior_21_days,
         -- This week's events over the weekly average of the three weeks before: below 1 means
         -- usage is falling, the strongest churn signal. Null when there was no earlier usage.
         case
-            when engagement_last_28_days.events_prior_21_days > 0
+            when engagement_as_of_week_end.events_prior_21_days > 0
                 then
-                    cast(engagement_last_28_days.events_last_7_days as double)
-                    / (engagement_last_28_days.events_prior_21_days / 3.0)
+                    cast(engagement_as_of_week_end.events_last_7_days as double)
+                    / (engagement_as_of_week_end.events_prior_21_days / 3.0)
         end as engagement_trend,
-        engagement_last_28_days.max_daily_features_last_28_days,
-        {{ dbt.datediff('last_activity.last_active_date', 'customer_weeks.week_end', 'day') }}
-            as days_since_last_activity,
+        cast(engagement_as_of_week_end.max_daily_features_last_28_days as integer)
+            as max_daily_features_last_28_days,
+        {{ dbt.datediff(
+            'engagement_as_of_week_end.last_active_date', 'customer_weeks.week_end', 'day'
+        ) }} as days_since_last_activity,
         payment_failures_last_30_days.failed_payments_last_30_days,
         churn_next_30_days.is_label_observable,
         case
@@ -266,15 +286,10 @@ final as (
         end as churned_next_30_days
 
     from customer_weeks
-    inner join engagement_last_28_days
+    inner join engagement_as_of_week_end
         on
-            customer_weeks.customer_id = engagement_last_28_days.customer_id
-            and customer_weeks.week_end = engagement_last_28_days.week_end
-    inner join last_activity
-        on
-            customer_weeks.customer_id = last_activity.customer_id
-            and customer_weeks.week_end = last_activity.week_end
-            and last_activity.is_week_end = 1
+            customer_weeks.customer_id = engagement_as_of_week_end.customer_id
+            and customer_weeks.week_end = engagement_as_of_week_end.week_end
     inner join payment_failures_last_30_days
         on
             customer_weeks.customer_id = payment_failures_last_30_days.customer_id
