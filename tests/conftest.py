@@ -222,7 +222,9 @@ def dbt_project_factory(tmp_path: Path):
     def make(
         data_dir: Path | None = None, target: str = "prod", world_start: dt.date | None = None
     ) -> DbtProject:
-        return DbtProject(data_dir=data_dir or tmp_path / "data", target=target, world_start=world_start)
+        return DbtProject(
+            data_dir=data_dir or tmp_path / "data", target=target, world_start=world_start
+        )
 
     return make
 

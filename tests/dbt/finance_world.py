@@ -105,17 +105,42 @@ def subscriptions() -> list[dict[str, Any]]:
         period(1, 1, "cloudsync_pro_monthly", 2, at(day(2), 9)),
         period(1, 1, "cloudsync_pro_monthly", 2, at(day(2), 9), ended=upgrade_at, reason="upgrade"),
         period(2, 1, "cloudsync_enterprise_monthly", 2, upgrade_at, previous=1),
-        period(2, 1, "cloudsync_enterprise_monthly", 2, upgrade_at, previous=1, ended=churn_at,
-               reason="churn"),  # fmt: skip
+        period(
+            2,
+            1,
+            "cloudsync_enterprise_monthly",
+            2,
+            upgrade_at,
+            previous=1,
+            ended=churn_at,
+            reason="churn",
+        ),
         period(3, 2, "teamchat_starter_annual", 12, at(day(1), 10), trial_ends=at(day(15), 10)),
-        period(3, 2, "teamchat_starter_annual", 12, at(day(1), 10), trial_ends=at(day(15), 10),
-               status="active", updated=at(day(15), 10)),  # fmt: skip
+        period(
+            3,
+            2,
+            "teamchat_starter_annual",
+            12,
+            at(day(1), 10),
+            trial_ends=at(day(15), 10),
+            status="active",
+            updated=at(day(15), 10),
+        ),
         period(4, 3, "datahub_pro_monthly", 1, at(day(4), 10), trial_ends=at(day(18), 10)),
-        period(4, 3, "datahub_pro_monthly", 1, at(day(4), 10), trial_ends=at(day(18), 10),
-               ended=at(day(9), 10), reason="churn"),  # fmt: skip
+        period(
+            4,
+            3,
+            "datahub_pro_monthly",
+            1,
+            at(day(4), 10),
+            trial_ends=at(day(18), 10),
+            ended=at(day(9), 10),
+            reason="churn",
+        ),
         period(5, 4, "datahub_starter_monthly", 1, at(day(3), 10)),
-        period(5, 4, "datahub_starter_monthly", 1, at(day(3), 10), ended=at(day(5), 10),
-               reason="churn"),  # fmt: skip
+        period(
+            5, 4, "datahub_starter_monthly", 1, at(day(3), 10), ended=at(day(5), 10), reason="churn"
+        ),
         period(6, 4, "datahub_starter_monthly", 1, at(day(8), 10)),
         period(7, 5, "cloudsync_starter_monthly", 1, at(day(2), 10)),
     ]
@@ -134,12 +159,22 @@ def stripe_customers() -> list[dict[str, Any]]:
             "_loaded_at": landed(created),
         }
 
-    return [customer(1, "one@acme.com"), customer(2, "two@globex.de"),
-            customer(5, "qa+5@techflow.test")]  # fmt: skip
+    return [
+        customer(1, "one@acme.com"),
+        customer(2, "two@globex.de"),
+        customer(5, "qa+5@techflow.test"),
+    ]
 
 
-def invoice(invoice_id: str, customer: str, subscription_id: int, issued: dt.datetime,
-            months: int, amount: int, **overrides: Any) -> dict[str, Any]:  # fmt: skip
+def invoice(
+    invoice_id: str,
+    customer: str,
+    subscription_id: int,
+    issued: dt.datetime,
+    months: int,
+    amount: int,
+    **overrides: Any,
+) -> dict[str, Any]:
     row = {
         "invoice_id": invoice_id,
         "customer_id": customer,
@@ -165,9 +200,17 @@ def invoices() -> list[dict[str, Any]]:
     ]
 
 
-def charge(charge_id: str, invoice_id: str, customer: str, created: dt.datetime, amount: int,
-           *, status: str = "succeeded", refunded: int = 0,
-           updated: dt.datetime | None = None) -> dict[str, Any]:  # fmt: skip
+def charge(
+    charge_id: str,
+    invoice_id: str,
+    customer: str,
+    created: dt.datetime,
+    amount: int,
+    *,
+    status: str = "succeeded",
+    refunded: int = 0,
+    updated: dt.datetime | None = None,
+) -> dict[str, Any]:
     updated = updated or created
     return {
         "charge_id": charge_id,
@@ -186,8 +229,7 @@ def charge(charge_id: str, invoice_id: str, customer: str, created: dt.datetime,
 def charges() -> list[dict[str, Any]]:
     return [
         charge("ch_1", "in_1", "cus_1", at(day(2), 11), 4800),
-        charge("ch_1", "in_1", "cus_1", at(day(2), 11), 4800, refunded=1000,
-               updated=at(day(6), 9)),  # fmt: skip
+        charge("ch_1", "in_1", "cus_1", at(day(2), 11), 4800, refunded=1000, updated=at(day(6), 9)),
         charge("ch_2a", "in_2", "cus_2", at(day(15), 12), 72000, status="failed"),
         charge("ch_2b", "in_2", "cus_2", at(day(16), 12), 72000),
         charge("ch_5", "in_5", "cus_5", at(day(2), 12), 1200),

@@ -18,6 +18,10 @@ import polars as pl
 
 SEEDS_DIR = Path(__file__).resolve().parents[2] / "techflow_dbt" / "seeds"
 
+# A period's price for all its seats, in cents, and the months it covers.
+PERIOD_CENTS = pl.col("price_per_period_cents") * pl.col("quantity")
+MONTHS = pl.col("billing_months")
+
 
 def read_raw(raw_dir: Path, system: str, table: str) -> pl.DataFrame:
     return pl.read_parquet(raw_dir / system / table / "*" / "*.parquet", hive_partitioning=True)
@@ -45,10 +49,7 @@ def paid_periods(raw_dir: Path) -> pl.DataFrame:
             "product",
             "quantity",
             # Integer cents: price x seats is exact; the annual division rounds once, half up.
-            (
-                (2 * pl.col("price_per_period_cents") * pl.col("quantity") + pl.col("billing_months"))
-                // (2 * pl.col("billing_months"))
-            ).alias("mrr_cents"),
+            ((2 * PERIOD_CENTS + MONTHS) // (2 * MONTHS)).alias("mrr_cents"),
             pl.coalesce("trial_ends_at", "started_at").dt.date().alias("paid_start_date"),
             pl.col("ended_at").dt.date().alias("ended_date"),
         )

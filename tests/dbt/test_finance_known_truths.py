@@ -12,7 +12,13 @@ from finance_world import day, world_start, write_finance_world
 pytestmark = pytest.mark.slow
 
 # Build the finance marts and everything they read, with the tests whose parents are all built.
-FINANCE_BUILD = ("build", "--select", "+path:models/marts/finance", "--indirect-selection", "cautious")
+FINANCE_BUILD = (
+    "build",
+    "--select",
+    "+path:models/marts/finance",
+    "--indirect-selection",
+    "cautious",
+)
 
 
 @pytest.fixture(scope="module")
@@ -93,10 +99,28 @@ def test_revenue_rolls_up_charges_per_invoice(finance: DbtProject) -> None:
         " net_collected, charge_attempts, failed_attempts from finance.fct_revenue order by 1"
     )
     assert rows == [
-        ("in_1", 1, "cloudsync", Decimal("48.00"), Decimal("48.00"), Decimal("10.00"),
-         Decimal("38.00"), 1, 0),  # fmt: skip
-        ("in_2", 2, "teamchat", Decimal("720.00"), Decimal("720.00"), Decimal("0.00"),
-         Decimal("720.00"), 2, 1),  # fmt: skip
+        (
+            "in_1",
+            1,
+            "cloudsync",
+            Decimal("48.00"),
+            Decimal("48.00"),
+            Decimal("10.00"),
+            Decimal("38.00"),
+            1,
+            0,
+        ),
+        (
+            "in_2",
+            2,
+            "teamchat",
+            Decimal("720.00"),
+            Decimal("720.00"),
+            Decimal("0.00"),
+            Decimal("720.00"),
+            2,
+            1,
+        ),
     ]
 
 

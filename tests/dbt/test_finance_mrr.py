@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import shutil
-from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import polars as pl
@@ -66,7 +66,9 @@ def test_mrr_equals_polars_recomputation_from_raw(
     assert mismatches.is_empty(), f"fct_mrr_daily differs from raw recomputation:\n{mismatches}"
 
 
-def test_total_mrr_per_day_matches_reference(built_warehouse: DbtProject, small_world: Path) -> None:
+def test_total_mrr_per_day_matches_reference(
+    built_warehouse: DbtProject, small_world: Path
+) -> None:
     """The company's MRR per day (the number on the dashboard) matches, including zero days."""
     expected = (
         mrr_by_day(small_world / "raw", small_world_start(), yesterday_utc())
@@ -108,69 +110,70 @@ def full_refresh_table(built_warehouse: DbtProject) -> pl.DataFrame:
     return mrr_table(built_warehouse)
 
 
-@pytest.fixture
-def incremental_project(small_world: Path, tmp_path: Path) -> Iterator[DbtProject]:
-    """A warehouse with fct_mrr_daily fully built up to INCREMENTAL_DAYS days before the end."""
-    data_dir = tmp_path / "data"
-    data_dir.mkdir()
+@dataclass
+class IncrementalRun:
+    """What a Dagster-like sequence of one-day builds produced (see incremental_run)."""
+
+    after_days: pl.DataFrame
+    after_rerun: pl.DataFrame
+    corrupted_partitions: int
+
+
+@pytest.fixture(scope="module")
+def incremental_run(small_world: Path, tmp_path_factory: pytest.TempPathFactory) -> IncrementalRun:
+    """Full build up to INCREMENTAL_DAYS before the end, then one day at a time to the end, the
+    last day with the old subscriptions partitions made unreadable, then the last day again."""
+    data_dir = tmp_path_factory.mktemp("incremental")
     shutil.copytree(small_world / "raw", data_dir / "raw")
     project = DbtProject(data_dir=data_dir, world_start=small_world_start())
-    first_incremental_day = yesterday_utc() - dt.timedelta(days=INCREMENTAL_DAYS - 1)
+    end = yesterday_utc()
+    days = [end - dt.timedelta(days=offset) for offset in range(INCREMENTAL_DAYS - 1, -1, -1)]
+
     seed = project.dbt("seed")
     assert seed.success, seed.describe()
-    invocation = project.dbt(
+    full = project.dbt(
         "run",
         "--select",
         "+fct_mrr_daily",
-        vars={"max_date": (first_incremental_day - dt.timedelta(days=1)).isoformat()},
+        vars={"max_date": (days[0] - dt.timedelta(days=1)).isoformat()},
     )
-    assert invocation.success, invocation.describe()
-    yield project
+    assert full.success, full.describe()
+    for day in days[:-1]:
+        build_day(project, day)
+
+    # Pruning: the last day's build may only read partitions from lookback + max trial length
+    # before its window (dbt_project.yml vars). The oldest partition stays intact: DuckDB reads
+    # the first file's footer to bind the glob's schema (a constant cost), then skips pruned files.
+    lookback_days, max_trial_days = 3, 31
+    readable_from = end - dt.timedelta(days=2 * lookback_days + max_trial_days)
+    corrupted = 0
+    for partition in sorted((project.raw_dir / "app_db" / "subscriptions").glob("date=*"))[1:]:
+        if dt.date.fromisoformat(partition.name.removeprefix("date=")) < readable_from:
+            (partition / "part-0.parquet").write_bytes(b"not parquet: must not be read")
+            corrupted += 1
+    build_day(project, end)
+    after_days = mrr_table(project)
+    build_day(project, end)
+    return IncrementalRun(after_days, mrr_table(project), corrupted)
 
 
 def test_day_by_day_incremental_equals_full_refresh(
-    incremental_project: DbtProject, full_refresh_table: pl.DataFrame
+    incremental_run: IncrementalRun, full_refresh_table: pl.DataFrame
 ) -> None:
     """Building the last days one partition at a time gives exactly the full-refresh table."""
-    for offset in range(INCREMENTAL_DAYS - 1, -1, -1):
-        build_day(incremental_project, yesterday_utc() - dt.timedelta(days=offset))
-    assert mrr_table(incremental_project).equals(full_refresh_table)
+    assert incremental_run.after_days.equals(full_refresh_table)
 
 
-def test_building_the_same_day_twice_changes_nothing(
-    incremental_project: DbtProject, full_refresh_table: pl.DataFrame
-) -> None:
+def test_building_the_same_day_twice_changes_nothing(incremental_run: IncrementalRun) -> None:
     """Re-running a partition is idempotent: same rows, same values."""
-    for offset in range(INCREMENTAL_DAYS - 1, -1, -1):
-        build_day(incremental_project, yesterday_utc() - dt.timedelta(days=offset))
-    before = mrr_table(incremental_project)
-    build_day(incremental_project, yesterday_utc() - dt.timedelta(days=2))
-    build_day(incremental_project, yesterday_utc() - dt.timedelta(days=2))
-    assert mrr_table(incremental_project).equals(before)
-    assert before.equals(full_refresh_table)
+    assert incremental_run.after_rerun.equals(incremental_run.after_days)
 
 
 def test_one_day_build_reads_only_recent_partitions(
-    incremental_project: DbtProject, full_refresh_table: pl.DataFrame
+    incremental_run: IncrementalRun, full_refresh_table: pl.DataFrame
 ) -> None:
-    """Partition pruning: with the subscriptions partitions older than lookback + max trial
-    length made unreadable, building the last day still succeeds and still equals the full
-    refresh; so one day's cost does not grow with the length of history.
-
-    The oldest partition stays intact: DuckDB reads the first file's footer to bind the schema
-    of the glob (a constant cost), then skips the pruned files without opening them."""
-    for offset in range(INCREMENTAL_DAYS - 1, 0, -1):
-        build_day(incremental_project, yesterday_utc() - dt.timedelta(days=offset))
-    lookback_days, max_trial_days = 3, 31  # dbt_project.yml vars
-    readable_from = yesterday_utc() - dt.timedelta(days=2 * lookback_days + max_trial_days)
-    subscriptions_dir = incremental_project.raw_dir / "app_db" / "subscriptions"
-    corrupted = 0
-    for partition in sorted(subscriptions_dir.glob("date=*"))[1:]:
-        day = dt.date.fromisoformat(partition.name.removeprefix("date="))
-        if day < readable_from:
-            (partition / "part-0.parquet").write_bytes(b"not parquet: must not be read")
-            corrupted += 1
-    assert corrupted > 0, "the small world must be longer than the pruning window"
-
-    build_day(incremental_project, yesterday_utc())
-    assert mrr_table(incremental_project).equals(full_refresh_table)
+    """With the subscriptions partitions older than the pruning window unreadable, the last
+    day still built (build_day asserts success) and still equals the full refresh: one day's
+    cost does not grow with the length of history."""
+    assert incremental_run.corrupted_partitions > 0, "the world must outlast the pruning window"
+    assert incremental_run.after_days.equals(full_refresh_table)

@@ -74,7 +74,9 @@ def test_date_spine_is_inclusive_gap_free_and_returns_dates(built_warehouse: Dbt
         built_warehouse,
         """
         select cast(date_day as varchar) as day, typeof(date_day) as type
-        from ({{ date_spine_days("cast('2024-02-27' as date)", "cast('2024-03-01' as date)") }}) as s
+        from (
+            {{ date_spine_days("cast('2024-02-27' as date)", "cast('2024-03-01' as date)") }}
+        ) as s
         order by date_day
         """,
     )
@@ -154,9 +156,12 @@ def test_finance_models_are_documented_and_keyed(built_warehouse: DbtProject) ->
         meta = node.get("test_metadata") or {}
         if meta.get("name") in {"unique", "not_null"} and node.get("attached_node"):
             tested.setdefault(node["attached_node"], set()).add(meta["name"])
-    for name in FINANCE_MODELS - {"int_subscription_periods", "int_daily_mrr_changes",
-                                  "int_subscription_events",
-                                  "stg_app_db__subscription_versions"}:  # fmt: skip
+    for name in FINANCE_MODELS - {
+        "int_subscription_periods",
+        "int_daily_mrr_changes",
+        "int_subscription_events",
+        "stg_app_db__subscription_versions",
+    }:
         assert tested.get(f"model.techflow.{name}") == {"unique", "not_null"}, name
 
 
