@@ -7,6 +7,7 @@ every attribute (hashed from the id) are the same whatever range is generated.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -14,7 +15,13 @@ import polars as pl
 
 from data_generation import rng
 from data_generation.acquisition import CAMPAIGNS, signups_matrix
-from data_generation.pools import COUNTRIES, FREE_MAIL_DOMAINS, TLDS, build_pools
+from data_generation.pools import (
+    COMPANY_SUFFIXES,
+    COUNTRIES,
+    FREE_MAIL_DOMAINS,
+    TLDS,
+    build_pools,
+)
 from data_generation.timeutil import DAY_US, HOUR_US, day_start_us
 
 TEST_ACCOUNT_SHARE = 0.006  # internal QA sign-ups with @techflow.test addresses (dirt)
@@ -27,11 +34,11 @@ SIGNUP_HOURS = np.array(
 )  # fmt: skip
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Users:
     """All users who signed up on day indices 0..last_index; numpy columns, one entry per user."""
 
-    frame: pl.DataFrame  # user_id, email, full_name, company_name, company_domain, country, …
+    seed: int
     user_id: np.ndarray
     signup_index: np.ndarray  # day index of signup
     signup_us: np.ndarray
@@ -39,6 +46,19 @@ class Users:
     source: np.ndarray  # index into that campaign's sources
     is_test: np.ndarray
     relocated_us: np.ndarray  # when the country changed, or -1
+    country: np.ndarray  # index into COUNTRIES
+    new_country: np.ndarray  # index into COUNTRIES, used from relocated_us on
+
+    @functools.cached_property
+    def frame(self) -> pl.DataFrame:
+        """Profiles: user_id, email, full_name, company_name, company_domain, country,
+        new_country, signup_at; row i is user_id i + 1.
+
+        Built on first use only (string formatting is the costly part of a world), so a run that
+        writes only usage events never pays for it; the draws are hashes of user_id, so building
+        it later gives the same values.
+        """
+        return _profile_frame(self)
 
 
 def time_of_day_us(u_hour: np.ndarray, u_within: np.ndarray, hours: np.ndarray) -> np.ndarray:
@@ -53,7 +73,6 @@ def build_users(seed: int, scale: float, start: dt.date, last_index: int) -> Use
     n = int(flat.sum())
     days, campaigns = np.divmod(np.repeat(np.arange(flat.size), flat), len(CAMPAIGNS))
     user_id = np.arange(1, n + 1, dtype=np.int64)
-    pools = build_pools(seed)
 
     def u(stream: str) -> np.ndarray:
         return rng.uniform(seed, "user:" + stream, user_id)
@@ -66,7 +85,6 @@ def build_users(seed: int, scale: float, start: dt.date, last_index: int) -> Use
         mask = campaigns == index
         source[mask] = rng.choice(u("source")[mask], [w for *_, w in campaign.sources])
     is_test = u("test") < TEST_ACCOUNT_SHARE
-    country_codes = [c for c, _ in COUNTRIES]
     country = rng.choice(u("country"), [w for _, w in COUNTRIES])
     new_country = rng.choice(u("country2"), [w for _, w in COUNTRIES])
     relocates = (u("relocates") < RELOCATION_SHARE) & (new_country != country) & ~is_test
@@ -74,17 +92,36 @@ def build_users(seed: int, scale: float, start: dt.date, last_index: int) -> Use
         relocates, signup_us + ((30 + 400 * u("relocated_at")) * DAY_US).astype(np.int64), -1
     )
 
+    return Users(
+        seed=seed,
+        user_id=user_id,
+        signup_index=days.astype(np.int64),
+        signup_us=signup_us,
+        campaign=campaigns.astype(np.int64),
+        source=source,
+        is_test=is_test,
+        relocated_us=relocated_us,
+        country=country,
+        new_country=new_country,
+    )
+
+
+def _profile_frame(users: Users) -> pl.DataFrame:
+    pools = build_pools(users.seed)
+    country_codes = [c for c, _ in COUNTRIES]
+
+    def u(stream: str) -> np.ndarray:
+        return rng.uniform(users.seed, "user:" + stream, users.user_id)
+
     first = pools.first_names.gather(rng.choice(u("first"), np.ones(len(pools.first_names))))
     last = pools.last_names.gather(rng.choice(u("last"), np.ones(len(pools.last_names))))
     word_index = rng.choice(u("company"), np.ones(len(pools.company_words)))
     suffix_index = rng.choice(u("suffix"), np.ones(16))
     tld_index = rng.choice(u("tld"), [5, 3, 1, 1, 1, 1, 1, 1])
     free_mail = rng.choice(u("free"), np.ones(len(FREE_MAIL_DOMAINS)))
-    from data_generation.pools import COMPANY_SUFFIXES
-
-    frame = pl.DataFrame(
+    return pl.DataFrame(
         {
-            "user_id": user_id,
+            "user_id": users.user_id,
             "first": first,
             "last": last,
             "word": pools.company_words.gather(word_index),
@@ -94,10 +131,10 @@ def build_users(seed: int, scale: float, start: dt.date, last_index: int) -> Use
             "free_domain": pl.Series(FREE_MAIL_DOMAINS).gather(free_mail),
             "uses_free_mail": u("uses_free") < FREE_MAIL_SHARE,
             "digits": (u("digits") * 90 + 10).astype(np.int64),
-            "is_test": is_test,
-            "country": pl.Series(country_codes).gather(country),
-            "new_country": pl.Series(country_codes).gather(new_country),
-            "signup_at": signup_us,
+            "is_test": users.is_test,
+            "country": pl.Series(country_codes).gather(users.country),
+            "new_country": pl.Series(country_codes).gather(users.new_country),
+            "signup_at": users.signup_us,
         }
     ).select(
         "user_id",
@@ -126,14 +163,4 @@ def build_users(seed: int, scale: float, start: dt.date, last_index: int) -> Use
         "country",
         "new_country",
         pl.from_epoch(pl.col("signup_at"), time_unit="us").alias("signup_at"),
-    )
-    return Users(
-        frame=frame,
-        user_id=user_id,
-        signup_index=days.astype(np.int64),
-        signup_us=signup_us,
-        campaign=campaigns.astype(np.int64),
-        source=source,
-        is_test=is_test,
-        relocated_us=relocated_us,
     )
