@@ -8,12 +8,15 @@ The world (dates in March 2025) has four real users and one QA account:
 - user 3 has no tracked visit at all (direct).
 - user 4 comes from a UTM pair the seed does not know ("TikTok"/"paid_social": channel other).
 - user 9 is a QA account (@techflow.test) with its own tracked visit and identify.
+- Salesforce: user 1's company is an account with a won brand_search deal (two versions); the QA
+  company (techflow.test domain) has an account and a deal of its own.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator
+from decimal import Decimal
 
 import pytest
 from conftest import DbtProject
@@ -93,6 +96,38 @@ def _event(event_id: str, user_id: int, when: dt.datetime) -> dict[str, object]:
     }
 
 
+def _account(account_id: str, domain: str, user_id: int) -> dict[str, object]:
+    return {
+        "account_id": account_id,
+        "name": domain.split(".")[0].title(),
+        "domain": domain,
+        "industry": "Software",
+        "employees": 250,
+        "app_user_id": str(user_id),
+        "created_at": at(_day(11), 9),
+        "updated_at": at(_day(11), 9),
+        "_loaded_at": at(_day(11), 10),
+    }
+
+
+def _opportunity(
+    opportunity_id: str, account_id: str, stage: str, updated_at: dt.datetime
+) -> dict[str, object]:
+    return {
+        "opportunity_id": opportunity_id,
+        "account_id": account_id,
+        "name": f"Deal {opportunity_id}",
+        "stage": stage,
+        "amount": 500_000,
+        "close_date": _day(25),
+        "lead_source": "Paid Search",
+        "campaign": " Brand_Search",
+        "created_at": at(_day(11), 9),
+        "updated_at": updated_at,
+        "_loaded_at": updated_at + dt.timedelta(hours=1),
+    }
+
+
 def _spend(day: dt.date, channel: str, campaign: str, cents: int) -> dict[str, object]:
     return {
         "spend_date": day,
@@ -145,6 +180,12 @@ def world_tables() -> dict[str, list[dict[str, object]]]:
             _event("e-1", 1, at(_day(11), 9)),
             _event("e-2", 2, at(_day(11), 10)),
             _event("e-9", QA_USER_ID, at(_day(11), 11)),
+        ],
+        "accounts": [_account("001A", "acme.io", 1), _account("001Q", "techflow.test", QA_USER_ID)],
+        "opportunities": [
+            _opportunity("006A", "001A", "Prospecting", at(_day(11), 9)),
+            _opportunity("006A", "001A", "Closed Won", at(_day(20), 9)),
+            _opportunity("006Q", "001Q", "Closed Won", at(_day(20), 9)),
         ],
         "ad_spend": [
             _spend(_day(2), "paid_search", "Brand_Search ", 12_345),
@@ -222,6 +263,7 @@ def test_qa_accounts_are_gone_from_staging_and_marts(attribution_world: DbtProje
     for relation, column in [
         ("product.dim_users", "user_id"),
         ("marketing.fct_customer_acquisition", "user_id"),
+        ("staging.stg_salesforce__accounts", "user_id"),
     ]:
         found = attribution_world.query(f"select count(*) from {relation} where {column} = 9")
         assert found == [(0,)], f"QA user 9 leaked into {relation}"
@@ -249,3 +291,19 @@ def test_campaigns_merge_spend_and_acquisition_on_normalised_names(
         ("other", "tiktok_test", 0.0, 1, False),
         ("paid_search", "brand_search", 223.45, 1, True),
     ]
+
+
+def test_qa_crm_deals_are_dropped_and_the_latest_version_of_a_deal_counts(
+    attribution_world: DbtProject,
+) -> None:
+    deals = attribution_world.query(
+        "select opportunity_id, stage, is_won, amount_usd, campaign "
+        "from staging.stg_salesforce__opportunities"
+    )
+    assert deals == [("006A", "Closed Won", True, Decimal("5000.00"), "brand_search")]
+    [(account, won, amount)] = attribution_world.query(
+        "select u.salesforce_account_id, c.won_opportunities, c.won_amount_usd "
+        "from product.dim_users as u, marketing.dim_campaigns as c "
+        "where u.user_id = 1 and c.campaign = 'brand_search'"
+    )
+    assert (account, won, amount) == ("001A", 1, Decimal("5000.00"))

@@ -40,6 +40,7 @@ final as (
 
     select *
     from renamed
+    -- QA accounts: the generator's and the QA team's reserved domain (see is_test_email).
     where not coalesce(company_domain = 'techflow.test', false)
 
 )

@@ -1,10 +1,20 @@
 -- One row per Salesforce opportunity: the latest version of each opportunity_id (a stage change
 -- lands a new version), with the amount in dollars and the stage's meaning spelled out.
+-- Opportunities of QA accounts go with their accounts: the QA mark (the techflow.test domain) is
+-- on the account, so this model reads the accounts extract for that one flag.
 with
 
 source as (
 
     select * from {{ source('salesforce', 'opportunities') }}
+
+),
+
+qa_accounts as (
+
+    select distinct account_id
+    from {{ source('salesforce', 'accounts') }}
+    where lower(trim(domain)) = 'techflow.test'
 
 ),
 
@@ -37,6 +47,7 @@ renamed as (
         cast(_loaded_at as timestamp) as loaded_at
 
     from latest_version
+    where account_id not in (select qa_accounts.account_id from qa_accounts)
 
 )
 
