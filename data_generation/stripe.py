@@ -38,7 +38,7 @@ def customer_ids(seed: int, user_id: np.ndarray) -> pl.Series:
 
 def customers_day(world: World, day: Day) -> pl.DataFrame:
     """A Stripe customer appears when a user first pays; a few later switch to a billing email."""
-    first_paid = world.first_paid_us()
+    first_paid = world.first_paid_us
     user_id = world.users.user_id
     created = np.where(first_paid < NEVER, first_paid - 5 * MINUTE_US, NEVER)
     u = rng.uniform(world.seed, "stripe:email_change", user_id)

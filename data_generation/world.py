@@ -15,7 +15,8 @@ from pathlib import Path
 import numpy as np
 
 from data_generation.acquisition import campaign_channels
-from data_generation.lifecycle import Periods, simulate_periods
+from data_generation.config import WorldConfig
+from data_generation.lifecycle import NEVER, Periods, simulate_periods
 from data_generation.seeds import Seeds, load_seeds
 from data_generation.timeutil import day_start_us
 from data_generation.users import Users, build_users
@@ -38,18 +39,12 @@ class World:
     users: Users
     periods: Periods
 
+    @functools.cached_property
     def first_paid_us(self) -> np.ndarray:
         """Per user (indexed user_id - 1): when they first paid, or NEVER."""
-        return _first_paid(self)
-
-
-@functools.lru_cache(maxsize=4)  # per world; bounded so old worlds can be freed
-def _first_paid(world: World) -> np.ndarray:
-    from data_generation.lifecycle import NEVER
-
-    first = np.full(len(world.users.user_id), NEVER, dtype=np.int64)
-    np.minimum.at(first, world.periods.user_id - 1, world.periods.paid_start_us)
-    return first
+        first = np.full(len(self.users.user_id), NEVER, dtype=np.int64)
+        np.minimum.at(first, self.periods.user_id - 1, self.periods.paid_start_us)
+        return first
 
 
 @functools.lru_cache(maxsize=4)
@@ -66,11 +61,10 @@ def build_world(
     return World(seed, scale, start, dirt, horizon, seeds, channels, users, periods)
 
 
-def world_for(cfg: object, last_day: dt.date) -> World:
+def world_for(cfg: WorldConfig, last_day: dt.date) -> World:
     """The (cached) world able to produce every day up to last_day for this config.
 
     Horizons are rounded up to 64-day blocks so consecutive single-day calls share one build.
     """
-    last_index = (last_day - cfg.start).days  # type: ignore[attr-defined]
-    horizon = (last_index + LOOKAHEAD_DAYS) // 64 * 64 + 63
-    return build_world(cfg.seed, float(cfg.scale), cfg.start, cfg.dirt, cfg.seeds_dir, horizon)  # type: ignore[attr-defined]
+    horizon = (cfg.day_index(last_day) + LOOKAHEAD_DAYS) // 64 * 64 + 63
+    return build_world(cfg.seed, float(cfg.scale), cfg.start, cfg.dirt, cfg.seeds_dir, horizon)
