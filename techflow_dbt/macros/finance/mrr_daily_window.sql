@@ -6,7 +6,8 @@
     - end:         last day built: var max_date, else yesterday (UTC), the last complete day.
     - start:       first day (re)computed. A full build starts at world_start. An incremental build
                    starts `mrr_lookback_days` before var min_date (or before the newest day already
-                   in the table), so rows that landed late are re-merged.
+                   in the table), so rows that landed late are re-merged, and never later than the
+                   day after the newest day built, so skipped partitions leave no gap.
     - base_date:   start - 1: the day whose MRR an incremental build continues from.
     - landed_from: on incremental builds, the first raw `date` partition worth reading. A change
                    effective inside the window landed at most `mrr_lookback_days` late and at most
@@ -51,11 +52,14 @@
 
     {%- if not incremental -%}
         {%- set start = world_start -%}
-    {%- elif min_date is not none -%}
-        {%- set start = [min_date - lookback, world_start] | max -%}
     {%- else -%}
+        {#- Continue from the newest day built, never leaving a gap: a window that starts after
+            newest + 1 (a skipped partition) is widened back to newest + 1, because each build
+            continues from the day before its start. -#}
         {%- set newest = _mrr_daily_newest_day(existing) -%}
-        {%- set start = [(newest or world_start) - lookback, world_start] | max -%}
+        {%- set requested = (min_date if min_date is not none else (newest or world_start)) - lookback -%}
+        {%- set start = [requested, newest + one_day] | min if newest else requested -%}
+        {%- set start = [start, world_start] | max -%}
     {%- endif -%}
 
     {{ return({
@@ -98,6 +102,14 @@
 
 
 {% macro _mrr_daily_newest_day(relation) -%}
+    {#- In a unit test `this` is the name of the fixture's CTE, not a table: nothing to look up. -#}
+    {%- if not execute or relation is none or relation is string -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {#- Look the table up first, so a missing table reads as "nothing built yet". -#}
+    {%- if adapter.get_relation(relation.database, relation.schema, relation.identifier) is none -%}
+        {{ return(none) }}
+    {%- endif -%}
     {%- set result = run_query("select cast(max(date_day) as varchar) from " ~ relation) -%}
     {%- set newest = result.columns[0].values()[0] if result else none -%}
     {{ return(modules.datetime.date.fromisoformat(newest) if newest else none) }}
