@@ -68,12 +68,22 @@ class DbtProject:
                     sys.stdout.write(line)
                     sys.stdout.flush()
         if proc.returncode != 0:
-            shown = "" if echo else "".join(tail)
+            shown = "" if echo else failure_summary(lines, tail)
             raise StepFailed(f"`dbt {' '.join(args)}` failed (exit {proc.returncode})\n{shown}")
         return "".join(lines)
 
     def read_artifact(self, name: str) -> dict[str, Any]:
         return read_json(self.target_path / name)
+
+
+def failure_summary(lines: list[str], tail: deque[str]) -> str:
+    """dbt's own end-of-run summary (the errors and where they are), else the output's tail.
+
+    The last lines of a failed build are mostly SKIPs of everything downstream of the error;
+    the summary after "Completed with N error(s)" names the failing nodes and why.
+    """
+    starts = [i for i, line in enumerate(lines) if "Completed with" in line]
+    return "".join(lines[starts[-1] :]) if starts else "".join(tail)
 
 
 def read_json(path: Path) -> dict[str, Any]:
