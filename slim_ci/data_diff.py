@@ -54,9 +54,12 @@ class TableDiff:
 @dataclass(frozen=True)
 class ModelDiff:
     name: str
-    role: str  # "modified" (the change touched it) or "downstream" (rebuilt because of it)
-    diff: TableDiff | None  # None when the model is new: there is nothing in production
-    ci_rows: int
+    # modified (the change touched it), downstream (rebuilt because of it), new (not in
+    # production) or deleted (in production, gone from the project)
+    role: str
+    diff: TableDiff | None  # None for new and deleted models: there is nothing to match
+    ci_rows: int | None
+    prod_rows: int | None = None
 
 
 def quote(identifier: str) -> str:
@@ -218,17 +221,14 @@ def diff_models(
     rebuilt: Iterable[str],
     modified: set[str],
 ) -> list[ModelDiff]:
-    """Diff every rebuilt model (unique ids) against production, modified ones first."""
-    models = [
-        ci_manifest["nodes"][uid]
-        for uid in rebuilt
-        if uid.startswith("model.")
-        and ci_manifest["nodes"][uid]["config"].get("materialized") in DIFFABLE_MATERIALIZATIONS
-    ]
+    """Diff every rebuilt model (unique ids) against production, modified ones first; models
+    production has and the project no longer does are listed as deleted."""
+    models = [ci_manifest["nodes"][uid] for uid in rebuilt if _diffable(ci_manifest["nodes"][uid])]
     models.sort(key=lambda n: (n["unique_id"] not in modified, n["name"]))
     results: list[ModelDiff] = []
     with duckdb.connect(str(ci_warehouse), read_only=True) as con:
-        con.execute(f"attach '{prod_warehouse}' as {quote(prod_database)} (read_only)")
+        path = str(prod_warehouse).replace("'", "''")
+        con.execute(f"attach '{path}' as {quote(prod_database)} (read_only)")
         for node in models:
             uid = node["unique_id"]
             role = "modified" if uid in modified else "downstream"
@@ -242,7 +242,19 @@ def diff_models(
                 con, ci_rel, prod_node["relation_name"], primary_key(ci_manifest, uid)
             )
             results.append(ModelDiff(node["name"], role, diff, ci_rows))
+        for uid, node in sorted(prod_manifest["nodes"].items()):
+            if uid in ci_manifest["nodes"] or not _diffable(node):
+                continue
+            prod_rows = _count(con, f"select count(*) from {node['relation_name']}")
+            results.append(ModelDiff(node["name"], "deleted", None, None, prod_rows))
     return results
+
+
+def _diffable(node: dict[str, Any]) -> bool:
+    return (
+        node.get("resource_type") == "model"
+        and node["config"].get("materialized") in DIFFABLE_MATERIALIZATIONS
+    )
 
 
 def _schema_cell(diff: TableDiff) -> list[str]:
@@ -255,19 +267,27 @@ def _schema_cell(diff: TableDiff) -> list[str]:
 def to_markdown(diffs: Sequence[ModelDiff]) -> str:
     """The data diff as a Markdown section: a one-line summary and one table row per model."""
     if not diffs:
-        return "### Data diff vs production\n\nNo models were rebuilt: nothing to compare.\n"
+        return "### Data diff vs production\n\nNo model was rebuilt or deleted.\n"
     differing = sum(1 for d in diffs if d.diff is None or not d.diff.identical)
+    deleted = sum(1 for d in diffs if d.role == "deleted")
     lines = [
         "### Data diff vs production",
         "",
-        f"{len(diffs)} model(s) rebuilt, {differing} differ from production "
-        "(rows matched by primary key).",
+        f"{len(diffs) - deleted} model(s) rebuilt"
+        + (f" and {deleted} deleted" if deleted else "")
+        + f", {differing} differ from production (rows matched by primary key).",
         "",
         "| model | role | key | prod rows | CI rows | added | removed | changed | columns |",
         "|---|---|---|--:|--:|--:|--:|--:|---|",
     ]
     notes: list[str] = []
     for d in diffs:
+        if d.diff is None and d.role == "deleted":
+            lines.append(
+                f"| `{d.name}` | deleted | | {d.prod_rows} | n/a | n/a | {d.prod_rows} | n/a "
+                "| model deleted |"
+            )
+            continue
         if d.diff is None:
             lines.append(
                 f"| `{d.name}` | new | | n/a | {d.ci_rows} | {d.ci_rows} | n/a | n/a | new model |"

@@ -176,7 +176,8 @@ def run(
     clock = time.monotonic()
     diffs: list[ModelDiff] = []
     rebuilt = [uid for uid, status in results.items() if status == "success"]
-    if ci_manifest is not None and settings.ci_warehouse.exists() and rebuilt:
+    # Also with nothing rebuilt: a change that only deletes models still has a diff to show.
+    if ci_manifest is not None and settings.ci_warehouse.exists():
         diffs = diff_models(
             settings.ci_warehouse,
             prod.warehouse,

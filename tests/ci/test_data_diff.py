@@ -7,7 +7,14 @@ from collections.abc import Iterator
 import duckdb
 import pytest
 
-from slim_ci.data_diff import ModelDiff, TableDiff, diff_tables, primary_key, to_markdown
+from slim_ci.data_diff import (
+    ModelDiff,
+    TableDiff,
+    diff_models,
+    diff_tables,
+    primary_key,
+    to_markdown,
+)
 
 
 @pytest.fixture
@@ -164,4 +171,57 @@ def test_markdown_has_one_row_per_model_with_its_counts() -> None:
 
 
 def test_markdown_says_so_when_nothing_was_rebuilt() -> None:
-    assert "No models were rebuilt" in to_markdown([])
+    assert "No model was rebuilt or deleted" in to_markdown([])
+
+
+def _model(name: str, relation: str, materialized: str = "table") -> dict:
+    return {
+        "unique_id": f"model.p.{name}",
+        "resource_type": "model",
+        "name": name,
+        "relation_name": relation,
+        "config": {"materialized": materialized, "meta": {"primary_key": "id"}},
+        "columns": {},
+    }
+
+
+def test_diff_models_reads_ci_and_production_files_and_lists_new_and_deleted(tmp_path) -> None:
+    """CI rebuilt `kept` (one row changed) and `added`; production still has `dropped`."""
+    prod_path, ci_path = tmp_path / "techflow.duckdb", tmp_path / "techflow_ci.duckdb"
+    with duckdb.connect(str(prod_path)) as con:
+        con.execute("create schema staging")
+        con.execute(
+            "create table staging.kept as  select range as id, range * 10 as v from range(5)"
+        )
+        con.execute("create table staging.dropped as select range as id from range(3)")
+    with duckdb.connect(str(ci_path)) as con:
+        con.execute("create schema ci_staging")
+        con.execute(
+            "create table ci_staging.kept as "
+            "select range as id, if(range = 4, 0, range * 10) as v from range(5)"
+        )
+        con.execute("create table ci_staging.added as select 1 as id")
+    prod = {
+        "nodes": {
+            "model.p.kept": _model("kept", '"techflow"."staging"."kept"'),
+            "model.p.dropped": _model("dropped", '"techflow"."staging"."dropped"'),
+            "model.p.inlined": _model("inlined", "", materialized="ephemeral"),
+        }
+    }
+    ci = {
+        "nodes": {
+            "model.p.kept": _model("kept", '"techflow_ci"."ci_staging"."kept"'),
+            "model.p.added": _model("added", '"techflow_ci"."ci_staging"."added"'),
+            "model.p.inlined": _model("inlined", "", materialized="ephemeral"),
+        }
+    }
+    rebuilt, modified = ["model.p.added", "model.p.kept"], {"model.p.kept"}
+    diffs = diff_models(ci_path, prod_path, "techflow", ci, prod, rebuilt, modified)
+    by_name = {d.name: d for d in diffs}
+    assert [d.name for d in diffs] == ["kept", "added", "dropped"]  # modified first
+    assert by_name["kept"].role == "modified"
+    assert by_name["kept"].diff is not None
+    assert (by_name["kept"].diff.changed, by_name["kept"].diff.changed_columns) == (1, {"v": 1})
+    assert (by_name["added"].role, by_name["added"].ci_rows) == ("new", 1)
+    assert (by_name["dropped"].role, by_name["dropped"].prod_rows) == ("deleted", 3)
+    assert "2 model(s) rebuilt and 1 deleted, 3 differ from production" in to_markdown(diffs)
