@@ -20,9 +20,11 @@ import duckdb
 import pytest
 
 from slim_ci import pipeline
+from slim_ci.__main__ import print_report
 from slim_ci.data_diff import to_markdown
-from slim_ci.pipeline import SlimCiReport
+from slim_ci.pipeline import SlimCiReport, ci_env
 from slim_ci.settings import PROD_WAREHOUSE_NAME, CiSettings
+from slim_ci.sql_lint import lint
 
 pytestmark = pytest.mark.slow
 
@@ -239,3 +241,27 @@ def test_the_data_diff_reports_the_known_effect(changed: ChangedRun) -> None:
         f"| {lower_case_names} | full_name ({lower_case_names}) |"
     )
     assert markdown_row in to_markdown(report.diffs).splitlines()
+
+
+def test_a_lint_violation_in_a_changed_file_fails_the_lint(changed: ChangedRun, settings) -> None:
+    """The same SQLFluff call slim CI makes, on a file that breaks the project's style."""
+    bad = settings.project_dir / "models" / "staging" / "app_db" / "stg_app_db__shouting.sql"
+    bad.write_text("SELECT user_id AS USER_ID FROM {{ ref('stg_app_db__users') }}\n")
+    try:
+        result = lint([bad], settings.project_dir, ci_env(settings, changed.report.prod))
+    finally:
+        bad.unlink()
+    assert not result.passed
+    assert "stg_app_db__shouting.sql" in result.output
+    assert "CP01" in result.output  # capitalisation.keywords: lower-case keywords
+
+
+def test_the_printed_report_names_the_change_and_both_build_sizes(
+    changed: ChangedRun, settings, capsys
+) -> None:
+    markdown = print_report(changed.report, settings)
+    out = capsys.readouterr().out
+    assert "slim-ci: modified: stg_app_db__users\n" in out
+    assert "slim-ci: CI build " in out
+    assert "slim-ci: full prod build " in out
+    assert markdown in out
