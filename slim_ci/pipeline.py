@@ -23,7 +23,6 @@ from slim_ci.prod_state import ProdState
 from slim_ci.settings import CiSettings
 from slim_ci.sql_lint import LintResult, lint, sql_files_in_project
 
-# Node types that `dbt build` executes (exposures, sources and metrics are selected, not run).
 # Node types that `dbt build` materializes (tests, exposures and sources are not relations we own).
 BUILT_PREFIXES = ("model.", "seed.", "snapshot.")
 
