@@ -51,9 +51,10 @@ bench: setup
 
 # Slim CI as the pull-request workflow runs it: state:modified+ --defer against production
 # (built from main into $$TECHFLOW_DATA_DIR/prod_artifacts when missing), SQLFluff on changed
-# files, data diff. REBUILD_PROD=1 rebuilds production first.
+# files, data diff. REBUILD_PROD=1 rebuilds production first; STATE=<dir> uses a downloaded
+# prod-state artifact instead (never built).
 ci-slim: setup
-	$(RUN) python -m slim_ci $(if $(REBUILD_PROD),--rebuild-prod)
+	$(RUN) python -m slim_ci $(if $(REBUILD_PROD),--rebuild-prod) $(if $(STATE),--state $(STATE))
 
 # dbt docs site, served on 127.0.0.1 on a free port (printed).
 docs: setup
