@@ -8,6 +8,8 @@ The world (dates in March 2025) has four real users and one QA account:
 - user 3 has no tracked visit at all (direct).
 - user 4 comes from a UTM pair the seed does not know ("TikTok"/"paid_social": channel other).
 - user 9 is a QA account (@techflow.test) with its own tracked visit and identify.
+- Ad spend: brand_search spends on days 2 and 3 (day 2 exported as "Brand_Search "), and day 3
+  is restated later with a corrected amount.
 - Salesforce: user 1's company is an account with a won brand_search deal (two versions); the QA
   company (techflow.test domain) has an account and a deal of its own.
 """
@@ -128,7 +130,9 @@ def _opportunity(
     }
 
 
-def _spend(day: dt.date, channel: str, campaign: str, cents: int) -> dict[str, object]:
+def _spend(
+    day: dt.date, channel: str, campaign: str, cents: int, landed_days_later: int = 1
+) -> dict[str, object]:
     return {
         "spend_date": day,
         "channel": channel,
@@ -136,7 +140,7 @@ def _spend(day: dt.date, channel: str, campaign: str, cents: int) -> dict[str, o
         "impressions": 10_000,
         "clicks": 150,
         "spend_cents": cents,
-        "_loaded_at": at(day + dt.timedelta(days=1), 2),
+        "_loaded_at": at(day + dt.timedelta(days=landed_days_later), 2),
     }
 
 
@@ -190,6 +194,8 @@ def world_tables() -> dict[str, list[dict[str, object]]]:
         "ad_spend": [
             _spend(_day(2), "paid_search", "Brand_Search ", 12_345),
             _spend(_day(3), "paid_search", "brand_search", 10_000),
+            # The platform restated day 3 two days later: the restatement replaces the first copy.
+            _spend(_day(3), "paid_search", "brand_search", 11_000, landed_days_later=3),
             _spend(_day(7), "email", "newsletter_weekly", 2_500),
         ],
     }
@@ -289,7 +295,7 @@ def test_campaigns_merge_spend_and_acquisition_on_normalised_names(
         ("direct", "(none)", 0.0, 1, False),
         ("email", "newsletter_weekly", 25.0, 1, True),
         ("other", "tiktok_test", 0.0, 1, False),
-        ("paid_search", "brand_search", 223.45, 1, True),
+        ("paid_search", "brand_search", 233.45, 1, True),
     ]
 
 
