@@ -8,6 +8,7 @@ import sys
 import time
 from collections import defaultdict
 from pathlib import Path
+from typing import NoReturn
 
 from data_generation.config import (
     WorldConfig,
@@ -28,8 +29,15 @@ def _date(text: str) -> dt.date:
         raise argparse.ArgumentTypeError(f"{text!r} is not a date; use YYYY-MM-DD") from None
 
 
+class _OneLineParser(argparse.ArgumentParser):
+    """Argument errors as one line (like every other bad input), exit status 2."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
+
+
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _OneLineParser(
         prog="techflow-generate",
         description="Generate TechFlow's synthetic SaaS world as daily raw Parquet partitions.",
     )

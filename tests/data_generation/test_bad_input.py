@@ -107,3 +107,14 @@ def test_the_console_entry_point_exits_2(tmp_path):
     assert done.returncode == 2
     assert done.stderr.count("\n") == 1
     assert not out.exists()
+
+
+@pytest.mark.parametrize("argv", [["--start", "2025-13-01"], ["--scale", "lots"], ["--bogus"]])
+def test_malformed_arguments_are_one_line_too(tmp_path, capsys, argv):
+    out = tmp_path / "raw"
+    with pytest.raises(SystemExit) as exit_info:
+        main([*argv, "--out", str(out)])
+    err = capsys.readouterr().err
+    assert exit_info.value.code == 2
+    assert len(err.strip().splitlines()) == 1, err
+    assert not out.exists()
