@@ -48,13 +48,19 @@ class SlimCiReport:
 
 
 def ci_env(settings: CiSettings, prod: ProdState) -> dict[str, str]:
-    """What the `ci` target in profiles.yml reads: where to build and what to attach as prod."""
-    return {
+    """What the `ci` target in profiles.yml reads: where to build and what to attach as prod.
+
+    The world start production was built with is reused, so the CI build sees the same world.
+    """
+    env = {
         "TECHFLOW_DATA_DIR": str(settings.data_dir),
         "TECHFLOW_CI_WAREHOUSE": str(settings.ci_warehouse),
         "TECHFLOW_CI_PROD_WAREHOUSE": str(prod.warehouse),
         "TECHFLOW_CI_PROD_DATABASE": prod.database,
     }
+    if prod.stamp.get("world_start"):
+        env["TECHFLOW_WORLD_START"] = prod.stamp["world_start"]
+    return env
 
 
 def ensure_prod_state(

@@ -9,6 +9,7 @@ across releases marks nodes modified for reasons that have nothing to do with th
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import tempfile
 import time
@@ -139,6 +140,9 @@ def build(settings: CiSettings, base_commit: str, echo: bool = True) -> ProdStat
         "base_commit": base_commit,
         "dbt_version": DBT_VERSION,
         "build_seconds": build_seconds,
+        # The MRR spine starts at TECHFLOW_WORLD_START: CI builds must use production's value,
+        # or every MRR day before or after the other start shows up in the data diff.
+        "world_start": os.environ.get("TECHFLOW_WORLD_START"),
         "built_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "data_dir": str(settings.data_dir),
     }

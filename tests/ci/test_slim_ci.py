@@ -88,9 +88,19 @@ def settings(tmp_path_factory: pytest.TempPathFactory, small_world: Path) -> CiS
 
 
 @pytest.fixture(scope="module")
-def unchanged(settings: CiSettings) -> SlimCiReport:
-    """Slim CI on a working tree equal to main (production is built from main first)."""
-    return pipeline.run(settings, echo=False)
+def world_start(small_world: Path) -> str:
+    """The small world's first day (its earliest daily partition)."""
+    days = (small_world / "raw" / "app_db" / "users").glob("date=*")
+    return min(day.name.removeprefix("date=") for day in days)
+
+
+@pytest.fixture(scope="module")
+def unchanged(settings: CiSettings, world_start: str) -> SlimCiReport:
+    """Slim CI on a working tree equal to main (production is built from main first, with the
+    world's start in the environment; CI builds must take it from the production state)."""
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("TECHFLOW_WORLD_START", world_start)
+        return pipeline.run(settings, echo=False)
 
 
 @dataclass(frozen=True)
@@ -120,8 +130,9 @@ def _descendants(manifest: dict[str, Any], uid: str) -> set[str]:
     return seen
 
 
-def test_production_state_is_built_from_main(unchanged: SlimCiReport) -> None:
+def test_production_state_is_built_from_main(unchanged: SlimCiReport, world_start) -> None:
     assert unchanged.prod.warehouse.exists()
+    assert unchanged.prod.stamp["world_start"] == world_start
     assert unchanged.prod.database == "techflow"
     assert CHANGED_MODEL in unchanged.prod.manifest["nodes"]
 
