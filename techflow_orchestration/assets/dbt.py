@@ -36,7 +36,7 @@ from dagster import (
 from dagster_dbt import DbtCliResource, dbt_assets
 
 from techflow_orchestration.keys import DUCKDB_POOL
-from techflow_orchestration.project import dbt_project, load_manifest
+from techflow_orchestration.project import dbt_project, ensure_manifest_is_current, load_manifest
 from techflow_orchestration.settings import TechflowSettings
 from techflow_orchestration.translator import TechflowDbtTranslator
 
@@ -70,6 +70,7 @@ def dbt_build(
     context: AssetExecutionContext, dbt: DbtCliResource, extra_args: list[str] | None = None
 ) -> Iterator[Any]:
     """`dbt build` for the selected assets and checks, streaming Dagster events."""
+    ensure_manifest_is_current()
     # dbt-duckdb creates the database file but not its directory.
     TechflowSettings.from_env().warehouse.parent.mkdir(parents=True, exist_ok=True)
     os.environ.setdefault("DBT_INDIRECT_SELECTION", INDIRECT_SELECTION)

@@ -141,3 +141,17 @@ def test_fct_mrr_dailys_relationship_to_dim_customers_is_checked_on_dim_customer
     checks = {c.name: c.asset_key for c in graph.asset_check_keys}
     name = "relationships_fct_mrr_daily_customer_id__customer_id__ref_dim_customers_"
     assert checks.get(name) == AssetKey("dim_customers")
+
+
+def test_a_manifest_older_than_the_dbt_project_is_reported_with_the_fix(tmp_path):
+    import os
+
+    from techflow_orchestration.project import changed_since_manifest
+
+    manifest = tmp_path / "manifest.json"
+    manifest.write_text("{}")
+    os.utime(manifest, (0, 0))  # prepared in 1970: every project file is newer
+    assert any(p.name == "dbt_project.yml" for p in changed_since_manifest(manifest))
+    future = 4_000_000_000  # year 2096
+    os.utime(manifest, (future, future))
+    assert changed_since_manifest(manifest) == []
