@@ -1,12 +1,14 @@
 """Data diff: how every rebuilt model differs from its production relation.
 
-For each model slim CI rebuilt, rows are matched by primary key between the CI relation and the
-production relation, and counted as added (only in CI), removed (only in production) or changed
-(in both, some column differs), with the number of changed rows per column. The report is a
-Markdown table a pull-request comment can carry.
+For each model (and seed) slim CI rebuilt, rows are matched by primary key between the CI
+relation and the production relation, and counted as added (only in CI), removed (only in
+production) or changed (in both, some column differs), with the number of changed rows per
+column. The report is a Markdown table a pull-request comment can carry.
 
 The primary key comes from the manifest, in this order: `config.meta.primary_key`, a
-`primary_key` constraint, a `unique` test on one column, a `unique_combination_of_columns` test.
+`primary_key` constraint, a `unique` test on one column, a compound uniqueness test
+(`expect_compound_columns_to_be_unique`, `unique_combination_of_columns`); tests limited to
+some rows (`where`, `row_condition`) do not count.
 A model without one (or whose key is not unique) is diffed as a multiset of rows: added and
 removed are still exact, "changed" cannot be told apart from a removal plus an addition.
 """
@@ -20,7 +22,16 @@ from typing import Any
 
 import duckdb
 
-DIFFABLE_MATERIALIZATIONS = {"table", "view", "incremental"}
+# Generic tests that state a compound key, and the argument naming its columns: dbt_utils'
+# and the project's own (tests/generic/expect_compound_columns_to_be_unique.sql).
+COMPOUND_UNIQUE_TESTS = {
+    "unique_combination_of_columns": "combination_of_columns",
+    "expect_compound_columns_to_be_unique": "column_list",
+}
+
+# Relations whose rows are comparable across builds. Snapshots are not: their validity columns
+# record when each build ran, so every row would differ.
+DIFFABLE_MATERIALIZATIONS = {"table", "view", "incremental", "seed"}
 
 
 @dataclass(frozen=True)
@@ -197,11 +208,13 @@ def primary_key(manifest: dict[str, Any], node_id: str) -> tuple[str, ...] | Non
             continue
         meta = test.get("test_metadata") or {}
         kwargs = meta.get("kwargs") or {}
+        if (test.get("config") or {}).get("where") or kwargs.get("row_condition"):
+            continue  # unique over a subset of rows only: not a key
         if meta.get("name") == "unique" and test.get("column_name"):
             unique_columns.append(test["column_name"])
-        elif meta.get("name") == "unique_combination_of_columns":
-            combo = kwargs.get("combination_of_columns")
-            if combo:
+        elif meta.get("name") in COMPOUND_UNIQUE_TESTS:
+            combo = kwargs.get(COMPOUND_UNIQUE_TESTS[meta["name"]])
+            if combo and not isinstance(combo, str):
                 combinations.append(tuple(combo))
     documented = list(node.get("columns", {}))
     plain = [c for c in unique_columns if c.isidentifier()]
@@ -252,7 +265,7 @@ def diff_models(
 
 def _diffable(node: dict[str, Any]) -> bool:
     return (
-        node.get("resource_type") == "model"
+        node.get("resource_type") in {"model", "seed"}
         and node["config"].get("materialized") in DIFFABLE_MATERIALIZATIONS
     )
 

@@ -122,17 +122,27 @@ def test_primary_key_comes_from_a_unique_test_on_the_first_documented_column() -
     assert primary_key(manifest, "model.p.m") == ("user_id",)
 
 
-def test_primary_key_comes_from_a_compound_uniqueness_test() -> None:
+@pytest.mark.parametrize(
+    ("test_name", "argument"),
+    [
+        ("expect_compound_columns_to_be_unique", "column_list"),
+        ("unique_combination_of_columns", "combination_of_columns"),
+    ],
+)
+def test_primary_key_comes_from_a_compound_uniqueness_test(test_name, argument) -> None:
     manifest = _manifest()
     manifest["nodes"]["test.p.combo"] = {
         "resource_type": "test",
         "attached_node": "model.p.m",
-        "test_metadata": {
-            "name": "unique_combination_of_columns",
-            "kwargs": {"combination_of_columns": ["day", "user_id"]},
-        },
+        "test_metadata": {"name": test_name, "kwargs": {argument: ["day", "user_id"]}},
     }
     assert primary_key(manifest, "model.p.m") == ("day", "user_id")
+
+
+def test_a_uniqueness_test_over_some_rows_only_is_no_key() -> None:
+    manifest = _manifest()
+    manifest["nodes"]["test.p.id"] = {**_unique_test("user_id"), "config": {"where": "is_paying"}}
+    assert primary_key(manifest, "model.p.m") is None
 
 
 def test_a_model_without_uniqueness_tests_has_no_key() -> None:
