@@ -8,7 +8,11 @@ from pathlib import Path
 import pytest
 from dbt.version import __version__ as installed_dbt
 
+from slim_ci import prod_state
 from slim_ci.__main__ import main
+from slim_ci.errors import BadInput
+from slim_ci.pipeline import ensure_prod_state
+from slim_ci.settings import CiSettings
 
 
 def _run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str]:
@@ -65,3 +69,23 @@ def test_no_state_and_no_raw_data_to_build_it_exits_2(tmp_path, capsys, monkeypa
     assert f"no raw data in {tmp_path / 'data' / 'raw'}" in err
     assert "make run" in err
     assert not (tmp_path / "data" / "prod_artifacts").exists()
+
+
+def test_state_from_an_older_base_is_used_with_a_note(tmp_path, capsys) -> None:
+    """Reusable, but what merged on the base since then will count as modified: say so."""
+    _write_state(tmp_path / "state", installed_dbt)
+    (tmp_path / "state" / "prod_state.json").write_text(json.dumps({"base_commit": "a" * 40}))
+    settings = CiSettings.from_env().with_overrides(
+        state_dir=tmp_path / "state", prod_warehouse=tmp_path / "state" / "techflow.duckdb"
+    )
+    state = ensure_prod_state(settings, "b" * 40, explicit_state=True, rebuild=False, echo=False)
+    assert state.database == "techflow"
+    assert "built from aaaaaaaaaaaa but the base is bbbbbbbbbbbb" in capsys.readouterr().out
+
+
+def test_slim_ci_only_builds_production_inside_its_state_dir(tmp_path) -> None:
+    settings = CiSettings.from_env().with_overrides(
+        state_dir=tmp_path / "state", prod_warehouse=tmp_path / "elsewhere" / "techflow.duckdb"
+    )
+    with pytest.raises(BadInput, match="outside"):
+        prod_state.build(settings, "HEAD", echo=False)
