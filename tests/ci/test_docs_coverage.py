@@ -5,7 +5,9 @@ from __future__ import annotations
 import pytest
 
 from slim_ci.dbt_cli import read_json
+from slim_ci.docs import SITE_FILES, generate
 from slim_ci.docs_coverage import Undocumented, undocumented
+from slim_ci.settings import CiSettings
 
 
 def _manifest() -> dict:
@@ -128,13 +130,15 @@ def test_an_exposure_without_description_is_reported() -> None:
 
 @pytest.mark.slow
 def test_every_model_column_source_seed_snapshot_and_exposure_is_described(
-    built_warehouse,
+    built_warehouse, tmp_path
 ) -> None:
-    """`dbt docs generate` over the built small world: manifest + catalog, nothing undocumented."""
-    invocation = built_warehouse.dbt("docs", "generate")
-    assert invocation.success, invocation.describe()
-    target = built_warehouse.data_dir / "dbt_run" / "target"
-    catalog = read_json(target / "catalog.json")
+    """The site `make docs` generates over the built small world documents everything."""
+    settings = CiSettings.from_env().with_overrides(
+        data_dir=built_warehouse.data_dir, warehouse=built_warehouse.warehouse
+    )
+    site = generate(settings, "prod", tmp_path / "site", echo=False)
+    assert sorted(p.name for p in site.iterdir()) == sorted(SITE_FILES)
+    catalog = read_json(site / "catalog.json")
     assert catalog["nodes"], "the catalog is empty: docs generate did not see the warehouse"
-    missing = undocumented(read_json(target / "manifest.json"), catalog)
+    missing = undocumented(read_json(site / "manifest.json"), catalog)
     assert missing == [], "add descriptions:\n" + "\n".join(map(str, missing))
