@@ -20,7 +20,7 @@ FINANCE_BUILD = (
 
 @pytest.fixture(scope="module")
 def failed_tests(tmp_path_factory: pytest.TempPathFactory) -> list[str]:
-    """Build the finance marts over the hand-made world with three defects (each caught by a
+    """Build the finance marts over the hand-made world with four defects (each caught by a
     different test); return the unique_ids of the failed nodes. The same world without the
     defects builds cleanly (test_finance_known_truths)."""
     tables = finance_tables()
@@ -37,6 +37,12 @@ def failed_tests(tmp_path_factory: pytest.TempPathFactory) -> list[str]:
     tables["invoices"].append(
         invoice("in_neg", "cus_1", 2, at(day(11), 10), 1, -9000, amount_paid=0, status="open")
     )
+    # A "seat change" of customer 4 that keeps plan and seats: not a valid transition.
+    tables["subscriptions"] += [
+        period(6, 4, "datahub_starter_monthly", 1, at(day(8), 10), ended=at(day(14), 10),
+               reason="seat_change"),
+        period(9, 4, "datahub_starter_monthly", 1, at(day(14), 10), previous=6),
+    ]  # fmt: skip
     data_dir = write_finance_world(tmp_path_factory.mktemp("bad_finance_world"), tables)
     project = DbtProject(data_dir=data_dir, world_start=world_start())
     invocation = project.dbt(*FINANCE_BUILD)
@@ -70,6 +76,29 @@ def test_negative_invoice_amount_fails_the_range_test_on_amount_due(
     ), failed_tests
 
 
+def test_invalid_seat_change_fails_the_lifecycle_test(failed_tests: list[str]) -> None:
+    assert failed_test_named(
+        failed_tests, "assert_subscription_states_and_transitions_are_valid"
+    ), failed_tests
+
+
+def test_paid_invoice_without_a_charge_fails_revenue_reconciliation(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    """On its own world: the defects above stop fct_revenue's parents, which skips this test."""
+    tables = finance_tables()
+    # An invoice marked paid that no charge ever paid: revenue no longer reconciles.
+    tables["invoices"].append(invoice("in_unpaid", "cus_2", 3, at(day(16), 10), 1, 50000))
+    data_dir = write_finance_world(tmp_path_factory.mktemp("unreconciled_world"), tables)
+    invocation = DbtProject(data_dir=data_dir, world_start=world_start()).dbt(*FINANCE_BUILD)
+    assert not invocation.success
+    failed = invocation.failed_nodes()
+    assert failed == [
+        n for n in failed if failed_test_named([n], "assert_revenue_reconciles_with_charges")
+    ]
+    assert failed, "the reconciliation test must fail"
+
+
 def test_nothing_else_fails(failed_tests: list[str]) -> None:
     """Each defect is caught where it enters, not by a cascade of unrelated tests."""
     allowed = (
@@ -77,6 +106,7 @@ def test_nothing_else_fails(failed_tests: list[str]) -> None:
         "relationships_stg_app_db__subscriptions_plan_id__plan_id",
         # amount_paid 0 is now above amount_due: the same defect, caught on the same model
         "expect_column_values_to_be_between_stg_stripe__invoices_amount_",
+        "assert_subscription_states_and_transitions_are_valid",
     )
     unexpected = [n for n in failed_tests if not any(failed_test_named([n], a) for a in allowed)]
     assert unexpected == []
