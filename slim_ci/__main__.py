@@ -33,6 +33,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--base", help="base ref (default: origin/main, else main, else HEAD)")
     parser.add_argument(
+        "--repo",
+        type=Path,
+        help="git checkout whose techflow_dbt/ to check (default: the one slim_ci lives in)",
+    )
+    parser.add_argument(
         "--rebuild-prod", action="store_true", help="rebuild production state from the base first"
     )
     parser.add_argument(
@@ -41,13 +46,16 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="only build production state from the base (what the push-to-main workflow uploads)",
     )
     parser.add_argument(
-        "--markdown-out", type=Path, help="also write the data diff (Markdown) to this file"
+        "--markdown-out",
+        type=Path,
+        help="also write the data diff (Markdown) to this file "
+        "(it is always in $TECHFLOW_DATA_DIR/ci/data_diff.md)",
     )
     return parser.parse_args(argv)
 
 
 def settings_from(args: argparse.Namespace) -> CiSettings:
-    settings = CiSettings.from_env()
+    settings = CiSettings.from_env(args.repo.resolve()) if args.repo else CiSettings.from_env()
     if args.state:
         state_dir = args.state.resolve()
         settings = settings.with_overrides(
@@ -105,8 +113,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"slim-ci: {exc}", file=sys.stderr)
         return 1
     markdown = print_report(report, settings)
-    for target in filter(None, [args.markdown_out, os.environ.get("GITHUB_STEP_SUMMARY")]):
-        with Path(target).open("a") as f:
+    # Where a pull-request comment step can pick the table up; the job summary in Actions.
+    for out in filter(None, [settings.ci_dir / "data_diff.md", args.markdown_out]):
+        Path(out).write_text(markdown)
+    if summary := os.environ.get("GITHUB_STEP_SUMMARY"):
+        with Path(summary).open("a") as f:
             f.write(markdown)
     return 0 if report.passed else 1
 

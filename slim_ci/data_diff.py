@@ -29,6 +29,9 @@ COMPOUND_UNIQUE_TESTS = {
     "expect_compound_columns_to_be_unique": "column_list",
 }
 
+# Keys shown per kind of difference (added, removed, changed), so a reviewer can look rows up.
+EXAMPLES = 3
+
 # Relations whose rows are comparable across builds. Snapshots are not: their validity columns
 # record when each build ran, so every row would differ.
 DIFFABLE_MATERIALIZATIONS = {"table", "view", "incremental", "seed"}
@@ -48,6 +51,7 @@ class TableDiff:
     columns_added: tuple[str, ...] = ()
     columns_removed: tuple[str, ...] = ()
     type_changes: dict[str, tuple[str, str]] = field(default_factory=dict)
+    examples: dict[str, tuple[str, ...]] = field(default_factory=dict)  # kind -> a few keys
     note: str = ""
 
     @property
@@ -149,6 +153,11 @@ def diff_tables(
     any_change = " or ".join(differs(c) for c in compared) or "false"
     per_column = "".join(f", count(*) filter (where {both} and {differs(c)})" for c in compared)
     join = " and ".join(f"ci.{quote(k)} is not distinct from prod.{quote(k)}" for k in key_t)
+    joined = f"""
+        from (select *, true as __in_ci from {ci_relation}) as ci
+        full outer join (select *, true as __in_prod from {prod_relation}) as prod
+            on {join}
+    """
     row = con.execute(
         f"""
         select
@@ -156,13 +165,27 @@ def diff_tables(
             count(*) filter (where ci.__in_ci is null),
             count(*) filter (where {both} and ({any_change}))
             {per_column}
-        from (select *, true as __in_ci from {ci_relation}) as ci
-        full outer join (select *, true as __in_prod from {prod_relation}) as prod
-            on {join}
+        {joined}
         """
     ).fetchone()
     assert row is not None
     added, removed, changed, *column_counts = (int(v) for v in row)
+
+    def sample(side: str, condition: str, count: int) -> tuple[str, ...]:
+        """A few keys of one kind of difference, in key order, for a reviewer to look up."""
+        if not count:
+            return ()
+        cols = ", ".join(f"{side}.{quote(k)}" for k in key_t)
+        rows = con.execute(
+            f"select {cols} {joined} where {condition} order by {cols} limit {EXAMPLES}"
+        ).fetchall()
+        return tuple(str(r[0]) if len(r) == 1 else str(tuple(r)) for r in rows)
+
+    examples = {
+        "added": sample("ci", "prod.__in_prod is null", added),
+        "removed": sample("prod", "ci.__in_ci is null", removed),
+        "changed": sample("ci", f"{both} and ({any_change})", changed),
+    }
     return TableDiff(
         key=key_t,
         prod_rows=prod_rows,
@@ -171,6 +194,7 @@ def diff_tables(
         removed=removed,
         changed=changed,
         changed_columns={c: n for c, n in zip(compared, column_counts, strict=True) if n},
+        examples={kind: keys for kind, keys in examples.items() if keys},
         note=note,
         **schema,  # type: ignore[arg-type]
     )
@@ -317,6 +341,8 @@ def to_markdown(diffs: Sequence[ModelDiff]) -> str:
         )
         if t.note:
             notes.append(f"- `{d.name}`: {t.note}")
+        for kind, keys in t.examples.items():
+            notes.append(f"- `{d.name}` {kind}, e.g. {key}: {', '.join(keys)}")
     if notes:
         lines += ["", *notes]
     return "\n".join(lines) + "\n"

@@ -48,6 +48,13 @@ def test_each_changed_column_counts_the_rows_it_changed_in(con) -> None:
     assert diff.changed_columns == {"plan": 2, "seats": 1}
 
 
+def test_a_few_keys_of_each_kind_of_difference_are_given_as_examples(con) -> None:
+    diff = diff_tables(con, "ci", "prod", ["user_id"])
+    assert diff.examples == {"added": ("6",), "removed": ("1",), "changed": ("2", "3")}
+    markdown = to_markdown([ModelDiff("stg_users", "modified", diff, diff.ci_rows)])
+    assert "- `stg_users` changed, e.g. user_id: 2, 3" in markdown.splitlines()
+
+
 def test_null_equal_to_null_is_no_change(con) -> None:
     """User 5's plan is null on both sides: `=` would call that different, the diff must not."""
     con.execute("create table ci_same as select * from prod")

@@ -20,7 +20,7 @@ import duckdb
 import pytest
 
 from slim_ci import pipeline
-from slim_ci.__main__ import print_report
+from slim_ci.__main__ import main, print_report
 from slim_ci.data_diff import to_markdown
 from slim_ci.pipeline import SlimCiReport, ci_env
 from slim_ci.settings import PROD_WAREHOUSE_NAME, CiSettings
@@ -276,3 +276,16 @@ def test_the_printed_report_names_the_change_and_both_build_sizes(
     assert "slim-ci: CI build " in out
     assert "slim-ci: full prod build " in out
     assert markdown in out
+
+
+def test_the_cli_exits_0_and_leaves_the_diff_for_a_pr_comment(
+    changed: ChangedRun, settings, capsys, monkeypatch
+) -> None:
+    """`make ci-slim STATE=...` on the same change: exit 0, the same diff in data_diff.md."""
+    monkeypatch.setenv("TECHFLOW_DATA_DIR", str(settings.data_dir))
+    code = main(["--repo", str(settings.repo_root), "--state", str(settings.state_dir)])
+    out = capsys.readouterr().out
+    assert code == 0, out
+    assert "slim-ci: modified: stg_app_db__users\n" in out
+    written = (settings.ci_dir / "data_diff.md").read_text()
+    assert written == to_markdown(changed.report.diffs)
