@@ -27,7 +27,7 @@ setup:
 manifest: setup $(MANIFEST)
 
 $(MANIFEST): $(DBT_PROJECT_FILES)
-	$(RUN) dagster-dbt project prepare-and-package --file techflow_orchestration/project.py
+	$(RUN) python -m techflow_orchestration.project
 
 run: setup manifest
 	$(RUN) python -m techflow_orchestration.run_all

@@ -1,23 +1,36 @@
 """`make run`: materialize the whole graph for the default world through Dagster, then summarize.
 
 Runs go into the instance at $DAGSTER_HOME — the same one `make dev` opens — so the UI shows their
-history. The plan is incremental, which makes a second `make run` quick and idempotent:
-- the daily job runs once, as a single-run backfill over the range from the first day whose raw
-  data or fct_mrr_daily partition is missing up to yesterday (the whole world on a fresh machine,
-  nothing on a re-run the same day, one day the next morning); the staging views and marts it
-  contains are rebuilt after fct_mrr_daily in that same run;
-- the snapshot job runs after it (or if it has never run).
+history. The work is staged, each stage one Dagster run:
+
+  1. raw      the raw tables for every missing day, as one single-run backfill (one
+              generate_range call) over the range from the first missing day to yesterday;
+  2. upstream the dbt models fct_mrr_daily is built from (seeds, staging views);
+  3. mrr      fct_mrr_daily for its missing days, one single-run backfill (one dbt invocation);
+  4. marts    every other dbt model, built after fct_mrr_daily;
+  5. snapshots.
+
+Why stages rather than one run of the daily job over the whole range: Dagster plans an event for
+every (asset, partition) pair in a range run — unpartitioned assets included — so two years of
+daily partitions across ~45 assets is tens of thousands of event-log writes before any work
+starts. Staged, only the partitioned assets carry the range.
+
+A stage runs when something it depends on changed in this invocation, or when it has never run;
+so a second `make run` on the same day builds nothing and only prints the summary, and the next
+morning it builds one day.
 """
 
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 
 from dagster import (
     AssetKey,
     DagsterInstance,
+    Definitions,
     JobDefinition,
     execute_job,
     reconstructable,
@@ -31,9 +44,11 @@ from techflow_orchestration.summary import print_summary
 # The run tags Dagster itself puts on a single-run backfill of a partition range.
 ASSET_PARTITION_RANGE_START_TAG = "dagster/asset_partition_range_start"
 ASSET_PARTITION_RANGE_END_TAG = "dagster/asset_partition_range_end"
+RUN_ALL_TAG = "techflow/run_all"
 
 
 def daily_job() -> JobDefinition:
+    """Everything but the snapshots; stages 1-4 each run a selection of it."""
     from techflow_orchestration.definitions import defs
 
     return defs.resolve_job_def(DAILY_JOB_NAME)
@@ -46,41 +61,87 @@ def snapshot_job() -> JobDefinition:
 
 
 @dataclass(frozen=True)
-class Plan:
-    first_day: date | None  # None: every partition is already materialized
-    last_day: date
-    snapshots_needed: bool
+class Stage:
+    name: str
+    assets: Sequence[AssetKey]
+    job_fn: Callable[[], JobDefinition]
+    first_day: date | None = None  # partitioned stages: first missing day (None: unpartitioned)
+    last_day: date | None = None
 
-    @property
-    def days(self) -> int:
-        return 0 if self.first_day is None else (self.last_day - self.first_day).days + 1
+    def tags(self) -> dict[str, str]:
+        tags = {RUN_ALL_TAG: self.name}
+        if self.first_day and self.last_day:
+            tags[ASSET_PARTITION_RANGE_START_TAG] = self.first_day.isoformat()
+            tags[ASSET_PARTITION_RANGE_END_TAG] = self.last_day.isoformat()
+        return tags
+
+    def describe(self) -> str:
+        if self.first_day and self.last_day:
+            days = (self.last_day - self.first_day).days + 1
+            return f"{self.name}: {self.first_day}..{self.last_day} ({days} day(s))"
+        return f"{self.name}: {len(self.assets)} asset(s)"
 
 
-def plan_runs(
-    instance: DagsterInstance, partition_keys: list[str], snapshot_keys: list[AssetKey]
-) -> Plan:
-    """The smallest range that completes every partitioned asset, and whether to snapshot."""
-    partitioned = [*RAW_ASSET_KEYS, FCT_MRR_DAILY]
-    missing: set[str] = set()
-    for key in partitioned:
-        missing |= set(partition_keys) - instance.get_materialized_partitions(key)
-    first = min(missing) if missing else None  # ISO dates sort chronologically
-    never_snapshotted = any(
-        instance.get_latest_materialization_event(key) is None for key in snapshot_keys
+def first_missing_day(
+    instance: DagsterInstance, keys: Sequence[AssetKey], partition_keys: Sequence[str]
+) -> date | None:
+    """The earliest partition any of `keys` lacks (ISO dates sort chronologically)."""
+    missing = [
+        min(set(partition_keys) - instance.get_materialized_partitions(key), default=None)
+        for key in keys
+    ]
+    present = [day for day in missing if day is not None]
+    return date.fromisoformat(min(present)) if present else None
+
+
+def never_materialized(instance: DagsterInstance, keys: Sequence[AssetKey]) -> bool:
+    return any(instance.get_latest_materialization_event(key) is None for key in keys)
+
+
+def plan_stages(instance: DagsterInstance, defs: Definitions) -> list[Stage]:
+    """The stages this invocation needs, in dependency order."""
+    graph = defs.resolve_asset_graph()
+    partition_keys = defs.resolve_job_def(DAILY_JOB_NAME).partitions_def.get_partition_keys()
+    last_day = date.fromisoformat(partition_keys[-1])
+    by_op: dict[str, list[AssetKey]] = {}
+    for key in graph.get_all_asset_keys():
+        by_op.setdefault(graph.get(key).assets_def.node_def.name, []).append(key)
+
+    stages: list[Stage] = []
+    raw_keys = list(RAW_ASSET_KEYS)
+    raw_from = first_missing_day(instance, raw_keys, partition_keys)
+    if raw_from:
+        stages.append(Stage("raw", raw_keys, daily_job, raw_from, last_day))
+    upstream = by_op["dbt_upstream_models"]
+    if stages or never_materialized(instance, upstream):
+        stages.append(Stage("upstream", upstream, daily_job))
+    mrr_from = min(
+        (d for d in (raw_from, first_missing_day(instance, [FCT_MRR_DAILY], partition_keys)) if d),
+        default=None,
     )
-    return Plan(
-        first_day=date.fromisoformat(first) if first else None,
-        last_day=date.fromisoformat(partition_keys[-1]),
-        snapshots_needed=first is not None or never_snapshotted,
+    if mrr_from:
+        stages.append(Stage("mrr", [FCT_MRR_DAILY], daily_job, mrr_from, last_day))
+    marts = by_op["dbt_downstream_models"]
+    if stages or never_materialized(instance, marts):
+        stages.append(Stage("marts", marts, daily_job))
+    snapshots = by_op["dbt_snapshots"]
+    if stages or never_materialized(instance, snapshots):
+        stages.append(Stage("snapshots", snapshots, snapshot_job))
+    return stages
+
+
+def run_stage(stage: Stage, instance: DagsterInstance) -> None:
+    result = execute_job(
+        reconstructable(stage.job_fn),
+        instance=instance,
+        tags=stage.tags(),
+        asset_selection=list(stage.assets),
     )
-
-
-def run_job(job_fn, instance: DagsterInstance, tags: dict[str, str] | None = None) -> None:
-    result = execute_job(reconstructable(job_fn), instance=instance, tags=tags or {})
     if not result.success:
         raise SystemExit(
-            f"Dagster run {result.run_id} of {result.job_def.name} failed; open `make dev` -> Runs "
-            f"-> {result.run_id} for the failing step's logs."
+            f"Stage {stage.name!r} failed in Dagster run {result.run_id}. Open `make dev` -> Runs "
+            f"-> {result.run_id} for the failing step's logs, fix, and run `make run` again: "
+            "it resumes from what is missing."
         )
 
 
@@ -91,30 +152,12 @@ def main() -> int:
     from techflow_orchestration.definitions import defs
 
     instance = DagsterInstance.get()
-    job = defs.resolve_job_def(DAILY_JOB_NAME)
-    partition_keys = job.partitions_def.get_partition_keys()
-    snapshot_keys = list(defs.resolve_job_def(SNAPSHOT_JOB_NAME).asset_layer.executable_asset_keys)
-    plan = plan_runs(instance, partition_keys, snapshot_keys)
-
-    if plan.first_day is None:
-        print(f"Raw world and fct_mrr_daily are complete up to {plan.last_day}; nothing to build.")
-    else:
-        print(
-            f"Materializing {plan.first_day}..{plan.last_day} ({plan.days} day(s)) "
-            f"through Dagster into {instance.root_directory} ..."
-        )
-        run_job(
-            daily_job,
-            instance,
-            tags={
-                ASSET_PARTITION_RANGE_START_TAG: plan.first_day.isoformat(),
-                ASSET_PARTITION_RANGE_END_TAG: plan.last_day.isoformat(),
-            },
-        )
-    if plan.snapshots_needed:
-        print("Running the snapshot job ...")
-        run_job(snapshot_job, instance)
-
+    stages = plan_stages(instance, defs)
+    if not stages:
+        print("Everything is materialized up to yesterday; nothing to build.")
+    for number, stage in enumerate(stages, start=1):
+        print(f"[{number}/{len(stages)}] {stage.describe()}", flush=True)
+        run_stage(stage, instance)
     print_summary(settings)
     return 0
 

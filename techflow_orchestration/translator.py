@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any
 
-from dagster import AssetKey, AssetSpec, FreshnessPolicy
+from dagster import AssetCheckSpec, AssetKey, AssetSpec, FreshnessPolicy
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtProject
 
 from techflow_orchestration.keys import RAW_ASSET_KEYS, raw_asset_key
@@ -52,6 +52,33 @@ def freshness_policy_from_meta(meta: Mapping[str, Any], where: str) -> Freshness
             f"{{fail_window_hours: 26, warn_window_hours: 24}}, got {config!r}"
         ) from exc
     return FreshnessPolicy.time_window(fail_window=fail, warn_window=warn)
+
+
+def dbt_step_of_each_node(manifest: Mapping[str, Any]) -> dict[str, int]:
+    """Which dbt step builds each node: 0 upstream of an incremental, 1 incremental, 2 the rest,
+    3 snapshots (the order of the @dbt_assets in assets/dbt.py)."""
+    nodes = manifest["nodes"]
+    incrementals = [
+        uid
+        for uid, node in nodes.items()
+        if node.get("config", {}).get("materialized") == "incremental"
+    ]
+    upstream: set[str] = set()
+    frontier = [p for uid in incrementals for p in manifest["parent_map"].get(uid, [])]
+    while frontier:
+        uid = frontier.pop()
+        if uid not in upstream:
+            upstream.add(uid)
+            frontier += manifest["parent_map"].get(uid, [])
+    steps = {}
+    for uid, node in nodes.items():
+        if node["resource_type"] == "snapshot":
+            steps[uid] = 3
+        elif uid in incrementals:
+            steps[uid] = 1
+        else:
+            steps[uid] = 0 if uid in upstream else 2
+    return steps
 
 
 class TechflowDbtTranslator(DagsterDbtTranslator):
@@ -96,6 +123,46 @@ class TechflowDbtTranslator(DagsterDbtTranslator):
         tags = dict(super().get_tags(dbt_resource_props))
         tags["layer"] = self._layer(dbt_resource_props)
         return tags
+
+    def get_asset_check_spec(
+        self,
+        asset_spec: AssetSpec,
+        manifest: Mapping[str, Any],
+        unique_id: str,
+        project: DbtProject | None,
+    ) -> AssetCheckSpec | None:
+        """A dbt test as an asset check — unless it reads a model built by a later dbt step.
+
+        The dbt assets run in steps: models upstream of the incrementals, the incrementals,
+        the rest, snapshots (assets/dbt.py). A test on an upstream model that also reads a
+        downstream one (e.g. fct_mrr_daily.customer_id related to dim_customers, which is built
+        from fct_mrr_daily) would make Dagster cut a step in two and run the check before its
+        input exists. Such a test stays a plain dbt test: it runs in the later step, where all
+        its inputs are built (indirect selection "buildable"), and still fails that step when it
+        fails. To show it as a check, attach it to the later model in dbt:
+        `config: {meta: {dagster: {ref: {name: <later model>}}}}`.
+        """
+        spec = super().get_asset_check_spec(asset_spec, manifest, unique_id, project)
+        if spec is None:
+            return None
+        steps, uid_by_key = self._steps(manifest)
+        attached = uid_by_key.get(spec.asset_key)
+        reads = manifest["parent_map"].get(unique_id, [])
+        if attached and any(steps.get(p, 0) > steps.get(attached, 0) for p in reads):
+            return None
+        return spec
+
+    def _steps(self, manifest: Mapping[str, Any]) -> tuple[dict[str, int], dict[AssetKey, str]]:
+        """Per manifest, computed once: each node's dbt step, and each asset key's node."""
+        cache = self.__dict__.setdefault("_steps_cache", {})
+        if id(manifest) not in cache:
+            uid_by_key = {
+                self.get_asset_key(node): uid
+                for uid, node in manifest["nodes"].items()
+                if node["resource_type"] in ("model", "seed", "snapshot")
+            }
+            cache[id(manifest)] = (dbt_step_of_each_node(manifest), uid_by_key)
+        return cache[id(manifest)]
 
     def get_asset_spec(
         self, manifest: Mapping[str, Any], unique_id: str, project: DbtProject | None

@@ -6,7 +6,6 @@ from datetime import UTC, datetime, time, timedelta
 
 import pytest
 from dagster import (
-    AssetKey,
     AssetSelection,
     BackfillPolicy,
     DagsterInstance,
@@ -16,6 +15,7 @@ from dagster import (
 from data_generation.schema import RAW_TABLES
 from techflow_orchestration.keys import DUCKDB_POOL, FCT_MRR_DAILY, raw_asset_key
 from techflow_orchestration.project import ManifestNotFoundError, load_manifest
+from techflow_orchestration.translator import dbt_step_of_each_node
 
 
 @pytest.fixture
@@ -119,10 +119,9 @@ def test_the_daily_schedule_requests_the_day_that_just_ended(defs_and_settings):
     assert schedule.job_name == "techflow_daily"
 
 
-def test_no_dbt_test_reads_a_model_built_after_the_model_it_checks(defs_and_settings):
-    # Such a check would run before its input exists (the daily job would need to split an op
-    # around it). Fix: attach the test to the later model with
-    # `config: {meta: {dagster: {ref: {name: <later model>}}}}` on the test.
+def test_no_check_reads_a_model_that_a_later_dbt_step_builds(defs_and_settings):
+    # Such a check would make Dagster cut a step in two and run the check before its input
+    # exists; the translator keeps those tests as plain dbt tests of the later step.
     defs, _ = defs_and_settings
     graph = defs.resolve_asset_graph()
     offenders = []
@@ -131,27 +130,45 @@ def test_no_dbt_test_reads_a_model_built_after_the_model_it_checks(defs_and_sett
             later = (
                 AssetSelection.assets(spec.asset_key).downstream(include_self=False).resolve(graph)
             )
-            reads_later = {dep.asset_key for dep in spec.additional_deps} & later
-            if reads_later:
-                offenders.append(f"{spec.name} on {spec.asset_key.to_user_string()}")
+            for dep in {d.asset_key for d in spec.additional_deps} & later:
+                if graph.get(dep).assets_def is not assets_def:
+                    offenders.append(f"{spec.name} on {spec.asset_key.to_user_string()}")
     assert not offenders, offenders
 
 
-def test_fct_mrr_dailys_relationship_to_dim_customers_is_checked_on_dim_customers(graph):
-    checks = {c.name: c.asset_key for c in graph.asset_check_keys}
-    name = "relationships_fct_mrr_daily_customer_id__customer_id__ref_dim_customers_"
-    assert checks.get(name) == AssetKey("dim_customers")
+def test_a_dbt_test_reading_a_later_step_is_not_a_check_of_the_earlier_model():
+    manifest = {
+        "nodes": {
+            "model.t.stg": {"resource_type": "model", "config": {"materialized": "view"}},
+            "model.t.fct": {"resource_type": "model", "config": {"materialized": "incremental"}},
+            "model.t.dim": {"resource_type": "model", "config": {"materialized": "table"}},
+            "snapshot.t.snap": {"resource_type": "snapshot", "config": {}},
+        },
+        "parent_map": {
+            "model.t.stg": [],
+            "model.t.fct": ["model.t.stg"],
+            "model.t.dim": ["model.t.fct"],
+            "snapshot.t.snap": ["model.t.stg"],
+        },
+    }
+    assert dbt_step_of_each_node(manifest) == {
+        "model.t.stg": 0,
+        "model.t.fct": 1,
+        "model.t.dim": 2,
+        "snapshot.t.snap": 3,
+    }
 
 
-def test_a_manifest_older_than_the_dbt_project_is_reported_with_the_fix(tmp_path):
-    import os
+def test_a_dbt_project_edited_after_the_manifest_is_reported_file_by_file(tmp_path):
+    import json
 
-    from techflow_orchestration.project import changed_since_manifest
+    from techflow_orchestration.project import changed_since_manifest, project_fingerprint
 
-    manifest = tmp_path / "manifest.json"
-    manifest.write_text("{}")
-    os.utime(manifest, (0, 0))  # prepared in 1970: every project file is newer
-    assert any(p.name == "dbt_project.yml" for p in changed_since_manifest(manifest))
-    future = 4_000_000_000  # year 2096
-    os.utime(manifest, (future, future))
-    assert changed_since_manifest(manifest) == []
+    record = tmp_path / "manifest.sources.json"
+    current = project_fingerprint()
+    record.write_text(json.dumps(current))
+    assert changed_since_manifest(record) == []
+
+    edited = {**current, "dbt_project.yml": "0" * 64, "models/gone.sql": "1" * 64}
+    record.write_text(json.dumps(edited))
+    assert changed_since_manifest(record) == ["dbt_project.yml", "models/gone.sql"]
