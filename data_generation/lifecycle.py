@@ -246,6 +246,10 @@ def simulate_periods(
         next_quantity = np.where(reason == SEAT_CHANGE, grown, quantity)
         # Moving to enterprise means more seats: keep at least the tier's minimum.
         next_quantity = np.maximum(next_quantity, np.take(SEATS_MIN, next_tier))
+        # A shrink clipped back to the tier's floor would leave plan and seats unchanged, which is
+        # no change at all: at the floor a seat change grows instead.
+        unchanged_seats = (reason == SEAT_CHANGE) & (next_quantity == quantity)
+        next_quantity = np.where(unchanged_seats, quantity + 1, next_quantity)
         gap_days = np.where(
             reason == DUNNING,
             1 + rng.exponential(u["react_gap"], 12.0),

@@ -8,7 +8,7 @@ import numpy as np
 
 from data_generation import WorldConfig
 from data_generation.acquisition import signups_matrix
-from data_generation.lifecycle import CHURN, DOWNGRADE, UPGRADE
+from data_generation.lifecycle import CHURN, DOWNGRADE, SEAT_CHANGE, UPGRADE
 from data_generation.world import world_for
 
 START = dt.date(2025, 1, 1)
@@ -60,6 +60,20 @@ def test_upgrades_raise_and_downgrades_lower_the_tier():
     assert up.sum() > 50 and down.sum() > 20
     assert (p.tier[successors[up]] == p.tier[previous[up]] + 1).all()
     assert (p.tier[successors[down]] == p.tier[previous[down]] - 1).all()
+
+
+def test_every_seat_change_changes_the_seats_and_keeps_the_plan():
+    # At scale 1 a shrinking enterprise seat change used to be clipped back to the tier's floor,
+    # leaving plan and seats unchanged (caught by dbt's lifecycle test).
+    world = world_for(WorldConfig(start=START, scale=1.0, seed=42), START + dt.timedelta(days=700))
+    p = world.periods
+    index = {sid: i for i, sid in enumerate(p.subscription_id)}
+    successors = np.flatnonzero(p.previous_id >= 0)
+    previous = np.array([index[s] for s in p.previous_id[successors]])
+    seat = p.reason[previous] == SEAT_CHANGE
+    assert seat.sum() > 100
+    assert (p.plan[successors[seat]] == p.plan[previous[seat]]).all()
+    assert (p.quantity[successors[seat]] != p.quantity[previous[seat]]).all()
 
 
 def test_annual_plans_churn_less_and_on_their_anniversary():
