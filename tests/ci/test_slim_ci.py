@@ -278,14 +278,18 @@ def test_the_printed_report_names_the_change_and_both_build_sizes(
     assert markdown in out
 
 
-def test_the_cli_exits_0_and_leaves_the_diff_for_a_pr_comment(
+def test_the_cli_fails_on_the_lint_and_still_leaves_the_diff_for_a_pr_comment(
     changed: ChangedRun, settings, capsys, monkeypatch
 ) -> None:
-    """`make ci-slim STATE=...` on the same change: exit 0, the same diff in data_diff.md."""
+    """`make ci-slim STATE=...` on the same change. The wrapper the change adds is not indented
+    the way the project's SQLFluff rules want, so the run fails (exit 1) — after building and
+    diffing, with the same diff in data_diff.md."""
     monkeypatch.setenv("TECHFLOW_DATA_DIR", str(settings.data_dir))
     code = main(["--repo", str(settings.repo_root), "--state", str(settings.state_dir)])
     out = capsys.readouterr().out
-    assert code == 0, out
+    assert code == 1, out
     assert "slim-ci: modified: stg_app_db__users\n" in out
+    assert "slim-ci: dbt build passed\n" in out
+    assert "slim-ci: SQLFluff on changed SQL files (stg_app_db__users.sql): FAILED\n" in out
     written = (settings.ci_dir / "data_diff.md").read_text()
     assert written == to_markdown(changed.report.diffs)
