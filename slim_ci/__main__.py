@@ -82,8 +82,7 @@ def print_report(report: pipeline.SlimCiReport, settings: CiSettings) -> str:
     print(f"slim-ci: full prod build {_size_line(pipeline.production_size(report.prod))}")
     print(f"slim-ci: dbt build {'passed' if report.build_ok else 'FAILED'}")
     files = ", ".join(str(p.name) for p in report.lint.files) or "none"
-    verdict = "passed" if report.lint.passed else "FAILED"
-    print(f"slim-ci: SQLFluff on changed SQL files ({files}): {verdict}")
+    print(f"slim-ci: SQLFluff on changed SQL files ({files}): {report.lint.verdict}")
     if not report.lint.passed:
         print(report.lint.output)
     steps = ", ".join(f"{step} {seconds:.1f} s" for step, seconds in report.timings.items())

@@ -22,6 +22,15 @@ class LintResult:
     files: tuple[Path, ...]
     passed: bool
     output: str
+    # SQLFluff itself failed (exit 2: config or templating error), as opposed to finding
+    # violations (exit 1); the output then says what broke, not what to restyle.
+    crashed: bool = False
+
+    @property
+    def verdict(self) -> str:
+        if self.passed:
+            return "passed"
+        return "ERROR (SQLFluff could not lint; see below)" if self.crashed else "FAILED"
 
 
 def sql_files_in_project(changed: list[Path], project_dir: Path) -> list[Path]:
@@ -48,5 +57,9 @@ def lint(files: list[Path], project_dir: Path, env: dict[str, str]) -> LintResul
         text=True,
         check=False,
     )
-    # sqlfluff exits 1 for lint violations and 2 for errors it hit itself (config, templating).
-    return LintResult(tuple(files), result.returncode == 0, result.stdout + result.stderr)
+    return LintResult(
+        files=tuple(files),
+        passed=result.returncode == 0,
+        output=result.stdout + result.stderr,
+        crashed=result.returncode not in (0, 1),
+    )

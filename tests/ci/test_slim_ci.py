@@ -263,6 +263,7 @@ def test_a_lint_violation_in_a_changed_file_fails_the_lint(changed: ChangedRun, 
     finally:
         bad.unlink()
     assert not result.passed
+    assert not result.crashed, result.output
     assert "stg_app_db__shouting.sql" in result.output
     assert "CP01" in result.output  # capitalisation.keywords: lower-case keywords
 
@@ -290,6 +291,6 @@ def test_the_cli_fails_on_the_lint_and_still_leaves_the_diff_for_a_pr_comment(
     assert code == 1, out
     assert "slim-ci: modified: stg_app_db__users\n" in out
     assert "slim-ci: dbt build passed\n" in out
-    assert "slim-ci: SQLFluff on changed SQL files (stg_app_db__users.sql): FAILED\n" in out
+    assert "slim-ci: SQLFluff on changed SQL files (stg_app_db__users.sql): FAILED" in out
     written = (settings.ci_dir / "data_diff.md").read_text()
     assert written == to_markdown(changed.report.diffs)
