@@ -45,6 +45,9 @@ from techflow_orchestration.summary import print_summary
 ASSET_PARTITION_RANGE_START_TAG = "dagster/asset_partition_range_start"
 ASSET_PARTITION_RANGE_END_TAG = "dagster/asset_partition_range_end"
 RUN_ALL_TAG = "techflow/run_all"
+# The terminal gets INFO and up; every DEBUG event (one per materialized partition, thousands for
+# a fresh world) stays in the instance's event log, where the UI shows it.
+CONSOLE_RUN_CONFIG = {"loggers": {"console": {"config": {"log_level": "INFO"}}}}
 
 
 def daily_job() -> JobDefinition:
@@ -134,6 +137,7 @@ def run_stage(stage: Stage, instance: DagsterInstance) -> None:
     result = execute_job(
         reconstructable(stage.job_fn),
         instance=instance,
+        run_config=CONSOLE_RUN_CONFIG,
         tags=stage.tags(),
         asset_selection=list(stage.assets),
     )
