@@ -16,6 +16,7 @@ from datetime import date, timedelta
 
 from dagster import (
     AssetExecutionContext,
+    AssetsDefinition,
     AssetSpec,
     BackfillPolicy,
     DailyPartitionsDefinition,
@@ -35,7 +36,7 @@ def partition_days(context: AssetExecutionContext) -> tuple[date, date]:
     return window.start.date(), (window.end - timedelta(days=1)).date()
 
 
-def build_raw_assets(partitions_def: DailyPartitionsDefinition):
+def build_raw_assets(partitions_def: DailyPartitionsDefinition) -> AssetsDefinition:
     specs = [
         AssetSpec(
             key=key,
@@ -81,6 +82,9 @@ def build_raw_assets(partitions_def: DailyPartitionsDefinition):
                     f"The generator wrote no files for {key.to_user_string()} in {first}..{last}; "
                     "expected one per day. Check data_generation's RAW_TABLES and its output dir."
                 )
+            # A single-run backfill records one materialization per day with the same metadata,
+            # so for a range the figures are the run's totals and `path` is the table's folder;
+            # `days` says which one the reader is looking at.
             table_dir = days[0].path.parent.parent
             yield MaterializeResult(
                 asset_key=key,
@@ -88,7 +92,9 @@ def build_raw_assets(partitions_def: DailyPartitionsDefinition):
                     "rows": MetadataValue.int(sum(r.rows for r in days)),
                     "bytes": MetadataValue.int(sum(r.bytes for r in days)),
                     "path": MetadataValue.path(str(days[0].path if len(days) == 1 else table_dir)),
-                    "days": MetadataValue.int(len(days)),
+                    "days": MetadataValue.text(
+                        str(first) if first == last else f"{first}..{last} ({len(days)} days)"
+                    ),
                 },
             )
 

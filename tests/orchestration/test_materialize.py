@@ -8,6 +8,7 @@ the daily job (the "full run") in a temporary instance and warehouse.
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -62,3 +63,19 @@ def test_a_five_day_backfill_is_one_run_and_one_dbt_invocation(dagster_world):
         if e.asset_key == FCT_MRR_DAILY
     }
     assert materialized == set(dagster_world.partition_keys[2:7])
+
+
+def test_a_raw_partition_records_the_rows_bytes_and_path_of_its_file(dagster_world):
+    import polars as pl
+
+    day = dagster_world.partition_keys[-1]
+    key = next(k for k in RAW_ASSET_KEYS if k.path[-1] == "subscriptions")
+    result = dagster_world.run_daily(day, asset_selection=[key])
+
+    [event] = [e for e in result.get_asset_materialization_events() if e.asset_key == key]
+    metadata = event.materialization.metadata
+    path = metadata["path"].value
+    assert path.endswith(f"raw/app_db/subscriptions/date={day}/part-0.parquet")
+    assert metadata["rows"].value == pl.read_parquet(path).height
+    assert metadata["bytes"].value == Path(path).stat().st_size
+    assert event.partition == day
