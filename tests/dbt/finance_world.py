@@ -21,7 +21,7 @@ import datetime as dt
 from pathlib import Path
 from typing import Any
 
-from raw_fixtures import at, write_world
+from tests.dbt.raw_fixtures import at, write_world
 
 WORLD_DAYS = 31
 

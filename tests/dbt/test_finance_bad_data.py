@@ -3,9 +3,17 @@
 from __future__ import annotations
 
 import pytest
-from conftest import DbtProject
-from finance_world import day, finance_tables, invoice, period, world_start, write_finance_world
-from raw_fixtures import at
+
+from tests.dbt.finance_world import (
+    day,
+    finance_tables,
+    invoice,
+    period,
+    world_start,
+    write_finance_world,
+)
+from tests.dbt.raw_fixtures import at
+from tests.support import DbtProject
 
 pytestmark = pytest.mark.slow
 

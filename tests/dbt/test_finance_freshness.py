@@ -7,8 +7,9 @@ import datetime as dt
 from pathlib import Path
 
 import pytest
-from conftest import DbtProject
-from finance_world import finance_tables, world_start, write_finance_world
+
+from tests.dbt.finance_world import finance_tables, world_start, write_finance_world
+from tests.support import DbtProject
 
 pytestmark = pytest.mark.slow
 

@@ -6,8 +6,9 @@ from collections.abc import Iterator
 from decimal import Decimal
 
 import pytest
-from conftest import DbtProject
-from finance_world import day, world_start, write_finance_world
+
+from tests.dbt.finance_world import day, world_start, write_finance_world
+from tests.support import DbtProject
 
 pytestmark = pytest.mark.slow
 

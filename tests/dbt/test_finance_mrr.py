@@ -11,8 +11,9 @@ from pathlib import Path
 
 import polars as pl
 import pytest
-from conftest import DbtProject, small_world_start, yesterday_utc
-from mrr_reference import mrr_by_day
+
+from tests.dbt.mrr_reference import mrr_by_day
+from tests.support import DbtProject, small_world_start, yesterday_utc
 
 pytestmark = pytest.mark.slow
 

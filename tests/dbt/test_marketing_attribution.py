@@ -21,8 +21,9 @@ from collections.abc import Iterator
 from decimal import Decimal
 
 import pytest
-from conftest import DbtProject
-from raw_fixtures import at, write_world
+
+from tests.dbt.raw_fixtures import at, write_world
+from tests.support import DbtProject
 
 MARCH_1 = dt.date(2025, 3, 1)
 SIGNUP_DAY = dt.date(2025, 3, 10)

@@ -11,8 +11,9 @@ import datetime as dt
 from pathlib import Path
 
 import pytest
-from conftest import DbtProject
-from raw_fixtures import at, write_world
+
+from tests.dbt.raw_fixtures import at, write_world
+from tests.support import DbtProject
 
 pytestmark = pytest.mark.slow
 

@@ -10,7 +10,8 @@ from __future__ import annotations
 from decimal import Decimal
 
 import polars as pl
-from conftest import DbtProject
+
+from tests.support import DbtProject
 
 
 def read_raw(project: DbtProject, system: str, table: str) -> pl.DataFrame:

@@ -11,7 +11,8 @@ import datetime as dt
 
 import polars as pl
 import pytest
-from conftest import DbtProject
+
+from tests.support import DbtProject
 
 TEST_DOMAIN = "@techflow.test"
 

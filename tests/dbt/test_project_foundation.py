@@ -8,7 +8,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import DbtProject
+
+from tests.support import DbtProject
 
 pytestmark = pytest.mark.slow
 
