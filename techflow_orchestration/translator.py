@@ -137,10 +137,9 @@ class TechflowDbtTranslator(DagsterDbtTranslator):
         the rest, snapshots (assets/dbt.py). A test on an upstream model that also reads a
         downstream one (e.g. fct_mrr_daily.customer_id related to dim_customers, which is built
         from fct_mrr_daily) would make Dagster cut a step in two and run the check before its
-        input exists. Such a test stays a plain dbt test: it runs in the later step, where all
-        its inputs are built (indirect selection "buildable"), and still fails that step when it
-        fails. To show it as a check, attach it to the later model in dbt:
-        `config: {meta: {dagster: {ref: {name: <later model>}}}}`.
+        input exists. Such a test stays a plain dbt test: dbt runs it in the later step, where
+        all its inputs are built (indirect selection "buildable"), dagster-dbt logs its result as
+        an asset observation, and a failure fails that step.
         """
         spec = super().get_asset_check_spec(asset_spec, manifest, unique_id, project)
         if spec is None:
