@@ -11,10 +11,8 @@ session, so other suites in the same pytest process are unaffected.
 
 from __future__ import annotations
 
-import contextlib
-import os
 import shutil
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
@@ -32,6 +30,7 @@ from techflow_orchestration.project import (
     prepare_manifest,
 )
 from techflow_orchestration.settings import REPO_ROOT, TechflowSettings, yesterday_utc
+from tests.support import environment
 
 # Deprecations raised inside third-party code, not by calls this project makes; silenced for this
 # directory only so that a deprecated call of our own still shows up.
@@ -68,20 +67,6 @@ def prepared_manifest() -> Path:
         and not changed_since_manifest()
     )
     return dbt_project.manifest_path if current else prepare_manifest()
-
-
-@contextlib.contextmanager
-def environment(overrides: Mapping[str, str]) -> Iterator[None]:
-    saved = {key: os.environ.get(key) for key in overrides}
-    os.environ.update(overrides)
-    try:
-        yield
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
 
 
 def world_settings(data_dir: Path, days: int = WORLD_DAYS) -> TechflowSettings:
