@@ -13,6 +13,9 @@
         incremental_strategy='merge',
         unique_key='mrr_daily_id',
         on_schema_change='fail',
+        incremental_predicates=[
+            'DBT_INTERNAL_DEST.date_day = DBT_INTERNAL_SOURCE.date_day',
+        ],
         pre_hook="{{ mrr_daily_clear_window() }}",
     )
 }}
@@ -50,14 +53,34 @@ base_state as (
 
 ),
 
--- Pairs that had MRR at some point up to base_date: a return after that is a reactivation.
+-- Pairs that had MRR on some day up to base_date, so that a return is a reactivation. Such
+-- a pair either still has MRR on base_date (base_state) or dropped to zero on a day up to it,
+-- which left its churn row (mrr = 0). Only pairs that start paying inside the window need the
+-- answer, so only their churn rows are looked up: no scan of every pair's whole history.
 previously_paid as (
 
-    select distinct
+    select
         customer_id,
         product
-    from {{ this }}
-    where date_day <= cast('{{ window.base_date }}' as date) and mrr > 0
+    from base_state
+
+    union
+
+    select
+        built.customer_id,
+        built.product
+    from {{ this }} as built
+    inner join (
+        select distinct
+            customer_id,
+            product
+        from mrr_changes
+        where change_date > cast('{{ window.base_date }}' as date)
+    ) as starting
+        on
+            built.customer_id = starting.customer_id
+            and built.product = starting.product
+    where built.date_day <= cast('{{ window.base_date }}' as date) and built.mrr = 0
 
 ),
 
@@ -230,6 +253,9 @@ final as (
         movement
 
     from classified
+    -- Stored in date order, so date filters on this table (the next build's previous day, the
+    -- merge's date_day predicate, the pre-hook's delete) skip old row groups by their zonemaps.
+    order by date_day
 
 )
 
