@@ -23,6 +23,15 @@ from typing import Any
 
 from tests.dbt.raw_fixtures import at, write_world
 
+# Build the finance marts and everything they read, with the tests whose parents are all built.
+FINANCE_BUILD = (
+    "build",
+    "--select",
+    "+path:models/marts/finance",
+    "--indirect-selection",
+    "cautious",
+)
+
 WORLD_DAYS = 31
 
 

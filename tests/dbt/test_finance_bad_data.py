@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.dbt.finance_world import (
+    FINANCE_BUILD,
     day,
     finance_tables,
     invoice,
@@ -16,14 +17,6 @@ from tests.dbt.raw_fixtures import at
 from tests.support import DbtProject
 
 pytestmark = pytest.mark.slow
-
-FINANCE_BUILD = (
-    "build",
-    "--select",
-    "+path:models/marts/finance",
-    "--indirect-selection",
-    "cautious",
-)
 
 
 @pytest.fixture(scope="module")

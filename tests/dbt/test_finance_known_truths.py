@@ -7,19 +7,10 @@ from decimal import Decimal
 
 import pytest
 
-from tests.dbt.finance_world import day, world_start, write_finance_world
+from tests.dbt.finance_world import FINANCE_BUILD, day, world_start, write_finance_world
 from tests.support import DbtProject
 
 pytestmark = pytest.mark.slow
-
-# Build the finance marts and everything they read, with the tests whose parents are all built.
-FINANCE_BUILD = (
-    "build",
-    "--select",
-    "+path:models/marts/finance",
-    "--indirect-selection",
-    "cautious",
-)
 
 
 @pytest.fixture(scope="module")
