@@ -7,6 +7,7 @@
 See data_generation/README.md for the simulated business, the layout and the dirt.
 """
 
+from data_generation.clock import AS_OF_ENV, as_of_date, pin_as_of
 from data_generation.config import WorldConfig, default_end_date
 from data_generation.errors import InvalidInputError
 from data_generation.generate import generate_day, generate_range
@@ -14,13 +15,16 @@ from data_generation.schema import RAW_TABLES, RAW_TABLES_BY_NAME, RawTable
 from data_generation.writer import TableDayResult
 
 __all__ = [
+    "AS_OF_ENV",
     "RAW_TABLES",
     "RAW_TABLES_BY_NAME",
     "InvalidInputError",
     "RawTable",
     "TableDayResult",
     "WorldConfig",
+    "as_of_date",
     "default_end_date",
     "generate_day",
     "generate_range",
+    "pin_as_of",
 ]

@@ -7,6 +7,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from data_generation.clock import as_of_date
 from data_generation.errors import InvalidInputError
 from data_generation.seeds import DEFAULT_SEEDS_DIR
 
@@ -33,8 +34,8 @@ def default_world_start() -> dt.date:
 
 
 def default_end_date() -> dt.date:
-    """Yesterday (UTC): the last complete day, also Dagster's last daily partition."""
-    return dt.datetime.now(dt.UTC).date() - dt.timedelta(days=1)
+    """The as-of day ($TECHFLOW_AS_OF, default yesterday UTC): the world's default last day."""
+    return as_of_date()
 
 
 @dataclass(frozen=True)

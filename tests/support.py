@@ -27,14 +27,15 @@ SMALL_WORLD_SCALE = 0.05
 SMALL_WORLD_SEED = 7
 
 
-def yesterday_utc() -> dt.date:
-    """The last complete UTC day: the default end of a world, so no timestamp lies in the future."""
-    return dt.datetime.now(dt.UTC).date() - dt.timedelta(days=1)
+# The suite's clock: every fixture world ends on this day and every dbt/Dagster/generator call
+# sees it as TECHFLOW_AS_OF, so a test gives the same verdict whenever it runs (no test reads the
+# wall clock). A Sunday on purpose: quiet weekend days must not fail any check.
+AS_OF = dt.date(2026, 6, 14)
 
 
 def small_world_start() -> dt.date:
     """First day of small_world (and the TECHFLOW_WORLD_START dbt must see for it)."""
-    return yesterday_utc() - dt.timedelta(days=SMALL_WORLD_DAYS - 1)
+    return AS_OF - dt.timedelta(days=SMALL_WORLD_DAYS - 1)
 
 
 @contextlib.contextmanager
@@ -91,6 +92,7 @@ class DbtProject:
     data_dir: Path
     target: str = "prod"
     world_start: dt.date | None = None
+    as_of: dt.date = AS_OF
     extra_env: dict[str, str] = field(default_factory=dict)
     history: list[DbtInvocation] = field(default_factory=list)
 
@@ -107,6 +109,7 @@ class DbtProject:
         env = {
             "TECHFLOW_DATA_DIR": str(self.data_dir),
             "TECHFLOW_WAREHOUSE": str(self.warehouse),
+            "TECHFLOW_AS_OF": self.as_of.isoformat(),
         }
         if self.world_start is not None:
             env["TECHFLOW_WORLD_START"] = self.world_start.isoformat()

@@ -1,6 +1,6 @@
 {#
     The newest value of a date/timestamp column is no older than `interval` `datepart`s before
-    now (UTC). Catches a pipeline that "succeeds" without new data. Empty models fail too.
+    the end of the as-of day (TECHFLOW_AS_OF). Catches a pipeline that "succeeds" without new data. Empty models fail too.
 
     as_of_var names a dbt var holding an ISO date (e.g. max_date): when it is set, "now" is the
     end of that day instead, so building an old window (a Dagster backfill of one partition)
@@ -15,7 +15,7 @@
     {%- if as_of_var and var(as_of_var, none) -%}
         {%- set now = dbt.dateadd('day', 1, "cast('" ~ var(as_of_var) ~ "' as " ~ dbt.type_timestamp() ~ ")") -%}
     {%- else -%}
-        {%- set now = utc_now() -%}
+        {%- set now = as_of_end() -%}
     {%- endif -%}
     {%- set threshold = dbt.dateadd(datepart, -1 * (interval | int), now) -%}
 

@@ -88,7 +88,8 @@ final as (
 
     from events
     inner join periods on events.subscription_id = periods.subscription_id
-    where events.event_at <= {{ utc_now() }}
+    -- Events up to the end of the as-of day (the platform clock), none scheduled after it.
+    where events.event_at < {{ as_of_end() }}
 
 )
 

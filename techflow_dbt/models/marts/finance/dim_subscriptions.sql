@@ -36,9 +36,10 @@ final as (
         ended_reason,
         paid_start_date,
         ended_date,
-        -- Counts toward MRR today: paid start reached, not ended (the fct_mrr_daily rule).
-        paid_start_at <= {{ utc_now() }}
-        and (ended_at is null or ended_at > {{ utc_now() }}) as is_currently_paying,
+        -- Counts toward MRR on the as-of day, by the fct_mrr_daily rule on UTC dates: paid start
+        -- on or before it, not ended by it.
+        paid_start_date <= {{ as_of_day() }}
+        and (ended_date is null or ended_date > {{ as_of_day() }}) as is_currently_paying,
         created_at,
         updated_at
 

@@ -1,0 +1,33 @@
+{#
+    The platform's one clock (ARCHITECTURE.md, TECHFLOW_AS_OF): the as-of day is the last complete
+    day the warehouse is built through; "now" for every recency or "currently" rule is the end of
+    that day (as-of + 1 day, 00:00 UTC, exclusive). Unset, the as-of day is yesterday (UTC) —
+    this macro is the only place the dbt project reads the wall clock. Dagster and `make run`
+    pin TECHFLOW_AS_OF before starting dbt, so a run that crosses midnight keeps one day.
+#}
+{% macro as_of_date() -%}
+    {%- set raw = env_var('TECHFLOW_AS_OF', '') | trim -%}
+    {%- if raw -%}
+        {%- if not modules.re.match('^[0-9]{4}-[0-9]{2}-[0-9]{2}$', raw) -%}
+            {{ exceptions.raise_compiler_error(
+                "TECHFLOW_AS_OF='" ~ raw ~ "' is not an ISO date (YYYY-MM-DD); set it like "
+                ~ "2026-06-14 or unset it to use yesterday (UTC)."
+            ) }}
+        {%- endif -%}
+        {{ return(modules.datetime.date.fromisoformat(raw)) }}
+    {%- endif -%}
+    {{ return(modules.datetime.datetime.now(modules.pytz.utc).date() - modules.datetime.timedelta(days=1)) }}
+{%- endmacro %}
+
+
+{# The as-of day as a SQL date literal. #}
+{% macro as_of_day() -%}
+    cast('{{ as_of_date().isoformat() }}' as date)
+{%- endmacro %}
+
+
+{# "Now" by the platform clock: the end of the as-of day, a naive UTC timestamp like every raw
+   timestamp here (the first instant after the as-of day). #}
+{% macro as_of_end() -%}
+    cast('{{ (as_of_date() + modules.datetime.timedelta(days=1)).isoformat() }} 00:00:00' as {{ dbt.type_timestamp() }})
+{%- endmacro %}
