@@ -6,8 +6,8 @@ import numpy as np
 import polars as pl
 
 from data_generation.frames import Day, ints, kept_users, landed_us, nullable, strings, ts
-from data_generation.lifecycle import DUNNING, FIRST_ATTEMPT_DELAY_US, NEVER, REASONS
-from data_generation.timeutil import add_months
+from data_generation.late import subscription_landing
+from data_generation.lifecycle import REASONS
 from data_generation.world import World
 
 
@@ -31,63 +31,72 @@ def users_day(world: World, day: Day) -> pl.DataFrame:
     return frame.filter(pl.Series(kept_users(world, frame["user_id"].to_numpy())))
 
 
-def _dunning_started_us(world: World) -> np.ndarray:
-    """When the first charge of the failing cycle was declined (past_due from then on)."""
-    p = world.periods
-    cycle = np.maximum(p.dunning_cycle, 0)
-    start = add_months(np.where(p.reason == DUNNING, p.paid_start_us, 0), cycle * p.billing_months)
-    return np.where(p.reason == DUNNING, start + FIRST_ATTEMPT_DELAY_US, NEVER)
-
-
 def subscriptions_day(world: World, day: Day) -> pl.DataFrame:
-    """Every version of a subscription period that changed on the day.
+    """Every version of a subscription period written on the day.
 
     A period lands when it opens (trialing or active), when its trial converts (active), when
-    dunning starts (past_due) and when it ends (canceled, with ended_at and ended_reason).
+    dunning starts (past_due), when it ends (canceled, with ended_at and ended_reason) and, rarely,
+    when a wrong value is corrected. With dirt, late-entered changes are written on the day they
+    were entered and some versions carry a wrong value until corrected (see late.py).
     """
     p = world.periods
+    landing = subscription_landing(world)
     has_trial = p.trial_ends_us >= 0
-    events = (  # (which periods, status, changed at, is the ending version)
-        (day.contains(p.started_us), None, p.started_us, False),
+    dunning_started = p.dunning_started_us()
+    events = (  # (which periods, status, written at, is the ending version; None: a correction)
+        (day.contains(landing.open_us), None, landing.open_us, False),
         (has_trial & p.converted & day.contains(p.trial_ends_us), "active", p.trial_ends_us, False),
-        (day.contains(_dunning_started_us(world)), "past_due", _dunning_started_us(world), False),
-        (day.contains(p.ended_us), "canceled", p.ended_us, True),
+        (day.contains(dunning_started), "past_due", dunning_started, False),
+        (day.contains(landing.end_us), "canceled", landing.end_us, True),
+        (day.contains(landing.correction_us), None, landing.correction_us, None),
     )
     plan_ids = pl.Series(np.array(world.seeds.plan_ids()).ravel(), dtype=pl.String)
+    keep = kept_users(world, p.user_id)
     parts = []
     for order, (mask, status, changed, ending) in enumerate(events):
-        idx = np.flatnonzero(mask & kept_users(world, p.user_id))
-        if status is None:
+        idx = np.flatnonzero(mask & keep)
+        sid, written = p.subscription_id[idx], changed[idx]
+        loaded = landed_us(world.seed, f"subscriptions{order}", sid, written, day)
+        correction = ending is None
+        # A correction restates the period as it stands when written; the ending version may
+        # carry a wrong ended_at until then.
+        ended = landing.end_us[idx] < written if correction else np.full(len(idx), ending)
+        ended_at = p.ended_us[idx] if correction else landing.ended_shown_us[idx]
+        if correction:
+            status_col = pl.Series(
+                np.select(
+                    [ended, dunning_started[idx] <= written, written < p.trial_ends_us[idx]],
+                    ["canceled", "past_due", "trialing"],
+                    "active",
+                )
+            )
+        elif status is None:
             status_col = pl.Series(np.where(has_trial[idx], "trialing", "active"))
         else:
             status_col = pl.Series([status] * len(idx), dtype=pl.String)
+        # Before its correction lands, a period shows the wrong seats; the correction is the truth.
+        quantity = np.where(
+            written < landing.correction_us[idx], landing.quantity_shown[idx], p.quantity[idx]
+        )
         parts.append(
             pl.DataFrame(
                 {
-                    "subscription_id": p.subscription_id[idx],
+                    "subscription_id": sid,
                     "user_id": p.user_id[idx],
                     "plan_id": plan_ids.gather(p.plan[idx]),
-                    "quantity": p.quantity[idx],
+                    "quantity": quantity,
                     "status": status_col,
                     "trial_ends_at": ts(p.trial_ends_us[idx], has_trial[idx]),
                     "started_at": ts(p.started_us[idx]),
-                    "ended_at": ts(p.ended_us[idx], np.full(len(idx), ending)),
+                    "ended_at": ts(ended_at, ended),
                     "ended_reason": nullable(
-                        strings(np.array(REASONS, dtype=object)[p.reason[idx]]),
-                        np.full(len(idx), ending),
+                        strings(np.array(REASONS, dtype=object)[p.reason[idx]]), ended
                     ),
                     "previous_subscription_id": ints(p.previous_id[idx], p.previous_id[idx] >= 0),
-                    "created_at": ts(p.started_us[idx]),
-                    "updated_at": ts(changed[idx]),
-                    "_loaded_at": ts(
-                        landed_us(
-                            world.seed,
-                            f"subscriptions{order}",
-                            p.subscription_id[idx],
-                            changed[idx],
-                            day,
-                        )
-                    ),
+                    # The record was created when the period was first entered.
+                    "created_at": ts(landing.open_us[idx]),
+                    "updated_at": ts(written),
+                    "_loaded_at": ts(loaded),
                 }
             )
         )

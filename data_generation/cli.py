@@ -44,7 +44,11 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--start", type=_date, help="first day (default: $TECHFLOW_WORLD_START or 2025-01-01)"
     )
-    parser.add_argument("--end", type=_date, help="last day (default: yesterday, UTC)")
+    parser.add_argument(
+        "--end",
+        type=_date,
+        help="last day (default: the as-of day, $TECHFLOW_AS_OF or yesterday UTC)",
+    )
     parser.add_argument(
         "--scale", type=float, default=1.0, help="1 ≈ 20,000 users over two years (default 1)"
     )
@@ -54,7 +58,8 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--no-dirt",
         action="store_true",
-        help="no duplicates, late events, mixed-case UTMs or test accounts",
+        help="no duplicates, late events or subscription changes, corrections, mixed-case UTMs "
+        "or test accounts",
     )
     parser.add_argument(
         "--seeds-dir",

@@ -95,6 +95,21 @@ class Periods:
     def billing_months(self) -> np.ndarray:
         return np.where(self.billing == 1, 12, 1)
 
+    def dunning_cycle_start_us(self) -> np.ndarray:
+        """When the cycle whose charges all fail opens (NEVER unless the period ends by dunning)."""
+        dunning = self.reason == DUNNING
+        start = add_months(
+            np.where(dunning, self.paid_start_us, 0),
+            np.maximum(self.dunning_cycle, 0) * self.billing_months,
+        )
+        return np.where(dunning, start, NEVER)
+
+    def dunning_started_us(self) -> np.ndarray:
+        """When the first charge of the failing cycle was declined (past_due from then on)."""
+        return np.where(
+            self.reason == DUNNING, self.dunning_cycle_start_us() + FIRST_ATTEMPT_DELAY_US, NEVER
+        )
+
 
 def _per_campaign(channels: list[str], table: dict) -> np.ndarray:
     """One row of `table` per campaign, looked up by the campaign's channel (None = default)."""

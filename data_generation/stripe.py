@@ -6,6 +6,9 @@ covers [start + n·months, start + (n+1)·months) and is invoiced at price x sea
 retried at +3, +7 and +14 days. When the last retry fails the invoice is uncollectible and the
 subscription period ends by dunning (lifecycle.py schedules the same cycle). Some paid charges are
 refunded (fully or half) within a month.
+
+A period entered late (a backdated plan or seat change, see late.py) is billed when it is entered:
+the cycles that had already begun are invoiced then, for their true service period and amount.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ import polars as pl
 from data_generation import rng
 from data_generation.frames import Day, kept_users, landed_us, strings, ts
 from data_generation.ids import base62_strings
+from data_generation.late import subscription_landing
 from data_generation.lifecycle import DUNNING, FIRST_ATTEMPT_DELAY_US, NEVER, RETRY_OFFSETS_DAYS
 from data_generation.timeutil import DAY_US, MINUTE_US, SECOND_US, add_months, months_between
 from data_generation.world import World
@@ -28,8 +32,11 @@ FAILURE_CODES = ("card_declined", "insufficient_funds", "expired_card", "process
 FAILURE_CODE_WEIGHTS = (0.45, 0.3, 0.2, 0.05)
 REFUND_SHARE, FULL_REFUND_SHARE = 0.02, 0.6
 BILLING_EMAIL_CHANGE_SHARE = 0.08
-# A cycle's rows can land up to 14 days (retries) + 30 days (refund) after it opens.
+# A cycle's rows can land up to 14 days (retries) + 30 days (refund) after it is invoiced.
 LOOKBACK_DAYS = RETRY_OFFSETS_DAYS[-1] + 32
+# Cycles of one period whose invoice may be issued in a window: the window spans < 2 months, and
+# up to MAX_LATE_DAYS more of cycles that began before a late-entered period was billed.
+CYCLE_CANDIDATES = 6
 
 
 def customer_ids(seed: int, user_id: np.ndarray) -> pl.Series:
@@ -82,7 +89,11 @@ def customers_day(world: World, day: Day) -> pl.DataFrame:
 
 @functools.lru_cache(maxsize=8)
 def _cycles(world: World, day: Day) -> dict[str, np.ndarray]:
-    """Every billing cycle that opened in the lookback window, with its charge attempts."""
+    """Every billing cycle invoiced in the lookback window, with its charge attempts.
+
+    A cycle is invoiced when it opens, or when billing learns of its period if that is later (a
+    period entered late); everything Stripe does for the cycle follows from that moment.
+    """
     p = world.periods
     window_lo = day.start_us - LOOKBACK_DAYS * DAY_US
     cand = np.flatnonzero(
@@ -90,20 +101,26 @@ def _cycles(world: World, day: Day) -> dict[str, np.ndarray]:
     )
     months = p.billing_months[cand]
     paid_start = p.paid_start_us[cand]
+    billed_from = subscription_landing(world).open_us[cand]
+    # Cycles that began before their period was billed are invoiced later: look back further.
+    first_start = window_lo - np.maximum(billed_from - paid_start, 0)
     first_n = np.maximum(
-        months_between(paid_start, np.maximum(paid_start, window_lo)) // months - 1, 0
+        months_between(paid_start, np.maximum(paid_start, first_start)) // months - 1, 0
     )
-    period_idx, cycle_n, cycle_start = [], [], []
-    for offset in range(4):  # the window spans < 2 months, so 4 candidates cover it
+    period_idx, cycle_n, cycle_start, cycle_issued = [], [], [], []
+    for offset in range(CYCLE_CANDIDATES):
         n = first_n + offset
         start = add_months(paid_start, n * months)
-        ok = (start >= window_lo) & (start < day.end_us) & (start < p.ended_us[cand])
+        issued = np.maximum(start, billed_from)
+        ok = (issued >= window_lo) & (issued < day.end_us) & (start < p.ended_us[cand])
         period_idx.append(cand[ok])
         cycle_n.append(n[ok])
         cycle_start.append(start[ok])
+        cycle_issued.append(issued[ok])
     pi = np.concatenate(period_idx)
     n = np.concatenate(cycle_n)
     start = np.concatenate(cycle_start)
+    issued = np.concatenate(cycle_issued)
     key = p.subscription_id[pi] * 2000 + n
     failures = rng.choice(rng.uniform(world.seed, "invoice:failures", key), FAILURES_BEFORE_SUCCESS)
     dunning = (p.reason[pi] == DUNNING) & (p.dunning_cycle[pi] == n)
@@ -115,13 +132,14 @@ def _cycles(world: World, day: Day) -> dict[str, np.ndarray]:
     ).astype(np.int64)
     jitter[:, 0] = 0
     attempts = (
-        start[:, None] + FIRST_ATTEMPT_DELAY_US + np.array(RETRY_OFFSETS_DAYS) * DAY_US + jitter
+        issued[:, None] + FIRST_ATTEMPT_DELAY_US + np.array(RETRY_OFFSETS_DAYS) * DAY_US + jitter
     )
     return {
         "period": pi,
         "n": n,
         "key": key,
         "start": start,
+        "issued": issued,
         "end": add_months(p.paid_start_us[pi], (n + 1) * p.billing_months[pi]),
         "failures": failures,
         "attempts": attempts,
@@ -160,7 +178,7 @@ def invoices_day(world: World, day: Day) -> pl.DataFrame:
             "amount_paid": np.where(status == "paid", amount, 0),
             "currency": strings(["usd"] * len(idx)),
             "status": strings(status),
-            "created_at": ts(c["start"][idx]),
+            "created_at": ts(c["issued"][idx]),
             "updated_at": ts(updated),
             "_loaded_at": ts(
                 landed_us(

@@ -10,11 +10,16 @@ import duckdb
 import pytest
 
 from data_generation import RAW_TABLES_BY_NAME, WorldConfig, generate_range
+from data_generation.late import MAX_LATE_DAYS, WRONG_END_MAX_DAYS
 
 START = dt.date(2025, 1, 1)
 DAYS = 120  # long enough for trials to convert, first renewals, dunning and churn
 END = START + dt.timedelta(days=DAYS - 1)
 SCALE = 0.3
+# Late and corrected subscription versions land within MAX_LATE_DAYS of what they describe (a
+# wrong ended_at is up to WRONG_END_MAX_DAYS early): raw data describing times before this many
+# days ahead of the range's end is final; after it, some versions are still in flight.
+SETTLE_DAYS = MAX_LATE_DAYS + WRONG_END_MAX_DAYS + 1
 
 
 @dataclass(frozen=True)
@@ -24,6 +29,11 @@ class RawWorld:
     first: dt.date = START
     last: dt.date = END
     days: int = DAYS
+
+    @property
+    def settled(self) -> str:
+        """A SQL timestamp: everything the raw data says about times before it is final."""
+        return f"timestamp '{self.last + dt.timedelta(days=1 - SETTLE_DAYS)}'"
 
     def glob(self, table: str) -> str:
         t = RAW_TABLES_BY_NAME[table]

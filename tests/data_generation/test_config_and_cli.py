@@ -7,8 +7,16 @@ import datetime as dt
 import duckdb
 import pytest
 
-from data_generation import InvalidInputError, WorldConfig, default_end_date, generate_day
+from data_generation import (
+    AS_OF_ENV,
+    InvalidInputError,
+    WorldConfig,
+    as_of_date,
+    default_end_date,
+    generate_day,
+)
 from data_generation.cli import main
+from data_generation.clock import yesterday_utc
 
 
 def test_from_env_reads_the_data_dir_and_world_start(monkeypatch, tmp_path):
@@ -26,22 +34,72 @@ def test_a_malformed_world_start_is_named(monkeypatch):
         WorldConfig.from_env()
 
 
-def test_the_default_end_is_yesterday_utc():
-    assert default_end_date() == dt.datetime.now(dt.UTC).date() - dt.timedelta(days=1)
+AS_OF = dt.date(2026, 6, 14)  # a fixed as-of day: no test here reads the wall clock
 
 
-def test_nothing_lands_in_the_future_and_yesterday_is_fresh(tmp_path):
-    """With the default end (yesterday), every _loaded_at is in the past and the newest is
-    less than 26 hours old, so source freshness passes right after a run."""
+def test_the_default_end_is_the_as_of_day(monkeypatch):
+    monkeypatch.setenv(AS_OF_ENV, AS_OF.isoformat())
+    assert AS_OF_ENV == "TECHFLOW_AS_OF"
+    assert default_end_date() == AS_OF
+    assert as_of_date({AS_OF_ENV: "2025-02-28"}) == dt.date(2025, 2, 28)
+
+
+@pytest.mark.parametrize(
+    ("now", "yesterday"),
+    [
+        (dt.datetime(2026, 6, 15, 12, 0, tzinfo=dt.UTC), dt.date(2026, 6, 14)),
+        (dt.datetime(2026, 6, 15, 23, 59, 59, 999999, tzinfo=dt.UTC), dt.date(2026, 6, 14)),
+        (dt.datetime(2026, 6, 15, 0, 0, 0, tzinfo=dt.UTC), dt.date(2026, 6, 14)),
+        (dt.datetime(2026, 3, 1, 0, 0, 0, tzinfo=dt.UTC), dt.date(2026, 2, 28)),
+        (dt.datetime(2025, 1, 1, 0, 0, 0, tzinfo=dt.UTC), dt.date(2024, 12, 31)),
+        # 01:30 in UTC+2 is still the day before in UTC
+        (dt.datetime(2026, 6, 15, 1, 30, tzinfo=dt.timezone(dt.timedelta(hours=2))),
+         dt.date(2026, 6, 13)),
+    ],
+)  # fmt: skip
+def test_unset_the_as_of_day_is_yesterday_utc(now, yesterday):
+    assert yesterday_utc(now=now) == yesterday
+
+
+@pytest.mark.parametrize("raw", ["14/06/2026", "2026-13-01", "yesterday"])
+def test_an_invalid_as_of_day_is_named(monkeypatch, raw):
+    monkeypatch.setenv(AS_OF_ENV, raw)
+    with pytest.raises(InvalidInputError, match=r"TECHFLOW_AS_OF.*YYYY-MM-DD"):
+        default_end_date()
+
+
+def test_the_cli_rejects_an_invalid_as_of_day_in_one_line(monkeypatch, tmp_path, capsys):
+    monkeypatch.setenv(AS_OF_ENV, "14/06/2026")
+    out = tmp_path / "raw"
+    assert main(["--start", "2026-06-01", "--scale", "0.1", "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1 and "TECHFLOW_AS_OF" in err
+    assert not out.exists()
+
+
+def test_the_cli_ends_on_the_as_of_day(monkeypatch, tmp_path):
+    monkeypatch.setenv(AS_OF_ENV, AS_OF.isoformat())
+    start = AS_OF - dt.timedelta(days=1)
+    argv = ["--start", str(start), "--scale", "0.05", "--tables", "ad_spend", "--quiet"]
+    assert main([*argv, "--out", str(tmp_path)]) == 0
+    days = sorted(p.name for p in (tmp_path / "marketing" / "ad_spend").iterdir())
+    assert days == [f"date={start}", f"date={AS_OF}"]
+
+
+def test_nothing_lands_after_the_as_of_day_and_it_is_fresh(monkeypatch, tmp_path):
+    """With the default end (the as-of day), every _loaded_at is before the end of that day and
+    the newest is less than 26 hours older than it, so source freshness passes right after a
+    run."""
+    monkeypatch.setenv(AS_OF_ENV, AS_OF.isoformat())
     end = default_end_date()
     cfg = WorldConfig(start=end - dt.timedelta(days=30), scale=0.2, out_dir=tmp_path)
     generate_day(cfg, end)
-    now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    clock = dt.datetime.combine(AS_OF + dt.timedelta(days=1), dt.time())  # end of the as-of day
     files = f"{tmp_path}/*/*/*/*.parquet"
     with duckdb.connect() as con:
         query = f"select max(_loaded_at) from read_parquet('{files}', union_by_name=true)"
         newest = con.execute(query).fetchone()[0]
-    assert now - dt.timedelta(hours=26) < newest < now
+    assert clock - dt.timedelta(hours=26) < newest < clock
 
 
 def test_cli_writes_the_chosen_tables_and_prints_a_summary(tmp_path, capsys):

@@ -87,12 +87,29 @@ def test_internal_test_accounts_exist_only_with_dirt(dirty_world, clean_world):
 
 
 def test_the_clean_world_is_the_dirty_world_minus_the_dirt(dirty_world, clean_world):
-    """Dirt adds defects; it does not change the business underneath."""
-    query = (
-        "select count(*) from {subscriptions} s join {users} u using (user_id) "
+    """Dirt adds defects; it does not change the business underneath.
+
+    Late and corrected versions change when a subscription's rows land, not what the period
+    finally is: once settled, each period's latest version in the dirty world is the clean one.
+    """
+    columns = (
+        "subscription_id, user_id, plan_id, quantity, status, trial_ends_at, started_at, "
+        "ended_at, ended_reason, previous_subscription_id"
+    )
+    latest = (
+        f"select {columns} from {{subscriptions}} qualify row_number() over ("
+        "partition by subscription_id order by updated_at desc, _loaded_at desc) = 1"
+    )
+    settled = clean_world.settled
+    settled = f"started_at < {settled} and (ended_at is null or ended_at < {settled})"
+    clean = set(clean_world.sql(f"select * from ({latest}) where {settled}"))
+    dirty = {row[0]: row for row in dirty_world.sql(
+        f"select s.* from ({latest}) s join {{users}} u using (user_id) "
         "where u.email not like '%@techflow.test'"
-    )
-    clean_subs = clean_world.scalar("select count(*) from {subscriptions}")
-    assert clean_subs == dirty_world.scalar(
-        query.replace("count(*)", "count(distinct (s.subscription_id, s.updated_at))")
-    )
+    )}  # fmt: skip
+    assert len(clean) > 150
+    assert {dirty[row[0]] for row in clean} == clean
+    # and the dirty world has no real customer's period the clean one lacks
+    assert set(dirty) <= {
+        r[0] for r in clean_world.sql("select subscription_id from {subscriptions}")
+    }

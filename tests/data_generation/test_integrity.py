@@ -51,7 +51,8 @@ def test_no_two_periods_of_one_user_and_product_overlap(dirty_world):
         """
         with latest as (
             select * from {subscriptions}
-            qualify row_number() over (partition by subscription_id order by updated_at desc) = 1
+            qualify row_number() over (
+                partition by subscription_id order by updated_at desc, _loaded_at desc) = 1
         ), periods as (
             select s.*, split_part(plan_id, '_', 1) as product,
                    coalesce(ended_at, timestamp '9999-12-31') as until
@@ -71,7 +72,8 @@ def test_previous_subscription_ids_exist_and_end_when_their_successor_starts(dir
         """
         with latest as (
             select * from {subscriptions}
-            qualify row_number() over (partition by subscription_id order by updated_at desc) = 1
+            qualify row_number() over (
+                partition by subscription_id order by updated_at desc, _loaded_at desc) = 1
         )
         select count(*) from latest n left join latest p
           on p.subscription_id = n.previous_subscription_id

@@ -60,14 +60,21 @@ def test_money_is_integer_cents_and_invoices_bill_price_times_seats(dirty_world)
     for table in RAW_TABLES:
         for column in MONEY_COLUMNS.get(table.name, ()):
             assert table.schema[column] == pl.Int64()
+    # Stripe bills the true seats; the subscription's latest version says them once any
+    # correction of a mistyped seat count has landed (by the settled horizon).
     wrong = dirty_world.scalar(
         """
+        with latest as (
+            select * from {subscriptions}
+            qualify row_number() over (
+                partition by subscription_id order by updated_at desc, _loaded_at desc) = 1
+        )
         select count(*) from {invoices} i
-        join (select distinct subscription_id, plan_id, quantity from {subscriptions}) s
-          using (subscription_id)
+        join latest s using (subscription_id)
         join read_csv('techflow_dbt/seeds/plan_catalog.csv') p using (plan_id)
-        where i.amount_due <> p.price_per_period_cents * s.quantity
-        """
+        where i.amount_due <> p.price_per_period_cents * s.quantity and s.started_at < SETTLED
+        """.replace("SETTLED", dirty_world.settled)
     )
     assert wrong == 0
+    assert dirty_world.scalar("select count(distinct subscription_id) from {invoices}") > 50
     assert dirty_world.scalar("select count(*) from {invoices} where currency <> 'usd'") == 0
