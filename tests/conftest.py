@@ -16,17 +16,17 @@ from pathlib import Path
 
 import pytest
 
-from tests.support import DbtProject, generate_world, small_world_start, yesterday_utc
+from tests.support import AS_OF, DbtProject, generate_world, small_world_start
 
 
 @pytest.fixture(scope="session")
 def small_world(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A data dir holding raw/ for a small world of SMALL_WORLD_DAYS days ending yesterday (UTC).
+    """A data dir holding raw/ for a small world of SMALL_WORLD_DAYS days ending on the suite's as-of day (AS_OF).
 
     Generated once per session; treat it as read-only (copy it to change raw files).
     """
     data_dir = tmp_path_factory.mktemp("small_world")
-    generate_world(data_dir / "raw", small_world_start(), yesterday_utc())
+    generate_world(data_dir / "raw", small_world_start(), AS_OF)
     return data_dir
 
 

@@ -31,6 +31,8 @@ SMALL_WORLD_SEED = 7
 # sees it as TECHFLOW_AS_OF, so a test gives the same verdict whenever it runs (no test reads the
 # wall clock). A Sunday on purpose: quiet weekend days must not fail any check.
 AS_OF = dt.date(2026, 6, 14)
+# "Now" by that clock: the end of the as-of day (naive UTC, like every raw timestamp).
+AS_OF_END = dt.datetime.combine(AS_OF + dt.timedelta(days=1), dt.time())
 
 
 def small_world_start() -> dt.date:

@@ -31,3 +31,23 @@
 {% macro as_of_end() -%}
     cast('{{ (as_of_date() + modules.datetime.timedelta(days=1)).isoformat() }} 00:00:00' as {{ dbt.type_timestamp() }})
 {%- endmacro %}
+
+
+{#
+    Source freshness by the platform clock: a source's age is measured from the end of the as-of
+    day, not from the wall clock, so "loaded through the as-of day" is what `dbt source freshness`
+    checks, and a fixed TECHFLOW_AS_OF gives the same verdict whenever it runs. Overrides dbt's
+    default__collect_freshness (dbt searches the root project first for its dispatched macros).
+#}
+{% macro default__collect_freshness(source, loaded_at_field, filter) %}
+    {% call statement('collect_freshness', fetch_result=True, auto_begin=False) -%}
+        select
+            max({{ loaded_at_field }}) as max_loaded_at,
+            {{ as_of_end() }} as snapshotted_at
+        from {{ source }}
+        {% if filter %}
+        where {{ filter }}
+        {% endif %}
+    {%- endcall %}
+    {{ return(load_result('collect_freshness')) }}
+{% endmacro %}

@@ -1,7 +1,7 @@
 """A hand-made finance world whose right answers are known by hand.
 
-Days are relative to the world's start S (end = yesterday UTC, S = end - 30), so freshness and
-"no future timestamps" hold whenever the suite runs.
+Days are relative to the world's start S (end = the suite's as-of day AS_OF, S = end - 30); dbt
+sees TECHFLOW_AS_OF = AS_OF, so freshness and "no future timestamps" hold whenever the suite runs.
 
 Customers (app users):
   1  cloudsync pro monthly x2 seats from S+2 (MRR 48); upgraded to enterprise x2 on S+10
@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from tests.dbt.raw_fixtures import at, write_world
+from tests.support import AS_OF
 
 # Build the finance marts and everything they read, with the tests whose parents are all built.
 FINANCE_BUILD = (
@@ -36,7 +37,7 @@ WORLD_DAYS = 31
 
 
 def world_start() -> dt.date:
-    return dt.datetime.now(dt.UTC).date() - dt.timedelta(days=WORLD_DAYS)
+    return AS_OF - dt.timedelta(days=WORLD_DAYS - 1)
 
 
 def day(offset: int) -> dt.date:
@@ -259,6 +260,5 @@ def write_finance_world(
     data_dir: Path, tables: dict[str, list[dict[str, Any]]] | None = None
 ) -> Path:
     """Write the finance world (or a variant of its tables) under data_dir/raw."""
-    end = dt.datetime.now(dt.UTC).date() - dt.timedelta(days=1)
-    write_world(data_dir / "raw", tables if tables is not None else finance_tables(), end)
+    write_world(data_dir / "raw", tables if tables is not None else finance_tables(), AS_OF)
     return data_dir

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from tests.dbt.finance_world import finance_tables, world_start, write_finance_world
-from tests.support import DbtProject
+from tests.support import AS_OF_END, DbtProject
 
 pytestmark = pytest.mark.slow
 
@@ -26,7 +26,7 @@ EXPECTED_TABLES = {
 
 def world_landed(tmp_path: Path, age: dt.timedelta) -> DbtProject:
     """The finance world (plus one usage event) with every extract having landed `age` ago."""
-    landed_at = dt.datetime.now(dt.UTC).replace(tzinfo=None) - age
+    landed_at = AS_OF_END - age
     tables = finance_tables()
     tables["usage_events"] = [
         {

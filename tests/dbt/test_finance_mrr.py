@@ -1,6 +1,6 @@
 """fct_mrr_daily on a small generated world: it equals MRR recomputed in polars from the raw
-Parquet, and its incremental builds (one day at a time, the same day twice, a day with the old
-raw partitions unreadable) agree with a full refresh."""
+Parquet, and its incremental builds (one day at a time with the generator's late rows, the same
+day twice, a day with the old raw partitions unreadable) agree with a full refresh."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ import polars as pl
 import pytest
 
 from tests.dbt.mrr_reference import mrr_by_day
-from tests.support import DbtProject, small_world_start, yesterday_utc
+from tests.support import AS_OF, DbtProject, small_world_start
 
 pytestmark = pytest.mark.slow
 
@@ -48,7 +48,7 @@ def test_mrr_equals_polars_recomputation_from_raw(
     built_warehouse: DbtProject, small_world: Path
 ) -> None:
     """Every customer x product x day: fct_mrr_daily.mrr == MRR recomputed from raw, to the cent."""
-    expected = mrr_by_day(small_world / "raw", small_world_start(), yesterday_utc())
+    expected = mrr_by_day(small_world / "raw", small_world_start(), AS_OF)
     actual = built_warehouse.query_pl(
         "select customer_id, product, date_day, cast(mrr * 100 as bigint) as mrr_cents, seats"
         " from finance.fct_mrr_daily where mrr > 0 order by all"
@@ -71,7 +71,7 @@ def test_total_mrr_per_day_matches_reference(
 ) -> None:
     """The company's MRR per day (the number on the dashboard) matches, including zero days."""
     expected = (
-        mrr_by_day(small_world / "raw", small_world_start(), yesterday_utc())
+        mrr_by_day(small_world / "raw", small_world_start(), AS_OF)
         .group_by("date_day")
         .agg(pl.col("mrr_cents").sum())
     )
@@ -117,18 +117,29 @@ class IncrementalRun:
     after_days: pl.DataFrame
     after_rerun: pl.DataFrame
     corrupted_partitions: int
+    late_rows_applied: int
+
+
+def late_subscription_rows(raw_dir: Path, first_landed: dt.date) -> int:
+    """Subscription versions landed on or after first_landed whose change took effect on an
+    earlier day (the generator's late CDC rows)."""
+    versions = pl.read_parquet(
+        raw_dir / "app_db" / "subscriptions" / "*" / "*.parquet", hive_partitioning=True
+    )
+    effective = pl.coalesce(pl.col("ended_at"), pl.col("started_at")).dt.date()
+    return versions.filter((pl.col("date") >= first_landed) & (effective < pl.col("date"))).height
 
 
 @pytest.fixture(scope="module")
 def incremental_run(small_world: Path, tmp_path_factory: pytest.TempPathFactory) -> IncrementalRun:
-    """Like Dagster would: a full build up to 6 days before the end; then the partition of the
-    day before the end alone (4 unbuilt days in between: more than the 3-day lookback, so the
-    build must widen its window to leave no gap); then the last day with the old subscriptions
-    partitions made unreadable; then the last day again."""
+    """Like Dagster would: a full build up to 6 days before the end; then one partition at a time
+    (skipping one, so a build must widen its window back to leave no gap), each landing the
+    generator's late rows (changes effective up to 45 days before they land); the last day with
+    every older subscriptions partition made unreadable; then the last day again."""
     data_dir = tmp_path_factory.mktemp("incremental")
     shutil.copytree(small_world / "raw", data_dir / "raw")
     project = DbtProject(data_dir=data_dir, world_start=small_world_start())
-    end = yesterday_utc()
+    end = AS_OF
 
     seed = project.dbt("seed")
     assert seed.success, seed.describe()
@@ -139,29 +150,34 @@ def incremental_run(small_world: Path, tmp_path_factory: pytest.TempPathFactory)
         vars={"max_date": (end - dt.timedelta(days=6)).isoformat()},
     )
     assert full.success, full.describe()
-    build_day(project, end - dt.timedelta(days=1))
+    for days_before_end in (4, 3, 2, 1):
+        build_day(project, end - dt.timedelta(days=days_before_end))
 
-    # Pruning: the last day's build may only read partitions from lookback + max trial length
-    # before its window (dbt_project.yml vars). The oldest partition stays intact: DuckDB reads
-    # the first file's footer to bind the glob's schema (a constant cost), then skips pruned files.
-    lookback_days, max_trial_days = 3, 31
-    readable_from = end - dt.timedelta(days=2 * lookback_days + max_trial_days)
+    # Pruning: the last day's build reads only the raw partitions from the newest one already in
+    # int_subscription_versions on. The oldest partition stays intact: DuckDB reads the first
+    # file's footer to bind the glob's schema (a constant cost), then skips pruned files.
     corrupted = 0
     for partition in sorted((project.raw_dir / "app_db" / "subscriptions").glob("date=*"))[1:]:
-        if dt.date.fromisoformat(partition.name.removeprefix("date=")) < readable_from:
+        if dt.date.fromisoformat(partition.name.removeprefix("date=")) < end:
             (partition / "part-0.parquet").write_bytes(b"not parquet: must not be read")
             corrupted += 1
     build_day(project, end)
     after_days = mrr_table(project)
     build_day(project, end)
-    return IncrementalRun(after_days, mrr_table(project), corrupted)
+    return IncrementalRun(
+        after_days,
+        mrr_table(project),
+        corrupted,
+        late_rows_applied=late_subscription_rows(small_world / "raw", end - dt.timedelta(days=5)),
+    )
 
 
 def test_day_by_day_incremental_equals_full_refresh(
     incremental_run: IncrementalRun, full_refresh_table: pl.DataFrame
 ) -> None:
-    """Building the last days one partition at a time, even after skipped partitions, gives
-    exactly the full-refresh table."""
+    """Building the last days one partition at a time, each landing late changes, even after a
+    skipped partition, gives exactly the full-refresh table."""
+    assert incremental_run.late_rows_applied > 0, "the world must land late rows in those days"
     assert incremental_run.after_days.equals(full_refresh_table)
 
 
@@ -173,8 +189,8 @@ def test_building_the_same_day_twice_changes_nothing(incremental_run: Incrementa
 def test_one_day_build_reads_only_recent_partitions(
     incremental_run: IncrementalRun, full_refresh_table: pl.DataFrame
 ) -> None:
-    """With the subscriptions partitions older than the pruning window unreadable, the last
-    day still built (build_day asserts success) and still equals the full refresh: one day's
-    cost does not grow with the length of history."""
-    assert incremental_run.corrupted_partitions > 0, "the world must outlast the pruning window"
+    """With every subscriptions partition but the newest unreadable, the last day still built
+    (build_day asserts success) and still equals the full refresh: a day's build reads no raw
+    history, so its cost does not grow with the length of history."""
+    assert incremental_run.corrupted_partitions > 0
     assert incremental_run.after_days.equals(full_refresh_table)

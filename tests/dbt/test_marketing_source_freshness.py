@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from tests.dbt.raw_fixtures import write_world
-from tests.support import DbtProject
+from tests.support import AS_OF_END, DbtProject
 
 pytestmark = pytest.mark.slow
 
@@ -27,7 +27,7 @@ CRM = {"source.techflow.salesforce.accounts", "source.techflow.salesforce.opport
 
 def world_landed(tmp_path: Path, age: dt.timedelta) -> DbtProject:
     """One row in each of the five tables, every extract having landed `age` ago."""
-    landed = dt.datetime.now(dt.UTC).replace(tzinfo=None) - age
+    landed = AS_OF_END - age
     happened = landed - dt.timedelta(minutes=30)
     tables = {
         "tracks": [{"message_id": "m1", "anonymous_id": "a1", "event": "page viewed"}],

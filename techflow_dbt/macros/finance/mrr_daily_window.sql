@@ -1,19 +1,18 @@
 {#
-    The date window one build of fct_mrr_daily computes, shared by fct_mrr_daily and
-    int_daily_mrr_changes so both agree on it. Returns a dict of ISO date strings:
+    The date window one build of fct_mrr_daily computes, shared by fct_mrr_daily, its pre-hook and
+    int_daily_mrr_changes so all three agree. Returns a dict of ISO date strings:
 
     - world_start: first day of the world (env TECHFLOW_WORLD_START, default 2025-01-01).
-    - end:         last day built: var max_date, else yesterday (UTC), the last complete day.
-    - start:       first day (re)computed. A full build starts at world_start. An incremental build
-                   starts `mrr_lookback_days` before var min_date (or before the newest day already
-                   in the table), so rows that landed late are re-merged, and never later than the
-                   day after the newest day built, so skipped partitions leave no gap.
+    - end:         last day built: var max_date, else the as-of day (TECHFLOW_AS_OF, default
+                   yesterday UTC). An incremental build never ends before the newest day already
+                   built: rebuilding an old partition carries its changes forward to that day.
+    - start:       first day (re)computed. A full build starts at world_start. An incremental
+                   build starts at the earliest of:
+                     * var min_date (the requested partition), else the day after the newest built;
+                     * the day after the newest built (a skipped partition leaves no gap);
+                     * the earliest day on which a late or corrected subscription version changes
+                       MRR (mrr_daily_earliest_change): no fixed lookback, however late it landed.
     - base_date:   start - 1: the day whose MRR an incremental build continues from.
-    - landed_from: on incremental builds, the first raw `date` partition worth reading. A change
-                   effective inside the window landed at most `mrr_lookback_days` late and at most
-                   `mrr_max_trial_days` early (a trial's end is known when the period is created),
-                   so older partitions are pruned and one day's cost does not grow with history.
-                   None on full builds (read everything).
     - incremental: whether this is an incremental build (the table exists, no --full-refresh).
 
     fct_mrr_daily passes its own is_incremental() (which unit tests can override); elsewhere
@@ -22,14 +21,14 @@
 {% macro mrr_daily_window(incremental=none) -%}
     {%- set dt = modules.datetime -%}
     {%- set one_day = dt.timedelta(days=1) -%}
-    {%- set lookback = dt.timedelta(days=var('mrr_lookback_days', 3) | int) -%}
-    {%- set max_trial = dt.timedelta(days=var('mrr_max_trial_days', 31) | int) -%}
     {%- set world_start = _mrr_parse_date(env_var('TECHFLOW_WORLD_START', '2025-01-01'), 'TECHFLOW_WORLD_START') -%}
+    {#- Declared at parse time (ref outside any `if execute`), so every caller depends on it. -#}
+    {%- set versions = ref('int_subscription_versions') -%}
 
     {%- if var('max_date', none) -%}
         {%- set end = _mrr_parse_date(var('max_date'), 'var max_date') -%}
     {%- else -%}
-        {%- set end = dt.datetime.now(modules.pytz.utc).date() - one_day -%}
+        {%- set end = as_of_date() -%}
     {%- endif -%}
     {%- if var('min_date', none) -%}
         {%- set min_date = _mrr_parse_date(var('min_date'), 'var min_date') -%}
@@ -50,16 +49,26 @@
         {%- set existing = this if incremental else none -%}
     {%- endif -%}
 
+    {%- set newest = _mrr_daily_newest_day(existing) if incremental else none -%}
     {%- if not incremental -%}
         {%- set start = world_start -%}
+    {%- elif newest is none -%}
+        {#- An empty table (or a unit test's fixture): compute the requested window. -#}
+        {%- set start = min_date or world_start -%}
     {%- else -%}
-        {#- Continue from the newest day built, never leaving a gap: a window that starts after
-            newest + 1 (a skipped partition) is widened back to newest + 1, because each build
-            continues from the day before its start. -#}
-        {%- set newest = _mrr_daily_newest_day(existing) -%}
-        {%- set requested = (min_date if min_date is not none else (newest or world_start)) - lookback -%}
-        {%- set start = [requested, newest + one_day] | min if newest else requested -%}
-        {%- set start = [start, world_start] | max -%}
+        {%- set candidates = [newest + one_day] -%}
+        {%- if min_date is not none -%}
+            {%- do candidates.append(min_date) -%}
+        {%- endif -%}
+        {#- Versions landed after this day are news to the table: everything after the newest
+            day built, and from the requested partition on when an old one is rebuilt. -#}
+        {%- set recheck_after = ([min_date - one_day, newest] | min) if min_date is not none else newest -%}
+        {%- set earliest_change = mrr_daily_earliest_change(versions, recheck_after) -%}
+        {%- if earliest_change is not none -%}
+            {%- do candidates.append(earliest_change) -%}
+        {%- endif -%}
+        {%- set start = [candidates | min, world_start] | max -%}
+        {%- set end = [end, newest] | max -%}
     {%- endif -%}
 
     {{ return({
@@ -67,9 +76,73 @@
         'start': start.isoformat(),
         'end': end.isoformat(),
         'base_date': (start - one_day).isoformat(),
-        'landed_from': (start - lookback - max_trial).isoformat() if incremental else none,
         'incremental': incremental,
     }) }}
+{%- endmacro %}
+
+
+{#
+    The earliest day on which the subscription versions landed after `recheck_after` change MRR,
+    compared with the version each one replaces (the newest landed on or before that day); None
+    when nothing changes. For each period that received a new version:
+      - none before (a new period): its paid start;
+      - customer, plan, seats or paid start changed: the earlier of the old and new paid start;
+      - only the end changed: the earlier of the old and new end (an open end counts as later);
+      - nothing that MRR reads changed (a status, e.g. past_due): no effect.
+    Reads the warehouse copy of the versions, never the raw history.
+#}
+{% macro mrr_daily_earliest_change(versions, recheck_after) -%}
+    {%- if not execute or versions is string -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {%- set sql -%}
+        with
+
+        newest_versions as (
+            select *
+            from {{ versions }}
+            where landed_date > cast('{{ recheck_after }}' as date)
+            qualify row_number() over (
+                partition by subscription_id order by updated_at desc, loaded_at desc
+            ) = 1
+        ),
+
+        replaced_versions as (
+            select *
+            from {{ versions }}
+            where
+                landed_date <= cast('{{ recheck_after }}' as date)
+                and subscription_id in (select subscription_id from newest_versions)
+            qualify row_number() over (
+                partition by subscription_id order by updated_at desc, loaded_at desc
+            ) = 1
+        ),
+
+        effects as (
+            select
+                case
+                    when old.subscription_id is null then new.paid_start_date
+                    when
+                        old.customer_id is distinct from new.customer_id
+                        or old.plan_id is distinct from new.plan_id
+                        or old.quantity is distinct from new.quantity
+                        or old.paid_start_date is distinct from new.paid_start_date
+                        then least(old.paid_start_date, new.paid_start_date)
+                    when old.ended_date is distinct from new.ended_date
+                        then least(
+                            coalesce(old.ended_date, new.ended_date),
+                            coalesce(new.ended_date, old.ended_date)
+                        )
+                end as effective_from
+            from newest_versions as new
+            left join replaced_versions as old on new.subscription_id = old.subscription_id
+        )
+
+        select cast(min(effective_from) as varchar) from effects
+    {%- endset -%}
+    {%- set result = run_query(sql) -%}
+    {%- set earliest = result.columns[0].values()[0] if result else none -%}
+    {{ return(modules.datetime.date.fromisoformat(earliest) if earliest else none) }}
 {%- endmacro %}
 
 
@@ -119,7 +192,8 @@
 {#
     Pre-hook of fct_mrr_daily: on incremental builds, drop the rows of the window about to be
     re-computed. The merge then upserts the fresh rows; without this, a row that should no longer
-    exist (late data moved a churn earlier) would survive the merge.
+    exist (late data moved a churn earlier) would survive the merge. Runs in the model's
+    transaction, so a failed build leaves the table as it was.
 #}
 {% macro mrr_daily_clear_window() -%}
     {%- if is_incremental() -%}

@@ -3,24 +3,21 @@
 -- removes them on ended_date; a period that ends on or before its paid start (a trial canceled
 -- before converting) never counts. Summing changes up to day D gives the MRR of D.
 --
--- On an incremental build of fct_mrr_daily this reads only the raw partitions that can hold a
--- change inside the build window (mrr_daily_window().landed_from): the landed_date filter sits
--- directly on the Parquet scan, before any dedup, so DuckDB prunes the older hive partitions.
+-- Each period is read at its newest version from int_subscription_versions (the warehouse copy
+-- of every landed version), so a late or corrected version is applied whenever it landed. Only
+-- changes inside the build window (mrr_daily_window) are kept.
 {%- set window = mrr_daily_window() %}
 
 with
 
 versions as (
 
-    select * from {{ ref('stg_app_db__subscription_versions') }}
-    {%- if window.landed_from %}
-    where landed_date >= cast('{{ window.landed_from }}' as date)
-    {%- endif %}
+    select * from {{ ref('int_subscription_versions') }}
 
 ),
 
--- Latest version of each period among the partitions read. Period dates other than ended_at
--- never change, so for changes inside the window this equals the globally latest version.
+-- The newest version of each period. Conflicting versions (same updated_at, different content)
+-- never get here: the test on int_subscription_versions stops the build first.
 latest_version as (
 
     select *
@@ -50,18 +47,19 @@ periods as (
     select
         latest_version.subscription_id,
         latest_version.customer_id,
+        -- A left join: an unknown plan leaves product null, which fct_mrr_daily's contract
+        -- (product not null) refuses, so the build fails instead of dropping revenue.
         plans.product,
         latest_version.quantity,
         {{ period_mrr(
             'plans.price_per_period_cents', 'plans.billing_months', 'latest_version.quantity'
         ) }} as mrr,
-        cast(coalesce(latest_version.trial_ends_at, latest_version.started_at) as date)
-            as paid_start_date,
-        cast(latest_version.ended_at as date) as ended_date
+        latest_version.paid_start_date,
+        latest_version.ended_date
 
     from latest_version
-    inner join plans on latest_version.plan_id = plans.plan_id
     inner join users on latest_version.customer_id = users.user_id
+    left join plans on latest_version.plan_id = plans.plan_id
 
 ),
 

@@ -3,10 +3,12 @@
 -- row). previous_mrr is the day before's MRR; movement classifies the change, in this order:
 -- new, reactivation, expansion, contraction, churn (else unchanged).
 --
--- Incremental: merge on mrr_daily_id over the window of mrr_daily_window() (vars min_date /
--- max_date, or the newest day already built), re-computing mrr_lookback_days before it for late
--- data. The window continues from each pair's MRR on the day before (read from this table), so
--- one day's build reads only recent raw partitions.
+-- Incremental: merge on mrr_daily_id over the window of mrr_daily_window() — from var min_date
+-- (or the day after the newest day built), widened back to the earliest day any late or
+-- corrected subscription version changes, through var max_date (or the as-of day) and never
+-- short of the newest day built. So an incremental build always equals a full refresh over the
+-- same raw data, however late a change lands. The window continues from each pair's MRR on the
+-- day before (read from this table), so a day with no late data reads no history.
 {{
     config(
         materialized='incremental',
@@ -234,7 +236,9 @@ classified as (
 
     from with_previous
     -- Keep the days with MRR and the churn day itself; no rows while a pair is inactive.
-    where mrr > 0 or previous_mrr > 0
+    -- Negative MRR is kept (never filtered away) so the contract's check fails the build, and so
+    -- is a pair whose plan is unknown (product null), which the contract's not-null refuses.
+    where mrr <> 0 or previous_mrr <> 0 or product is null
 
 ),
 

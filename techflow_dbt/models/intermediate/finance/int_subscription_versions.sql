@@ -1,0 +1,62 @@
+-- Every landed version of every subscription period, kept in the warehouse. Grain: one row per
+-- landed raw row (identical re-landed copies included; they agree, and readers take the newest).
+--
+-- Why a table and not the staging view: late and corrected data (ARCHITECTURE.md) can change a
+-- period's MRR weeks before the day its row lands. To know what a late row changes, fct_mrr_daily
+-- compares it with the version it replaces, which may have landed years earlier; reading that
+-- from here keeps a one-day build off the raw history (its cost stays flat as history grows).
+--
+-- Incremental: each build re-reads the raw partitions landed on or after reload_from — the
+-- newest day already here (it may have been re-landed) or var min_date when a Dagster partition
+-- is rebuilt, whichever is earlier — replacing their rows (pre-hook delete and insert, one
+-- transaction). A corrected raw partition is picked up by rebuilding its partition.
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='append',
+        on_schema_change='fail',
+        pre_hook="{{ subscription_versions_clear_reload() }}",
+    )
+}}
+{%- set reload_from = subscription_versions_reload_from() %}
+
+with
+
+versions as (
+
+    select * from {{ ref('stg_app_db__subscription_versions') }}
+    {%- if is_incremental() and reload_from %}
+    -- Directly on the Parquet scan (the staging view has no window function), so DuckDB prunes
+    -- every older hive partition.
+    where landed_date >= cast('{{ reload_from }}' as date)
+    {%- endif %}
+
+),
+
+final as (
+
+    select
+        subscription_id,
+        customer_id,
+        plan_id,
+        quantity,
+        status,
+        trial_ends_at,
+        started_at,
+        cast(coalesce(trial_ends_at, started_at) as date) as paid_start_date,
+        ended_at,
+        cast(ended_at as date) as ended_date,
+        ended_reason,
+        previous_subscription_id,
+        created_at,
+        updated_at,
+        loaded_at,
+        landed_date
+
+    from versions
+    -- Stored in landing order, so filters on landed_date skip old row groups by their zonemaps.
+    order by landed_date, subscription_id, updated_at
+
+)
+
+select * from final

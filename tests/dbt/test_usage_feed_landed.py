@@ -1,0 +1,66 @@
+"""The usage feed's recency rule checks what it means: the feed landed through the as-of day.
+
+A quiet weekend (no events on Saturday and Sunday, their partitions landed empty) passes; a
+Sunday partition that never landed fails, naming the missing day.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+
+from data_generation.schema import RAW_TABLES_BY_NAME
+from tests.dbt.raw_fixtures import at, partition_path, typed_frame, write_world
+from tests.support import AS_OF, DbtProject
+
+pytestmark = pytest.mark.slow
+
+SUNDAY = AS_OF
+FRIDAY = SUNDAY - dt.timedelta(days=2)
+USAGE = RAW_TABLES_BY_NAME["usage_events"]
+
+
+def quiet_weekend_world(data_dir: Path) -> DbtProject:
+    event = {
+        "event_id": "ev_1",
+        "user_id": 1,
+        "product": "cloudsync",
+        "feature": "file_upload",
+        "occurred_at": at(FRIDAY, 17),
+        "_loaded_at": at(FRIDAY, 23),
+    }
+    write_world(data_dir / "raw", {"usage_events": [event]}, FRIDAY)
+    for quiet_day in (FRIDAY + dt.timedelta(days=1), SUNDAY):
+        path = partition_path(data_dir / "raw", USAGE, quiet_day)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        typed_frame(USAGE, []).write_parquet(path)
+    return DbtProject(data_dir=data_dir, world_start=FRIDAY)
+
+
+TEST_NAME = "source_expect_partitions_landed_through_as_of_app_db_usage_events_2"
+
+
+def usage_feed_test(project: DbtProject):
+    return project.dbt("test", "--select", "source:app_db.usage_events", "--store-failures")
+
+
+def test_a_quiet_weekend_is_not_a_stale_feed(tmp_path: Path) -> None:
+    assert SUNDAY.weekday() == 6
+    invocation = usage_feed_test(quiet_weekend_world(tmp_path))
+    assert invocation.success, invocation.describe()
+
+
+def test_a_partition_that_never_landed_fails_naming_the_day(tmp_path: Path) -> None:
+    project = quiet_weekend_world(tmp_path)
+    partition_path(project.raw_dir, USAGE, SUNDAY).unlink()
+    invocation = usage_feed_test(project)
+    assert not invocation.success
+    assert [n.split(".")[2] for n in invocation.failed_nodes()] == [TEST_NAME]
+    # dbt stores the failing rows under a shortened, hashed name in the test_failures schema.
+    [(table,)] = project.query(
+        "select table_name from information_schema.tables where table_schema = 'test_failures'"
+    )
+    reported = project.query(f"select partition_folder, missing_day from test_failures.{table}")
+    assert [(Path(folder).name, day) for folder, day in reported] == [("usage_events", SUNDAY)]
