@@ -21,7 +21,8 @@ from tests.support import AS_OF, DbtProject, generate_world, small_world_start
 
 @pytest.fixture(scope="session")
 def small_world(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A data dir holding raw/ for a small world of SMALL_WORLD_DAYS days ending on the suite's as-of day (AS_OF).
+    """A data dir holding raw/ for a small world of SMALL_WORLD_DAYS days ending on the suite's
+    as-of day (AS_OF).
 
     Generated once per session; treat it as read-only (copy it to change raw files).
     """
