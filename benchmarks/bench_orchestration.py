@@ -33,6 +33,8 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 
+from data_generation.clock import AS_OF_ENV, pin_as_of
+
 # The default demo scale; 3 x DAYS is the default world's length (2025-01-01 to late 2026).
 SCALE = 1.0
 DAYS = 231
@@ -55,6 +57,8 @@ class World:
             "TECHFLOW_WAREHOUSE": str(self.root / "warehouse" / f"{warehouse_name}.duckdb"),
             "TECHFLOW_WORLD_START": self.start.isoformat(),
             "TECHFLOW_WORLD_SCALE": str(SCALE),
+            # The world ends on the as-of day: partitions, fct_mrr_daily and recency tests agree.
+            AS_OF_ENV: self.end.isoformat(),
             "DAGSTER_HOME": str(self.root / f"dagster_home_{warehouse_name}"),
         }
 
@@ -71,10 +75,10 @@ def environment(env: dict[str, str]) -> Iterator[None]:
         os.environ.update(saved)
 
 
-def make_world(root: Path, days: int) -> World:
+def make_world(root: Path, days: int, end: date) -> World:
+    """`days` days of history ending on `end` (the as-of day)."""
     from data_generation import WorldConfig, generate_range
 
-    end = date.today() - timedelta(days=1)
     start = end - timedelta(days=days - 1)
     generate_range(WorldConfig(start=start, scale=SCALE, out_dir=root / "raw"), start, end)
     (root / "warehouse").mkdir(parents=True, exist_ok=True)
@@ -178,11 +182,16 @@ def import_seconds(env: dict[str, str]) -> float:
 
 
 def main() -> None:
+    # One as-of day (TECHFLOW_AS_OF, default yesterday UTC) for both worlds and every build.
+    as_of = pin_as_of()
     with tempfile.TemporaryDirectory(prefix="bench_orchestration_") as tmp:
         root = Path(tmp)
-        print(f"generating worlds: scale {SCALE}, {DAYS} and {3 * DAYS} days", flush=True)
-        world = make_world(root / "world_1x", DAYS)
-        world_3x = make_world(root / "world_3x", 3 * DAYS)
+        print(
+            f"generating worlds: scale {SCALE}, {DAYS} and {3 * DAYS} days up to {as_of}",
+            flush=True,
+        )
+        world = make_world(root / "world_1x", DAYS, as_of)
+        world_3x = make_world(root / "world_3x", 3 * DAYS, as_of)
 
         imports = import_seconds(world.env("import"))
         print(f"(d) import techflow_orchestration.definitions: {imports:.2f} s (target ≤ 3 s)")

@@ -15,6 +15,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+from data_generation.clock import AS_OF_ENV
 from slim_ci import git, prod_state
 from slim_ci.data_diff import ModelDiff, diff_models
 from slim_ci.dbt_cli import DbtProject, read_json
@@ -50,13 +51,15 @@ class SlimCiReport:
 def ci_env(settings: CiSettings, prod: ProdState) -> dict[str, str]:
     """What the `ci` target in profiles.yml reads: where to build and what to attach as prod.
 
-    The world start production was built with is reused, so the CI build sees the same world.
+    The world start and the as-of day production was built with are reused, so the CI build sees
+    the same world on the same day (ProdState.ci_as_of).
     """
     env = {
         "TECHFLOW_DATA_DIR": str(settings.data_dir),
         "TECHFLOW_CI_WAREHOUSE": str(settings.ci_warehouse),
         "TECHFLOW_CI_PROD_WAREHOUSE": str(prod.warehouse),
         "TECHFLOW_CI_PROD_DATABASE": prod.database,
+        AS_OF_ENV: prod.ci_as_of().day.isoformat(),
     }
     if prod.stamp.get("world_start"):
         env["TECHFLOW_WORLD_START"] = prod.stamp["world_start"]
@@ -156,6 +159,11 @@ def run(
             f"the CI database {settings.ci_warehouse} has the same name as production "
             f"({prod.database}): give one of them another file name"
         )
+    as_of = prod.ci_as_of()
+    if as_of.note:
+        print(f"slim-ci: note: {as_of.note}")
+    else:
+        print(f"slim-ci: building as of {as_of.day}, the day production was built for")
     _reset_ci_dir(settings)
     env = ci_env(settings, prod)
     ci = DbtProject(settings.project_dir, settings.ci_target, settings.ci_target_path, env)

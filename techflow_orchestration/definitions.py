@@ -11,6 +11,8 @@ from techflow_orchestration.location import build_definitions
 from techflow_orchestration.settings import TechflowSettings
 
 _settings = TechflowSettings.from_env()
-# dbt runs as a subprocess; give it the same absolute paths this process resolved.
+# dbt runs as a subprocess; give it the same absolute paths this process resolved (and the as-of
+# day when TECHFLOW_AS_OF pinned it: then the daily partitions end on it; unset, they stay
+# open-ended, and each run's dbt steps share the day before the run was created).
 _settings.export_to_environment()
 defs = build_definitions(_settings)

@@ -32,7 +32,7 @@ def keys_with_freshness_policy(assets: list[AssetsDefinition]) -> list[AssetKey]
 
 
 def build_definitions(settings: TechflowSettings) -> Definitions:
-    partitions_def = daily_partitions(settings.world_start)
+    partitions_def = daily_partitions(settings.world_start, settings.last_partition_day)
     raw_world = build_raw_assets(partitions_def)
     dbt = build_dbt_assets(partitions_def)
     assets = [raw_world, *dbt.all()]

@@ -4,7 +4,7 @@ Runs go into the instance at $DAGSTER_HOME — the same one `make dev` opens —
 history. The work is staged, each stage one Dagster run:
 
   1. raw      the raw tables for every missing day, as one single-run backfill (one
-              generate_range call) over the range from the first missing day to yesterday;
+              generate_range call) over the range from the first missing day to the as-of day;
   2. upstream the dbt models fct_mrr_daily is built from (seeds, staging views);
   3. mrr      fct_mrr_daily for its missing days, one single-run backfill (one dbt invocation);
   4. marts    every other dbt model, built after fct_mrr_daily;
@@ -18,6 +18,10 @@ starts. Staged, only the partitioned assets carry the range.
 A stage runs when something it depends on changed in this invocation, or when it has never run;
 so a second `make run` on the same day builds nothing and only prints the summary, and the next
 morning it builds one day.
+
+The as-of day (TECHFLOW_AS_OF, default yesterday UTC) is resolved once, first, and pinned in the
+environment before the definitions are imported: the partitions end on it, and every stage, dbt
+process and the summary agree on it even when `make run` crosses midnight.
 """
 
 from __future__ import annotations
@@ -25,7 +29,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
 from dagster import (
     AssetKey,
@@ -36,6 +40,7 @@ from dagster import (
     reconstructable,
 )
 
+from data_generation.clock import AS_OF_ENV, pin_as_of
 from techflow_orchestration.jobs import DAILY_JOB_NAME, SNAPSHOT_JOB_NAME
 from techflow_orchestration.keys import FCT_MRR_DAILY, RAW_ASSET_KEYS
 from techflow_orchestration.settings import TechflowSettings
@@ -101,6 +106,23 @@ def never_materialized(instance: DagsterInstance, keys: Sequence[AssetKey]) -> b
     return any(instance.get_latest_materialization_event(key) is None for key in keys)
 
 
+def check_partitions_reach(
+    defs: Definitions, as_of: date, current_time: datetime | None = None
+) -> None:
+    """The daily partitions must end on the as-of day. Dagster caps them by its own clock
+    (`current_time`, default now), so an as-of day that has not ended yet (UTC) has no
+    partition: say so instead of building less."""
+    partitions_def = defs.resolve_job_def(DAILY_JOB_NAME).partitions_def
+    keys = partitions_def.get_partition_keys(current_time=current_time)
+    last = keys[-1] if keys else None
+    if last != as_of.isoformat():
+        raise SystemExit(
+            f"{AS_OF_ENV}={as_of} has not ended yet (UTC), so Dagster has no daily partition "
+            f"for it (its last one is {last or 'none'}). Set {AS_OF_ENV} to a day that has "
+            "ended, or unset it to build up to yesterday."
+        )
+
+
 def plan_stages(instance: DagsterInstance, defs: Definitions) -> list[Stage]:
     """The stages this invocation needs, in dependency order."""
     graph = defs.resolve_asset_graph()
@@ -150,15 +172,26 @@ def run_stage(stage: Stage, instance: DagsterInstance) -> None:
 
 
 def main() -> int:
-    settings = TechflowSettings.from_env()
+    # First: one as-of day for every stage, dbt process and the summary, even across midnight.
+    try:
+        as_of = pin_as_of()
+        settings = TechflowSettings.from_env()
+    except ValueError as exc:  # a malformed TECHFLOW_AS_OF, _WORLD_START or _WORLD_SCALE
+        raise SystemExit(str(exc)) from exc
     settings.export_to_environment()
-    # Imported after the environment is pinned: the definitions read it.
+    # Imported after the environment is pinned: the definitions read it (partitions end on it).
     from techflow_orchestration.definitions import defs
 
+    check_partitions_reach(defs, as_of)
     instance = DagsterInstance.get()
     stages = plan_stages(instance, defs)
     if not stages:
-        print("Everything is materialized up to yesterday; nothing to build.")
+        print(f"Everything is materialized up to {as_of} (the as-of day); nothing to build.")
+    else:
+        print(
+            f"Building up to {as_of} (the as-of day, {AS_OF_ENV}): {len(stages)} stage(s)",
+            flush=True,
+        )
     for number, stage in enumerate(stages, start=1):
         print(f"[{number}/{len(stages)}] {stage.describe()}", flush=True)
         run_stage(stage, instance)

@@ -1,26 +1,24 @@
-"""Where things live: every path and date the code location needs, resolved from the environment.
+"""Where things live and which day it is: every path and date the code location needs, resolved
+from the environment.
 
 One frozen dataclass instead of scattered `os.environ` reads, so tests can build a settings object
-for a temporary directory and everything downstream (partitions, resources, alerts) follows it.
-Defaults match ../shared/ARCHITECTURE.md (section "Configuration").
+for a temporary directory and a fixed as-of day, and everything downstream (partitions, resources,
+alerts, the summary) follows it. Defaults match ../shared/ARCHITECTURE.md (section "Configuration").
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date
 from pathlib import Path
+
+from data_generation.clock import AS_OF_ENV, as_of_date
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DBT_PROJECT_DIR = REPO_ROOT / "techflow_dbt"
 DEFAULT_WORLD_START = date(2025, 1, 1)
-
-
-def yesterday_utc(now: datetime | None = None) -> date:
-    """The last complete UTC day: the newest daily partition and the default world's last day."""
-    now = now or datetime.now(UTC)
-    return (now.astimezone(UTC) - timedelta(days=1)).date()
 
 
 def _parse_world_start(raw: str) -> date:
@@ -47,10 +45,26 @@ class TechflowSettings:
     data_dir: Path
     warehouse: Path
     world_start: date
+    # The platform's one clock: the last complete day everything is built through
+    # ($TECHFLOW_AS_OF, default yesterday UTC; data_generation.clock).
+    as_of: date
     alert_webhook: str | None = None
     # None = the generator's default (1.0). Not part of the shared contract: an orchestration knob
     # so tests and benchmarks can run the real code location over a small world.
     world_scale: float | None = None
+    # True when the as-of day was fixed (TECHFLOW_AS_OF, or whoever built these settings): the
+    # daily partitions then end on it. False when it is the default, yesterday as of the moment
+    # the settings were resolved: a long-lived process (the `make dev` code server) must not
+    # freeze that day, so its partitions stay open-ended on Dagster's own clock.
+    as_of_pinned: bool = True
+
+    def __post_init__(self) -> None:
+        if self.as_of < self.world_start:
+            raise ValueError(
+                f"The as-of day {self.as_of} ({AS_OF_ENV}) is before the world's first day "
+                f"{self.world_start} (TECHFLOW_WORLD_START): set {AS_OF_ENV} to "
+                f"{self.world_start} or later, or an earlier TECHFLOW_WORLD_START."
+            )
 
     @property
     def raw_dir(self) -> Path:
@@ -60,8 +74,14 @@ class TechflowSettings:
     def alerts_file(self) -> Path:
         return self.data_dir / "alerts" / "alerts.jsonl"
 
+    @property
+    def last_partition_day(self) -> date | None:
+        """The last daily partition when the as-of day is pinned; None: open-ended (Dagster's
+        clock decides, and its last partition is yesterday, UTC)."""
+        return self.as_of if self.as_of_pinned else None
+
     @classmethod
-    def from_env(cls, environ: os._Environ[str] | dict[str, str] | None = None) -> TechflowSettings:
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> TechflowSettings:
         env = os.environ if environ is None else environ
         data_dir = Path(env.get("TECHFLOW_DATA_DIR") or REPO_ROOT / "data").resolve()
         warehouse_raw = env.get("TECHFLOW_WAREHOUSE")
@@ -77,18 +97,27 @@ class TechflowSettings:
             data_dir=data_dir,
             warehouse=warehouse,
             world_start=world_start,
+            as_of=as_of_date(env),
             alert_webhook=env.get("TECHFLOW_ALERT_WEBHOOK") or None,
             world_scale=_parse_scale(scale_raw) if scale_raw else None,
+            as_of_pinned=bool((env.get(AS_OF_ENV) or "").strip()),
         )
 
     def export_to_environment(self) -> None:
-        """Pin the resolved, absolute paths into this process's environment.
+        """Pin the resolved, absolute paths and the as-of day into this process's environment.
 
         dbt runs as a subprocess that inherits `os.environ` and resolves the warehouse path itself
         (techflow_dbt/profiles.yml); its fallback is relative to techflow_dbt/. Exporting absolute
         paths makes the generator, dbt and the summary agree on one file whatever the cwd.
         `setdefault` keeps any value the user already chose.
+
+        TECHFLOW_AS_OF is exported only when it is pinned (see `as_of_pinned`): a default
+        "yesterday" written into a long-lived process (the code server `make dev` keeps running
+        for days) would freeze its clock. One-shot entry points pin the day first
+        (`data_generation.clock.pin_as_of`, as `make run` does), so their settings are pinned.
         """
         os.environ.setdefault("TECHFLOW_DATA_DIR", str(self.data_dir))
         os.environ.setdefault("TECHFLOW_WAREHOUSE", str(self.warehouse))
         os.environ.setdefault("TECHFLOW_WORLD_START", self.world_start.isoformat())
+        if self.as_of_pinned:
+            os.environ.setdefault(AS_OF_ENV, self.as_of.isoformat())

@@ -1,6 +1,10 @@
-"""What `make run` prints at the end: mart row counts, the latest MRR/ARR by product, where to look.
+"""What `make run` prints at the end: mart row counts, MRR/ARR by product on the as-of day, where
+to look.
 
-Reads the warehouse read-only, so it never competes with a run for DuckDB's writer lock.
+The MRR day is the as-of day (TECHFLOW_AS_OF, default yesterday UTC; `make run` pins it before
+building), not whatever fct_mrr_daily's last row happens to be: a warehouse that stops short of
+the as-of day is reported as such. Reads the warehouse read-only, so it never competes with a run
+for DuckDB's writer lock.
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ from decimal import Decimal
 
 import duckdb
 
+from data_generation.clock import AS_OF_ENV
 from techflow_orchestration.settings import TechflowSettings
 
 MART_SCHEMAS = ("finance", "product", "marketing")
@@ -30,8 +35,9 @@ class ProductMrr:
 @dataclass(frozen=True)
 class WarehouseSummary:
     mart_rows: dict[str, int]  # "schema.table" -> rows
-    mrr_day: date | None
-    mrr_by_product: list[ProductMrr]
+    mrr_day: date  # the as-of day
+    mrr_by_product: list[ProductMrr]  # empty when fct_mrr_daily has no rows for mrr_day
+    mrr_last_day: date | None  # fct_mrr_daily's last day (None: no rows at all)
 
 
 def read_summary(settings: TechflowSettings) -> WarehouseSummary:
@@ -52,7 +58,8 @@ def read_summary(settings: TechflowSettings) -> WarehouseSummary:
             ).fetchone()[0]
             for schema, table in tables
         }
-        mrr_day = con.execute("select max(date_day) from finance.fct_mrr_daily").fetchone()[0]
+        mrr_day = settings.as_of
+        mrr_last_day = con.execute("select max(date_day) from finance.fct_mrr_daily").fetchone()[0]
         rows = con.execute(
             """
             select product, sum(mrr) as mrr, count(distinct customer_id) filter (where mrr > 0)
@@ -67,6 +74,7 @@ def read_summary(settings: TechflowSettings) -> WarehouseSummary:
         mart_rows=mart_rows,
         mrr_day=mrr_day,
         mrr_by_product=[ProductMrr(p, Decimal(str(m or 0)), c) for p, m, c in rows],
+        mrr_last_day=mrr_last_day,
     )
 
 
@@ -80,7 +88,31 @@ def format_summary(summary: WarehouseSummary, settings: TechflowSettings) -> str
     ]
     width = max((len(name) for name in summary.mart_rows), default=0)
     lines += [f"  {name:<{width}}  {rows:>12,}" for name, rows in summary.mart_rows.items()]
-    lines += ["", f"MRR and ARR by product on {summary.mrr_day} (the last complete day, UTC):"]
+    lines += ["", *mrr_lines(summary)]
+    lines += [
+        "",
+        f"Alerts (freshness, failed runs): {settings.alerts_file}",
+        "Open the Dagster UI with the run history and lineage: make dev  ->  http://127.0.0.1:3000",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def mrr_lines(summary: WarehouseSummary) -> list[str]:
+    heading = f"MRR and ARR by product on {summary.mrr_day} (the as-of day, {AS_OF_ENV}):"
+    if not summary.mrr_by_product:
+        last = (
+            f"its last day is {summary.mrr_last_day}"
+            if summary.mrr_last_day
+            else "it has no rows at all"
+        )
+        return [
+            heading,
+            f"  fct_mrr_daily has no rows for {summary.mrr_day} ({last}): the warehouse is not "
+            "built up to the as-of day. Run `make run` with the same "
+            f"{AS_OF_ENV} to build it.",
+        ]
+    lines = [heading]
     total = Decimal(0)
     for row in summary.mrr_by_product:
         total += row.mrr
@@ -89,13 +121,7 @@ def format_summary(summary: WarehouseSummary, settings: TechflowSettings) -> str
             f"   ({row.customers:,} paying customers)"
         )
     lines.append(f"  {'total':<14} MRR ${total:>14,.2f}   ARR ${total * 12:>16,.2f}")
-    lines += [
-        "",
-        f"Alerts (freshness, failed runs): {settings.alerts_file}",
-        "Open the Dagster UI with the run history and lineage: make dev  ->  http://127.0.0.1:3000",
-        "",
-    ]
-    return "\n".join(lines)
+    return lines
 
 
 def print_summary(settings: TechflowSettings) -> None:

@@ -14,7 +14,8 @@ Why the cut: one unpartitioned op holding both staging and the marts sits before
 fct_mrr_daily, and Dagster would split it into generated sub-steps at run time. Naming the three
 stages makes the daily run three dbt invocations in a fixed order, readable in the UI.
 Every op writes the DuckDB file, so all run in the single-slot `duckdb` pool. dbt tests become
-asset checks on the models they test.
+asset checks on the models they test. Every dbt invocation of a run gets one as-of day
+(TECHFLOW_AS_OF; see `run_as_of`), so a run that crosses midnight UTC keeps one clock.
 """
 
 # No `from __future__ import annotations` here: Dagster inspects the `context` type hints of
@@ -22,9 +23,10 @@ asset checks on the models they test.
 
 import json
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from dagster import (
@@ -35,6 +37,7 @@ from dagster import (
 )
 from dagster_dbt import DbtCliResource, dbt_assets
 
+from data_generation.clock import AS_OF_ENV, parse_as_of, yesterday_utc
 from techflow_orchestration.keys import DUCKDB_POOL
 from techflow_orchestration.project import dbt_project, ensure_manifest_is_current, load_manifest
 from techflow_orchestration.settings import TechflowSettings
@@ -66,6 +69,30 @@ class DbtAssets:
         return [self.upstream, self.incremental, self.downstream, self.snapshots]
 
 
+def run_as_of(environ: Mapping[str, str], run_created_at: datetime) -> date:
+    """The as-of day every dbt invocation of a run uses: TECHFLOW_AS_OF when it is set (`make
+    run` and the tests pin it), else the last day that had ended (UTC) when the run was created.
+
+    Not "yesterday" at each step's start: a run created at 23:59 whose marts step starts after
+    midnight would build its steps for two different days.
+    """
+    raw = (environ.get(AS_OF_ENV) or "").strip()
+    return parse_as_of(raw) if raw else yesterday_utc(run_created_at)
+
+
+@contextmanager
+def _environment_var(name: str, value: str) -> Iterator[None]:
+    previous = os.environ.get(name)
+    os.environ[name] = value
+    try:
+        yield
+    finally:
+        if previous is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = previous
+
+
 def dbt_build(
     context: AssetExecutionContext, dbt: DbtCliResource, extra_args: list[str] | None = None
 ) -> Iterator[Any]:
@@ -74,7 +101,13 @@ def dbt_build(
     # dbt-duckdb creates the database file but not its directory.
     TechflowSettings.from_env().warehouse.parent.mkdir(parents=True, exist_ok=True)
     os.environ.setdefault("DBT_INDIRECT_SELECTION", INDIRECT_SELECTION)
-    yield from dbt.cli(["build", *(extra_args or [])], context=context).stream()
+    run_record = context.instance.get_run_record_by_id(context.run.run_id)
+    as_of = run_as_of(os.environ, run_record.create_timestamp)
+    # dbt inherits os.environ when `cli` starts its process; set only around that call, so an
+    # in-process run (tests) leaves the caller's environment as it was.
+    with _environment_var(AS_OF_ENV, as_of.isoformat()):
+        invocation = dbt.cli(["build", *(extra_args or [])], context=context)
+    yield from invocation.stream()
 
 
 def partition_window_vars(context: AssetExecutionContext) -> dict[str, str]:

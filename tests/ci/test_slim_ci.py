@@ -4,6 +4,10 @@ Production is built by slim CI itself from the copy's `main`; then the working t
 the way a pull request would change it, and slim CI must build exactly the change and what
 depends on it, read everything else from production, leave production untouched, and report
 the change's known effect in the data diff.
+
+Production is built as of the suite's fixed day (AS_OF); the pull request runs with
+TECHFLOW_AS_OF a week later, as a PR opened a week after the last main build would, and must
+still build and diff production's day.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ import re
 import shutil
 import subprocess
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +30,7 @@ from slim_ci.data_diff import to_markdown
 from slim_ci.pipeline import SlimCiReport, ci_env
 from slim_ci.settings import PROD_WAREHOUSE_NAME, CiSettings
 from slim_ci.sql_lint import lint
+from tests.support import AS_OF
 
 pytestmark = pytest.mark.slow
 
@@ -32,6 +38,8 @@ DBT_PROJECT = Path(__file__).resolve().parents[2] / "techflow_dbt"
 CHANGED_MODEL = "model.techflow.stg_app_db__users"
 CHANGED_FILE = Path("models/staging/app_db/stg_app_db__users.sql")
 RELATION = re.compile(r'"(\w+)"\."(\w+)"\."(\w+)"')
+# The pull request's own clock: a week after the day production was built for.
+PR_AS_OF = (AS_OF + timedelta(days=7)).isoformat()
 
 
 def uppercase_full_names(sql: str) -> str:
@@ -97,9 +105,11 @@ def world_start(small_world: Path) -> str:
 @pytest.fixture(scope="module")
 def unchanged(settings: CiSettings, world_start: str) -> SlimCiReport:
     """Slim CI on a working tree equal to main (production is built from main first, with the
-    world's start in the environment; CI builds must take it from the production state)."""
+    world's start and the as-of day in the environment; CI builds must take both from the
+    production state)."""
     with pytest.MonkeyPatch.context() as env:
         env.setenv("TECHFLOW_WORLD_START", world_start)
+        env.setenv("TECHFLOW_AS_OF", AS_OF.isoformat())
         return pipeline.run(settings, echo=False)
 
 
@@ -115,7 +125,9 @@ def changed(settings: CiSettings, unchanged: SlimCiReport) -> ChangedRun:
     model = settings.project_dir / CHANGED_FILE
     model.write_text(uppercase_full_names(model.read_text()))
     before = _sha256(settings.prod_warehouse)
-    report = pipeline.run(settings, echo=False)
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("TECHFLOW_AS_OF", PR_AS_OF)  # opened a week after the main build
+        report = pipeline.run(settings, echo=False)
     return ChangedRun(report, before, _sha256(settings.prod_warehouse))
 
 
@@ -133,6 +145,8 @@ def _descendants(manifest: dict[str, Any], uid: str) -> set[str]:
 def test_production_state_is_built_from_main(unchanged: SlimCiReport, world_start) -> None:
     assert unchanged.prod.warehouse.exists()
     assert unchanged.prod.stamp["world_start"] == world_start
+    assert unchanged.prod.stamp["as_of"] == AS_OF.isoformat()
+    assert unchanged.prod.stamp["built_at"]  # kept as an audit field
     assert unchanged.prod.database == "techflow"
     assert CHANGED_MODEL in unchanged.prod.manifest["nodes"]
 
@@ -173,6 +187,21 @@ def test_a_changed_model_builds_exactly_itself_and_its_descendants(changed: Chan
     }
     assert failed == {}
     assert len(built_models) > 1, "the changed model should have downstream models"
+
+
+def test_a_pr_a_week_later_builds_and_diffs_productions_day(changed: ChangedRun, settings) -> None:
+    """TECHFLOW_AS_OF a week later must not move the CI build: the recency tests downstream of
+    the change pass, and fct_mrr_daily (whose days end on the as-of day) neither gains a week of
+    rows nor changes, since upper-casing names does not change MRR."""
+    report = changed.report
+    assert ci_env(settings, report.prod)["TECHFLOW_AS_OF"] == AS_OF.isoformat()
+    assert report.build_ok
+    recency = [uid for uid in report.results if uid.startswith("test.techflow.expect_recent_data")]
+    assert recency, "no recency test ran downstream of the change: the test proves less"
+    assert all(report.results[uid] == "pass" for uid in recency), report.results
+    mrr = next(d for d in report.diffs if d.name == "fct_mrr_daily")
+    assert mrr.diff is not None
+    assert (mrr.diff.added, mrr.diff.removed, mrr.diff.changed) == (0, 0, 0)
 
 
 def test_unchanged_parents_resolve_to_production(changed: ChangedRun) -> None:

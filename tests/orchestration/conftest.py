@@ -2,11 +2,15 @@
 
 - `prepared_manifest`: the dbt manifest Dagster loads, prepared once if missing or stale.
 - `defs_and_settings`: the real code location built over a temporary data dir (no runs).
-- `dagster_world`: a small world (scale 0.05, 14 days ending yesterday) materialized through
-  Dagster once per session — raw Parquet, warehouse and instance all in temporary dirs.
+- `dagster_world`: a small world (WORLD_DAYS days at WORLD_SCALE, ending on the suite's fixed
+  as-of day `tests.support.AS_OF`) materialized through Dagster once per session — raw Parquet,
+  warehouse and instance all in temporary dirs.
 
-Environment variables are set only around Dagster executions (`world.env()`), never for the whole
-session, so other suites in the same pytest process are unaffected.
+Every world ends on AS_OF, a fixed day (a Sunday), and TECHFLOW_AS_OF=AS_OF is set around every
+Dagster execution, so the daily partitions end on it too: no fixture or test reads the wall
+clock to pick a date, and the verdict is the same on any day at any minute. Environment variables
+are set only around Dagster executions (`world.env`), never for the whole session, so other
+suites in the same pytest process are unaffected.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ import duckdb
 import pytest
 from dagster import DagsterInstance, Definitions, ExecuteInProcessResult
 
+from data_generation.clock import AS_OF_ENV
 from techflow_orchestration.jobs import DAILY_JOB_NAME
 from techflow_orchestration.project import (
     FINGERPRINT_PATH,
@@ -29,8 +34,8 @@ from techflow_orchestration.project import (
     dbt_project,
     prepare_manifest,
 )
-from techflow_orchestration.settings import REPO_ROOT, TechflowSettings, yesterday_utc
-from tests.support import environment
+from techflow_orchestration.settings import REPO_ROOT, TechflowSettings
+from tests.support import AS_OF, environment
 
 # Deprecations raised inside third-party code, not by calls this project makes; silenced for this
 # directory only so that a deprecated call of our own still shows up.
@@ -52,8 +57,13 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
                 item.add_marker(pytest.mark.filterwarnings(rule))
 
 
+# Two weeks (two weekends) at scale 0.5: ~80 users, and from the second week on every day —
+# Saturdays and Sundays included — has 20+ usage events. At scale 0.05 a 14-day world had 7 users
+# and no usage at all on its last weekend, which failed fct_events' recency test whenever the
+# last day was a Sunday. The world is fixed (seed, scale, days, AS_OF), so this is checked once,
+# not hoped for: see test_the_world_has_usage_on_its_last_weekend.
 WORLD_DAYS = 14
-WORLD_SCALE = 0.05
+WORLD_SCALE = 0.5
 RANGE_START_TAG = "dagster/asset_partition_range_start"
 RANGE_END_TAG = "dagster/asset_partition_range_end"
 
@@ -70,11 +80,14 @@ def prepared_manifest() -> Path:
 
 
 def world_settings(data_dir: Path, days: int = WORLD_DAYS) -> TechflowSettings:
+    """A world of `days` days ending on AS_OF, with the as-of day pinned (partitions end on it)."""
     return TechflowSettings(
         data_dir=data_dir,
         warehouse=data_dir / "warehouse" / "techflow.duckdb",
-        world_start=yesterday_utc() - timedelta(days=days - 1),
+        world_start=AS_OF - timedelta(days=days - 1),
+        as_of=AS_OF,
         world_scale=WORLD_SCALE,
+        as_of_pinned=True,
     )
 
 
@@ -84,6 +97,7 @@ def settings_env(settings: TechflowSettings, dagster_home: Path) -> dict[str, st
         "TECHFLOW_WAREHOUSE": str(settings.warehouse),
         "TECHFLOW_WORLD_START": settings.world_start.isoformat(),
         "TECHFLOW_WORLD_SCALE": str(settings.world_scale),
+        AS_OF_ENV: settings.as_of.isoformat(),
         "DAGSTER_HOME": str(dagster_home),
     }
 
@@ -162,6 +176,12 @@ def dagster_world(prepared_manifest, tmp_path_factory) -> Iterator[DagsterWorld]
             dagster_home=home,
         )
         keys = world.partition_keys
+        # Dagster caps even an end date by its own clock: only a clock before AS_OF's end (a
+        # machine whose date is wrong by months) could cut the world short. Say so plainly.
+        assert keys and keys[-1] == AS_OF.isoformat(), (
+            f"the daily partitions end on {keys[-1] if keys else None}, not on AS_OF={AS_OF}: "
+            "is this machine's clock before the end of AS_OF (UTC)?"
+        )
         result = world.run_daily(keys[0], keys[-1])
         assert result.success
         yield world

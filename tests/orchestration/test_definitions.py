@@ -103,20 +103,46 @@ def test_a_missing_manifest_names_the_command_that_builds_it(tmp_path):
         load_manifest(tmp_path / "manifest.json")
 
 
-def test_the_daily_schedule_requests_the_day_that_just_ended(defs_and_settings):
-    defs, settings = defs_and_settings
+def _schedule_tick(defs, tick: datetime):
     schedule = defs.resolve_schedule_def("techflow_daily_schedule")
-    day = settings.world_start + timedelta(days=5)
-    tick = datetime.combine(day + timedelta(days=1), time(0, 30), tzinfo=UTC)
+    assert schedule.job_name == "techflow_daily"
     with DagsterInstance.ephemeral() as instance:
         context = build_schedule_context(
             instance=instance,
             scheduled_execution_time=tick,
             repository_def=defs.get_repository_def(),
         )
-        result = schedule.evaluate_tick(context)
+        return schedule.evaluate_tick(context)
+
+
+def test_the_daily_schedule_requests_the_day_that_just_ended(defs_and_settings):
+    defs, settings = defs_and_settings
+    day = settings.world_start + timedelta(days=5)
+    tick = datetime.combine(day + timedelta(days=1), time(0, 30), tzinfo=UTC)
+    result = _schedule_tick(defs, tick)
     assert [r.partition_key for r in result.run_requests] == [day.isoformat()]
-    assert schedule.job_name == "techflow_daily"
+
+
+def test_the_daily_schedule_stops_at_a_pinned_as_of_day(defs_and_settings):
+    """Partitions that end on the as-of day (TECHFLOW_AS_OF set) keep a working schedule: a tick
+    after it requests the as-of day, under its own run key, so it runs once."""
+    defs, settings = defs_and_settings
+    assert settings.as_of_pinned
+    tick = datetime.combine(settings.as_of + timedelta(days=8), time(0, 30), tzinfo=UTC)
+    result = _schedule_tick(defs, tick)
+    assert [(r.partition_key, r.run_key) for r in result.run_requests] == [
+        (settings.as_of.isoformat(), settings.as_of.isoformat())
+    ]
+
+
+def test_the_daily_partitions_end_on_the_pinned_as_of_day(defs_and_settings):
+    defs, settings = defs_and_settings
+    partitions = defs.resolve_job_def("techflow_daily").partitions_def
+    keys = partitions.get_partition_keys(
+        current_time=datetime.combine(settings.as_of + timedelta(days=30), time(), tzinfo=UTC)
+    )
+    assert keys[0] == settings.world_start.isoformat()
+    assert keys[-1] == settings.as_of.isoformat()
 
 
 def test_no_check_reads_a_model_that_a_later_dbt_step_builds(defs_and_settings):

@@ -1,18 +1,21 @@
 """Materializing through Dagster: partitions are idempotent, equal to a full run, and backfills are
 one run with one dbt invocation.
 
-All tests share `dagster_world`: a 14-day, scale-0.05 world built by one single-run backfill of
-the daily job (the "full run") in a temporary instance and warehouse.
+All tests share `dagster_world`: a 14-day, scale-0.5 world ending on the suite's fixed as-of day
+(a Sunday), built by one single-run backfill of the daily job (the "full run") in a temporary
+instance and warehouse.
 """
 
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
 from techflow_orchestration.keys import FCT_MRR_DAILY, RAW_ASSET_KEYS
+from tests.support import AS_OF
 
 pytestmark = pytest.mark.slow
 
@@ -21,6 +24,22 @@ def test_the_full_run_materialized_every_partition_of_raw_and_fct_mrr_daily(dags
     keys = set(dagster_world.partition_keys)
     for key in [*RAW_ASSET_KEYS, FCT_MRR_DAILY]:
         assert dagster_world.instance.get_materialized_partitions(key) == keys, key
+
+
+def test_the_world_ends_on_the_as_of_day_with_usage_on_its_last_weekend(dagster_world):
+    """The fixture is sized so that quiet days cannot fail a check: the world ends on AS_OF, a
+    Sunday, and both days of that weekend have usage events (fct_events' recency test needs
+    events within two days of the as-of day's end)."""
+    import polars as pl
+
+    assert dagster_world.partition_keys[-1] == AS_OF.isoformat()
+    assert AS_OF.weekday() == 6  # Sunday
+    events = pl.read_parquet(
+        dagster_world.settings.raw_dir / "app_db" / "usage_events" / "**" / "*.parquet"
+    )
+    per_day = dict(events.group_by(pl.col("occurred_at").dt.date().alias("day")).len().iter_rows())
+    weekend = [AS_OF - timedelta(days=1), AS_OF]
+    assert all(per_day.get(day, 0) >= 5 for day in weekend), {d: per_day.get(d) for d in weekend}
 
 
 def test_a_partition_rebuilt_twice_equals_the_full_run(dagster_world):

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-import time
+import itertools
+from datetime import UTC, datetime, time, timedelta
 
 import pytest
 from dagster import (
@@ -28,6 +29,7 @@ from techflow_orchestration.sensors import (
     run_failure_alerts,
     run_recovery_alerts,
 )
+from tests.support import AS_OF
 
 MRR = AssetKey("fct_mrr_daily")
 ARR = AssetKey("rpt_arr")
@@ -56,6 +58,13 @@ def alerts(tmp_path) -> AlertsResource:
     return AlertsResource(alerts_file=str(tmp_path / "alerts" / "alerts.jsonl"))
 
 
+# State changes get fixed, increasing timestamps (one second apart, from the end of the suite's
+# as-of day): the sensor's verdict depends on the states alone, never on when the test runs.
+_CHANGE_TIMES = itertools.count(
+    datetime.combine(AS_OF + timedelta(days=1), time(), tzinfo=UTC).timestamp()
+)
+
+
 def _set_state(instance: DagsterInstance, key: AssetKey, state: FreshnessState) -> None:
     # What the instance's freshness daemon records when it evaluates a policy.
     instance.report_runless_asset_event(
@@ -63,7 +72,7 @@ def _set_state(instance: DagsterInstance, key: AssetKey, state: FreshnessState) 
             key=key,
             new_state=state,
             previous_state=FreshnessState.UNKNOWN,
-            state_change_timestamp=time.time(),
+            state_change_timestamp=next(_CHANGE_TIMES),
         )
     )
 

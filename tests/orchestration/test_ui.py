@@ -98,14 +98,15 @@ def dagster_ui(dagster_world, tmp_path_factory) -> Iterator[str]:
             proc.wait()
 
 
-def _wait_for_run(instance, partition: str, after: float):
+def _wait_for_run(instance, partition: str, known_run_ids: set[str]):
+    """The first run of `partition` that is not one of `known_run_ids`, once it has finished."""
     deadline = time.monotonic() + RUN_TIMEOUT_S
     while time.monotonic() < deadline:
         runs = [
             r
             for r in instance.get_run_records()
             if r.dagster_run.tags.get("dagster/partition") == partition
-            and r.create_timestamp.timestamp() > after
+            and r.dagster_run.run_id not in known_run_ids
         ]
         if runs and runs[0].dagster_run.is_finished:
             return runs[0].dagster_run
@@ -117,7 +118,7 @@ def test_materialize_a_partition_of_fct_mrr_daily_from_the_ui(dagster_world, dag
     from playwright.sync_api import expect, sync_playwright
 
     day = dagster_world.partition_keys[-2]
-    launched_after = time.time()
+    runs_before = {r.dagster_run.run_id for r in dagster_world.instance.get_run_records()}
     ARTIFACTS.mkdir(exist_ok=True)
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(chromium), args=CHROMIUM_ARGS)
@@ -135,7 +136,7 @@ def test_materialize_a_partition_of_fct_mrr_daily_from_the_ui(dagster_world, dag
         partitions.press("Enter")
         dialog.get_by_role("button", name="Launch 1 run").click()
 
-        run = _wait_for_run(dagster_world.instance, day, launched_after)
+        run = _wait_for_run(dagster_world.instance, day, runs_before)
         page.goto(f"{dagster_ui}/runs/{run.run_id}")
         expect(page.get_by_text("Success").first).to_be_visible(timeout=60_000)
         expect(page.get_by_text("RUN_SUCCESS").first).to_be_visible(timeout=60_000)
