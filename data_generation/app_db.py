@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import polars as pl
 
 from data_generation.frames import Day, ints, kept_users, landed_us, nullable, strings, ts
 from data_generation.late import subscription_landing
-from data_generation.lifecycle import REASONS
+from data_generation.lifecycle import NEVER, REASONS
 from data_generation.world import World
 
 
@@ -31,6 +33,34 @@ def users_day(world: World, day: Day) -> pl.DataFrame:
     return frame.filter(pl.Series(kept_users(world, frame["user_id"].to_numpy())))
 
 
+# The versions of a period, in the order they happen: (status, is the ending version; None: a
+# correction, which restates the period as it stands when written).
+VERSIONS = ((None, False), ("active", False), ("past_due", False), ("canceled", True), (None, None))
+
+
+@functools.lru_cache(maxsize=4)  # per world; bounded so old worlds can be freed
+def _version_schedule(world: World) -> tuple[np.ndarray, list[tuple[np.ndarray, np.ndarray]]]:
+    """When each version of each period is written, and per version kind the periods sorted by
+    that time, so a day's versions are two binary searches instead of a scan of every period."""
+    p = world.periods
+    landing = subscription_landing(world)
+    converts = (p.trial_ends_us >= 0) & p.converted
+    written = np.stack(
+        [
+            landing.open_us,
+            np.where(converts, p.trial_ends_us, NEVER),
+            p.dunning_started_us(),
+            landing.end_us,
+            landing.correction_us,
+        ]
+    )
+    by_time = []
+    for times in written:
+        order = np.argsort(times, kind="stable")
+        by_time.append((times[order], order))
+    return written, by_time
+
+
 def subscriptions_day(world: World, day: Day) -> pl.DataFrame:
     """Every version of a subscription period written on the day.
 
@@ -42,20 +72,15 @@ def subscriptions_day(world: World, day: Day) -> pl.DataFrame:
     p = world.periods
     landing = subscription_landing(world)
     has_trial = p.trial_ends_us >= 0
-    dunning_started = p.dunning_started_us()
-    events = (  # (which periods, status, written at, is the ending version; None: a correction)
-        (day.contains(landing.open_us), None, landing.open_us, False),
-        (has_trial & p.converted & day.contains(p.trial_ends_us), "active", p.trial_ends_us, False),
-        (day.contains(dunning_started), "past_due", dunning_started, False),
-        (day.contains(landing.end_us), "canceled", landing.end_us, True),
-        (day.contains(landing.correction_us), None, landing.correction_us, None),
-    )
+    written_at, by_time = _version_schedule(world)
+    dunning_started = written_at[2]
     plan_ids = pl.Series(np.array(world.seeds.plan_ids()).ravel(), dtype=pl.String)
-    keep = kept_users(world, p.user_id)
     parts = []
-    for order, (mask, status, changed, ending) in enumerate(events):
-        idx = np.flatnonzero(mask & keep)
-        sid, written = p.subscription_id[idx], changed[idx]
+    for order, ((status, ending), (times, by)) in enumerate(zip(VERSIONS, by_time, strict=True)):
+        lo, hi = np.searchsorted(times, [day.start_us, day.end_us])
+        idx = np.sort(by[lo:hi])
+        idx = idx[kept_users(world, p.user_id[idx])]
+        sid, written = p.subscription_id[idx], written_at[order][idx]
         loaded = landed_us(world.seed, f"subscriptions{order}", sid, written, day)
         correction = ending is None
         # A correction restates the period as it stands when written; the ending version may

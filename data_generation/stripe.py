@@ -35,7 +35,7 @@ BILLING_EMAIL_CHANGE_SHARE = 0.08
 # A cycle's rows can land up to 14 days (retries) + 30 days (refund) after it is invoiced.
 LOOKBACK_DAYS = RETRY_OFFSETS_DAYS[-1] + 32
 # Cycles of one period whose invoice may be issued in a window: the window spans < 2 months, and
-# up to MAX_LATE_DAYS more of cycles that began before a late-entered period was billed.
+# a late-entered period's cycles may have begun up to MAX_LATE_DAYS (45) days before it was billed.
 CYCLE_CANDIDATES = 6
 
 
@@ -107,13 +107,16 @@ def _cycles(world: World, day: Day) -> dict[str, np.ndarray]:
     first_n = np.maximum(
         months_between(paid_start, np.maximum(paid_start, first_start)) // months - 1, 0
     )
+    billed_late = np.flatnonzero(billed_from > paid_start)
     period_idx, cycle_n, cycle_start, cycle_issued = [], [], [], []
     for offset in range(CYCLE_CANDIDATES):
-        n = first_n + offset
-        start = add_months(paid_start, n * months)
-        issued = np.maximum(start, billed_from)
-        ok = (issued >= window_lo) & (issued < day.end_us) & (start < p.ended_us[cand])
-        period_idx.append(cand[ok])
+        # The window spans < 2 months: 4 candidates cover it, more only for the few billed late.
+        rows = slice(None) if offset < 4 else billed_late
+        n = first_n[rows] + offset
+        start = add_months(paid_start[rows], n * months[rows])
+        issued = np.maximum(start, billed_from[rows])
+        ok = (issued >= window_lo) & (issued < day.end_us) & (start < p.ended_us[cand[rows]])
+        period_idx.append(cand[rows][ok])
         cycle_n.append(n[ok])
         cycle_start.append(start[ok])
         cycle_issued.append(issued[ok])
