@@ -82,13 +82,15 @@ def bytes_by_file(root: Path) -> dict[str, bytes]:
 def test_late_rows_exist_by_default_and_are_deterministic(tmp_path, dirty_world):
     late = sum(n for lag, n in lags(dirty_world).items() if lag > 0)
     assert late > 0, "a modest world has late subscription rows by default"
+    first_day, last_day = START + dt.timedelta(days=70), START + dt.timedelta(days=99)
     for name in ("a", "b"):
         cfg = WorldConfig(start=START, scale=0.3, seed=5, out_dir=tmp_path / name)
-        generate_range(cfg, START + dt.timedelta(days=70), START + dt.timedelta(days=99))
+        generate_range(cfg, first_day, last_day)
     first, second = bytes_by_file(tmp_path / "a"), bytes_by_file(tmp_path / "b")
+    assert len(first) == 30 * 11
     assert first == second
-    world = RawWorld(tmp_path / "a", WorldConfig(start=START), START + dt.timedelta(days=70))
-    assert sum(n for lag, n in lags(world).items() if lag > 0) > 0
+    world = RawWorld(tmp_path / "a", cfg, first_day, last_day, 30)
+    assert sum(n for lag, n in lags(world).items() if lag > 0) > 0, "the range has late rows"
 
 
 @pytest.mark.parametrize("world_name", ["dirty_world", "big_world"])
