@@ -13,7 +13,7 @@ import polars as pl
 import pytest
 
 from tests.dbt.mrr_reference import mrr_by_day
-from tests.support import AS_OF, DbtProject, small_world_start
+from tests.support import AS_OF, DbtProject, generate_world, small_world_start
 
 pytestmark = pytest.mark.slow
 
@@ -105,9 +105,25 @@ def test_movements_explain_every_change(built_warehouse: DbtProject) -> None:
     assert new_per_pair == [], "a customer x product can be new only once"
 
 
+# The incremental tests need late data in the days they build one at a time: a world ten times
+# busier than small_world (≈5 subscription versions a day, ≈1 in 8 changes landing late).
+BUSY_WORLD_SCALE = 0.5
+
+
 @pytest.fixture(scope="module")
-def full_refresh_table(built_warehouse: DbtProject) -> pl.DataFrame:
-    return mrr_table(built_warehouse)
+def busy_world(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    raw_dir = tmp_path_factory.mktemp("busy_world") / "raw"
+    return generate_world(raw_dir, small_world_start(), AS_OF, scale=BUSY_WORLD_SCALE)
+
+
+@pytest.fixture(scope="module")
+def full_refresh_table(busy_world: Path, tmp_path_factory: pytest.TempPathFactory) -> pl.DataFrame:
+    data_dir = tmp_path_factory.mktemp("busy_full_refresh")
+    shutil.copytree(busy_world, data_dir / "raw")
+    project = DbtProject(data_dir=data_dir, world_start=small_world_start())
+    built = project.dbt("build", "--select", "+fct_mrr_daily", "--indirect-selection", "buildable")
+    assert built.success, built.describe()
+    return mrr_table(project)
 
 
 @dataclass
@@ -131,13 +147,13 @@ def late_subscription_rows(raw_dir: Path, first_landed: dt.date) -> int:
 
 
 @pytest.fixture(scope="module")
-def incremental_run(small_world: Path, tmp_path_factory: pytest.TempPathFactory) -> IncrementalRun:
+def incremental_run(busy_world: Path, tmp_path_factory: pytest.TempPathFactory) -> IncrementalRun:
     """Like Dagster would: a full build up to 6 days before the end; then one partition at a time
     (skipping one, so a build must widen its window back to leave no gap), each landing the
     generator's late rows (changes effective up to 45 days before they land); the last day with
     every older subscriptions partition made unreadable; then the last day again."""
     data_dir = tmp_path_factory.mktemp("incremental")
-    shutil.copytree(small_world / "raw", data_dir / "raw")
+    shutil.copytree(busy_world, data_dir / "raw")
     project = DbtProject(data_dir=data_dir, world_start=small_world_start())
     end = AS_OF
 
@@ -168,7 +184,7 @@ def incremental_run(small_world: Path, tmp_path_factory: pytest.TempPathFactory)
         after_days,
         mrr_table(project),
         corrupted,
-        late_rows_applied=late_subscription_rows(small_world / "raw", end - dt.timedelta(days=5)),
+        late_rows_applied=late_subscription_rows(busy_world, end - dt.timedelta(days=4)),
     )
 
 
@@ -179,6 +195,30 @@ def test_day_by_day_incremental_equals_full_refresh(
     skipped partition, gives exactly the full-refresh table."""
     assert incremental_run.late_rows_applied > 0, "the world must land late rows in those days"
     assert incremental_run.after_days.equals(full_refresh_table)
+
+
+def test_full_refresh_with_late_and_corrected_rows_equals_recomputation(
+    busy_world: Path, full_refresh_table: pl.DataFrame
+) -> None:
+    """The busy world's late rows and corrections: each period counts by its newest version."""
+    expected = mrr_by_day(busy_world, small_world_start(), AS_OF).sort(
+        ["customer_id", "product", "date_day"]
+    )
+    actual = (
+        full_refresh_table.filter(pl.col("mrr") > 0)
+        .select(
+            "customer_id",
+            "product",
+            "date_day",
+            (pl.col("mrr") * 100).cast(pl.Int64).alias("mrr_cents"),
+            "seats",
+        )
+        .sort(["customer_id", "product", "date_day"])
+    )
+    assert expected.height > 0
+    assert actual.select(expected.columns).equals(
+        expected.cast(actual.select(expected.columns).schema)
+    )
 
 
 def test_building_the_same_day_twice_changes_nothing(incremental_run: IncrementalRun) -> None:
