@@ -13,6 +13,9 @@
                      * the earliest day on which a late or corrected subscription version changes
                        MRR (mrr_daily_earliest_change): no fixed lookback, however late it landed.
     - base_date:   start - 1: the day whose MRR an incremental build continues from.
+    - versions_cutoff: the versions landed on or before this day are read from the warehouse
+                   copy (int_subscription_versions), later ones from the raw partitions
+                   (mrr_subscription_versions); None on full builds (raw only).
     - incremental: whether this is an incremental build (the table exists, no --full-refresh).
 
     fct_mrr_daily passes its own is_incremental() (which unit tests can override); elsewhere
@@ -24,6 +27,7 @@
     {%- set world_start = _mrr_parse_date(env_var('TECHFLOW_WORLD_START', '2025-01-01'), 'TECHFLOW_WORLD_START') -%}
     {#- Declared at parse time (ref outside any `if execute`), so every caller depends on it. -#}
     {%- set versions = ref('int_subscription_versions') -%}
+    {%- set raw_versions = ref('stg_app_db__subscription_versions') -%}
 
     {%- if var('max_date', none) -%}
         {%- set end = _mrr_parse_date(var('max_date'), 'var max_date') -%}
@@ -50,6 +54,7 @@
     {%- endif -%}
 
     {%- set newest = _mrr_daily_newest_day(existing) if incremental else none -%}
+    {%- set versions_cutoff = none -%}
     {%- if not incremental -%}
         {%- set start = world_start -%}
     {%- elif newest is none -%}
@@ -63,7 +68,9 @@
         {#- Versions landed after this day are news to the table: everything after the newest
             day built, and from the requested partition on when an old one is rebuilt. -#}
         {%- set recheck_after = ([min_date - one_day, newest] | min) if min_date is not none else newest -%}
-        {%- set earliest_change = mrr_daily_earliest_change(versions, recheck_after) -%}
+        {%- set kept_through = _subscription_versions_newest_landed(versions) -%}
+        {%- set versions_cutoff = ([kept_through, recheck_after] | min) if kept_through else none -%}
+        {%- set earliest_change = mrr_daily_earliest_change(versions_cutoff, recheck_after) -%}
         {%- if earliest_change is not none -%}
             {%- do candidates.append(earliest_change) -%}
         {%- endif -%}
@@ -76,6 +83,7 @@
         'start': start.isoformat(),
         'end': end.isoformat(),
         'base_date': (start - one_day).isoformat(),
+        'versions_cutoff': versions_cutoff.isoformat() if versions_cutoff else none,
         'incremental': incremental,
     }) }}
 {%- endmacro %}
@@ -89,18 +97,22 @@
       - customer, plan, seats or paid start changed: the earlier of the old and new paid start;
       - only the end changed: the earlier of the old and new end (an open end counts as later);
       - nothing that MRR reads changed (a status, e.g. past_due): no effect.
-    Reads the warehouse copy of the versions, never the raw history.
+    Reads the versions as the build does (mrr_subscription_versions): no raw history.
 #}
-{% macro mrr_daily_earliest_change(versions, recheck_after) -%}
-    {%- if not execute or versions is string -%}
+{% macro mrr_daily_earliest_change(versions_cutoff, recheck_after) -%}
+    {%- if not execute or this is string -%}
         {{ return(none) }}
     {%- endif -%}
     {%- set sql -%}
         with
 
+        versions as (
+            {{ mrr_subscription_versions(versions_cutoff) }}
+        ),
+
         newest_versions as (
             select *
-            from {{ versions }}
+            from versions
             where landed_date > cast('{{ recheck_after }}' as date)
             qualify row_number() over (
                 partition by subscription_id order by updated_at desc, loaded_at desc
@@ -109,7 +121,7 @@
 
         replaced_versions as (
             select *
-            from {{ versions }}
+            from versions
             where
                 landed_date <= cast('{{ recheck_after }}' as date)
                 and subscription_id in (select subscription_id from newest_versions)

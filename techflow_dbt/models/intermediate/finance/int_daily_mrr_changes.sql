@@ -3,16 +3,17 @@
 -- removes them on ended_date; a period that ends on or before its paid start (a trial canceled
 -- before converting) never counts. Summing changes up to day D gives the MRR of D.
 --
--- Each period is read at its newest version from int_subscription_versions (the warehouse copy
--- of every landed version), so a late or corrected version is applied whenever it landed. Only
--- changes inside the build window (mrr_daily_window) are kept.
+-- Each period is read at its newest version (mrr_subscription_versions: the warehouse copy of
+-- every landed version, plus the raw partitions landed after it; raw alone on a full build), so a
+-- late or corrected version is applied whenever it landed. Only changes inside the build window
+-- (mrr_daily_window) are kept.
 {%- set window = mrr_daily_window() %}
 
 with
 
 versions as (
 
-    select * from {{ ref('int_subscription_versions') }}
+    {{ mrr_subscription_versions(window.versions_cutoff) }}
 
 ),
 

@@ -35,24 +35,7 @@ versions as (
 
 final as (
 
-    select
-        subscription_id,
-        customer_id,
-        plan_id,
-        quantity,
-        status,
-        trial_ends_at,
-        started_at,
-        cast(coalesce(trial_ends_at, started_at) as date) as paid_start_date,
-        ended_at,
-        cast(ended_at as date) as ended_date,
-        ended_reason,
-        previous_subscription_id,
-        created_at,
-        updated_at,
-        loaded_at,
-        landed_date
-
+    select {{ subscription_version_columns() }}
     from versions
     -- Stored in landing order, so filters on landed_date skip old row groups by their zonemaps.
     order by landed_date, subscription_id, updated_at
