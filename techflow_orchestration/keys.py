@@ -19,6 +19,11 @@ RAW_GROUP = "raw"
 DUCKDB_POOL = "duckdb"
 
 FCT_MRR_DAILY = AssetKey("fct_mrr_daily")
+# The warehouse copy of every landed subscription version fct_mrr_daily compares late changes
+# with; incremental and daily-partitioned like it, built in the same dbt step.
+INT_SUBSCRIPTION_VERSIONS = AssetKey("int_subscription_versions")
+# The daily-partitioned dbt assets, in build order: a partition run builds them together.
+MRR_PARTITIONED_KEYS = (INT_SUBSCRIPTION_VERSIONS, FCT_MRR_DAILY)
 
 
 def raw_asset_key(system: str, table: str) -> AssetKey:

@@ -42,7 +42,7 @@ from dagster import (
 
 from data_generation.clock import AS_OF_ENV, pin_as_of
 from techflow_orchestration.jobs import DAILY_JOB_NAME, SNAPSHOT_JOB_NAME
-from techflow_orchestration.keys import FCT_MRR_DAILY, RAW_ASSET_KEYS
+from techflow_orchestration.keys import MRR_PARTITIONED_KEYS, RAW_ASSET_KEYS
 from techflow_orchestration.settings import TechflowSettings
 from techflow_orchestration.summary import print_summary
 
@@ -140,12 +140,13 @@ def plan_stages(instance: DagsterInstance, defs: Definitions) -> list[Stage]:
     upstream = by_op["dbt_upstream_models"]
     if stages or never_materialized(instance, upstream):
         stages.append(Stage("upstream", upstream, daily_job))
+    mrr_keys = list(MRR_PARTITIONED_KEYS)
     mrr_from = min(
-        (d for d in (raw_from, first_missing_day(instance, [FCT_MRR_DAILY], partition_keys)) if d),
+        (d for d in (raw_from, first_missing_day(instance, mrr_keys, partition_keys)) if d),
         default=None,
     )
     if mrr_from:
-        stages.append(Stage("mrr", [FCT_MRR_DAILY], daily_job, mrr_from, last_day))
+        stages.append(Stage("mrr", mrr_keys, daily_job, mrr_from, last_day))
     marts = by_op["dbt_downstream_models"]
     if stages or never_materialized(instance, marts):
         stages.append(Stage("marts", marts, daily_job))

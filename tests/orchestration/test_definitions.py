@@ -13,7 +13,12 @@ from dagster import (
 )
 
 from data_generation.schema import RAW_TABLES
-from techflow_orchestration.keys import DUCKDB_POOL, FCT_MRR_DAILY, raw_asset_key
+from techflow_orchestration.keys import (
+    DUCKDB_POOL,
+    FCT_MRR_DAILY,
+    MRR_PARTITIONED_KEYS,
+    raw_asset_key,
+)
 from techflow_orchestration.project import ManifestNotFoundError, load_manifest
 from techflow_orchestration.translator import dbt_step_of_each_node
 
@@ -67,9 +72,10 @@ def test_marts_carry_freshness_policies_and_staging_does_not(graph):
             assert node.freshness_policy is None, key
 
 
-def test_only_fct_mrr_daily_and_raw_are_partitioned(graph):
+def test_only_the_mrr_incrementals_and_raw_are_partitioned(graph):
     partitioned = {k for k in graph.get_all_asset_keys() if graph.get(k).partitions_def}
-    assert partitioned == {FCT_MRR_DAILY} | {raw_asset_key(t.system, t.name) for t in RAW_TABLES}
+    raw = {raw_asset_key(t.system, t.name) for t in RAW_TABLES}
+    assert partitioned == set(MRR_PARTITIONED_KEYS) | raw
 
 
 def test_every_warehouse_writer_is_in_the_duckdb_pool_and_raw_writers_are_not(defs_and_settings):

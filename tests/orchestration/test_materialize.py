@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from techflow_orchestration.keys import FCT_MRR_DAILY, RAW_ASSET_KEYS
+from techflow_orchestration.keys import FCT_MRR_DAILY, MRR_PARTITIONED_KEYS, RAW_ASSET_KEYS
 from tests.support import AS_OF
 
 pytestmark = pytest.mark.slow
@@ -22,14 +22,14 @@ pytestmark = pytest.mark.slow
 
 def test_the_full_run_materialized_every_partition_of_raw_and_fct_mrr_daily(dagster_world):
     keys = set(dagster_world.partition_keys)
-    for key in [*RAW_ASSET_KEYS, FCT_MRR_DAILY]:
+    for key in [*RAW_ASSET_KEYS, *MRR_PARTITIONED_KEYS]:
         assert dagster_world.instance.get_materialized_partitions(key) == keys, key
 
 
 def test_the_world_ends_on_the_as_of_day_with_usage_on_its_last_weekend(dagster_world):
-    """The fixture is sized so that quiet days cannot fail a check: the world ends on AS_OF, a
-    Sunday, and both days of that weekend have usage events (fct_events' recency test needs
-    events within two days of the as-of day's end)."""
+    """The fixture is sized like a real business, not a toy: the world ends on AS_OF, a Sunday,
+    and both days of that weekend have usage events. (Quiet days cannot fail a check anyway: the
+    usage feed's recency rule asks for its daily partitions through the as-of day, not events.)"""
     import polars as pl
 
     assert dagster_world.partition_keys[-1] == AS_OF.isoformat()
@@ -48,7 +48,7 @@ def test_a_partition_rebuilt_twice_equals_the_full_run(dagster_world):
     assert from_full_run, f"the full run built no fct_mrr_daily rows for {day}"
 
     # The day's raw files and its fct_mrr_daily partition: one Parquet write, one dbt invocation.
-    selection = [*RAW_ASSET_KEYS, FCT_MRR_DAILY]
+    selection = [*RAW_ASSET_KEYS, *MRR_PARTITIONED_KEYS]
     first = dagster_world.run_daily(day, asset_selection=selection)
     after_first = dagster_world.mrr_rows(day)
     second = dagster_world.run_daily(day, asset_selection=selection)
@@ -63,7 +63,7 @@ def test_a_five_day_backfill_is_one_run_and_one_dbt_invocation(dagster_world):
     first, last = dagster_world.partition_keys[2], dagster_world.partition_keys[6]
     runs_before = len(dagster_world.instance.get_run_records())
 
-    result = dagster_world.run_daily(first, last, asset_selection=[FCT_MRR_DAILY])
+    result = dagster_world.run_daily(first, last, asset_selection=list(MRR_PARTITIONED_KEYS))
 
     assert result.success
     assert len(dagster_world.instance.get_run_records()) == runs_before + 1
