@@ -25,6 +25,7 @@ from typing import Any
 import polars as pl
 import pytest
 
+from data_generation.schema import RAW_TABLES_BY_NAME
 from tests.dbt.raw_fixtures import at, partition_path, typed_frame, write_table, write_world
 from tests.support import AS_OF, DbtProject
 
@@ -150,11 +151,12 @@ def full_refresh(raw_dir: Path, data_dir: Path) -> pl.DataFrame:
     return mrr_table(project)
 
 
+SUBSCRIPTIONS = RAW_TABLES_BY_NAME["subscriptions"]
+
+
 def land(raw_dir: Path, rows: list[dict[str, Any]]) -> None:
     """Add rows to the subscriptions partitions of their _loaded_at day (re-landing the file)."""
-    from data_generation.schema import RAW_TABLES_BY_NAME
-
-    table = RAW_TABLES_BY_NAME["subscriptions"]
+    table = SUBSCRIPTIONS
     for row in rows:
         path = partition_path(raw_dir, table, row["_loaded_at"].date())
         existing = pl.read_parquet(path).to_dicts() if path.exists() else []
@@ -170,6 +172,8 @@ class LateDataRun:
     after_correction: pl.DataFrame
     full_after_correction: pl.DataFrame
     fct_alone_after_late: pl.DataFrame
+    after_relanding: pl.DataFrame
+    full_after_relanding: pl.DataFrame
 
 
 @pytest.fixture(scope="module")
@@ -203,13 +207,24 @@ def late_run(tmp_path_factory: pytest.TempPathFactory) -> LateDataRun:
 
     land(raw_dir, [CORRECTION])
     build_partition(project, CORRECTION_DAY)
+    after_correction = mrr_table(project)
+    full_after_correction = full_refresh(raw_dir, tmp_path_factory.mktemp("full_after_fix"))
+
+    # Partition T re-landed by the source without customer 1's cancellation (it was withdrawn):
+    # a row the table was built from disappears, and the day is rebuilt.
+    relanded = [row for row in LATE_ROWS_LANDING_ON_T if row["subscription_id"] != 10]
+    partition_path(raw_dir, SUBSCRIPTIONS, T).unlink()
+    land(raw_dir, relanded)
+    build_partition(project, T)
     return LateDataRun(
         before_late=before_late,
         after_late=after_late,
         full_after_late=full_after_late,
-        after_correction=mrr_table(project),
-        full_after_correction=full_refresh(raw_dir, tmp_path_factory.mktemp("full_after_fix")),
+        after_correction=after_correction,
+        full_after_correction=full_after_correction,
         fct_alone_after_late=mrr_table(alone),
+        after_relanding=mrr_table(project),
+        full_after_relanding=full_refresh(raw_dir, tmp_path_factory.mktemp("full_relanded")),
     )
 
 
@@ -273,3 +288,11 @@ def test_rebuilding_a_partition_20_days_back_after_a_correction_carries_forward(
     days = pair(late_run.after_correction, 4)
     assert days[START + dt.timedelta(days=4)] == (Decimal("24.00"), 2, "new")
     assert days[T] == (Decimal("24.00"), 2, "unchanged")
+
+
+def test_a_relanded_partition_that_withdraws_a_row_is_recomputed(late_run: LateDataRun) -> None:
+    """The source re-lands partition T without customer 1's cancellation: rebuilding T restores
+    customer 1's MRR on every day since the withdrawn end, equal to a full refresh."""
+    assert late_run.after_relanding.equals(late_run.full_after_relanding)
+    days = pair(late_run.after_relanding, 1)
+    assert days[T] == (Decimal("48.00"), 2, "unchanged")

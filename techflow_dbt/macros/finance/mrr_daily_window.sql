@@ -10,8 +10,9 @@
                    build starts at the earliest of:
                      * var min_date (the requested partition), else the day after the newest built;
                      * the day after the newest built (a skipped partition leaves no gap);
-                     * the earliest day on which a late or corrected subscription version changes
-                       MRR (mrr_daily_earliest_change): no fixed lookback, however late it landed.
+                     * the earliest day on which MRR as the subscription periods now stand differs
+                       from what the table was built from (mrr_daily_earliest_change): no fixed
+                       lookback, however late a change landed, whatever it was.
     - base_date:   start - 1: the day whose MRR an incremental build continues from.
     - versions_cutoff: the versions landed on or before this day are read from the warehouse
                    copy (int_subscription_versions), later ones from the raw partitions
@@ -20,8 +21,9 @@
 
     fct_mrr_daily passes its own is_incremental() (which unit tests can override); elsewhere
     (int_daily_mrr_changes) it is worked out from the relation through the graph, the same way.
+    check_changes=false skips the comparison (the post-hook only needs versions_cutoff).
 #}
-{% macro mrr_daily_window(incremental=none) -%}
+{% macro mrr_daily_window(incremental=none, check_changes=true) -%}
     {%- set dt = modules.datetime -%}
     {%- set one_day = dt.timedelta(days=1) -%}
     {%- set world_start = _mrr_parse_date(env_var('TECHFLOW_WORLD_START', '2025-01-01'), 'TECHFLOW_WORLD_START') -%}
@@ -58,19 +60,20 @@
     {%- if not incremental -%}
         {%- set start = world_start -%}
     {%- elif newest is none -%}
-        {#- An empty table (or a unit test's fixture): compute the requested window. -#}
-        {%- set start = min_date or world_start -%}
+        {#- A unit test's fixture computes the requested window; an empty table, everything. -#}
+        {%- set start = (min_date or world_start) if existing is string else world_start -%}
     {%- else -%}
         {%- set candidates = [newest + one_day] -%}
         {%- if min_date is not none -%}
             {%- do candidates.append(min_date) -%}
         {%- endif -%}
-        {#- Versions landed after this day are news to the table: everything after the newest
-            day built, and from the requested partition on when an old one is rebuilt. -#}
-        {%- set recheck_after = ([min_date - one_day, newest] | min) if min_date is not none else newest -%}
+        {#- Versions landed after this day come from the raw partitions, the rest from the
+            warehouse copy: from the requested partition on when an old one is rebuilt (it may
+            have been re-landed), else after the newest day built; never past the copy's end. -#}
+        {%- set reread_after = ([min_date - one_day, newest] | min) if min_date is not none else newest -%}
         {%- set kept_through = _subscription_versions_newest_landed(versions) -%}
-        {%- set versions_cutoff = ([kept_through, recheck_after] | min) if kept_through else none -%}
-        {%- set earliest_change = mrr_daily_earliest_change(versions_cutoff, recheck_after) -%}
+        {%- set versions_cutoff = ([kept_through, reread_after] | min) if kept_through else none -%}
+        {%- set earliest_change = mrr_daily_earliest_change(versions_cutoff, world_start) if check_changes else none -%}
         {%- if earliest_change is not none -%}
             {%- do candidates.append(earliest_change) -%}
         {%- endif -%}
@@ -90,67 +93,57 @@
 
 
 {#
-    The earliest day on which the subscription versions landed after `recheck_after` change MRR,
-    compared with the version each one replaces (the newest landed on or before that day); None
-    when nothing changes. For each period that received a new version:
-      - none before (a new period): its paid start;
-      - customer, plan, seats or paid start changed: the earlier of the old and new paid start;
-      - only the end changed: the earlier of the old and new end (an open end counts as later);
+    The earliest day on which MRR as the current subscription periods imply it
+    (mrr_current_periods) differs from what fct_mrr_daily was last built from (the periods its
+    post-hook recorded); None when nothing differs. For each period:
+      - new (not recorded): its paid start;
+      - gone (recorded, no longer current: a removed raw row, a user turned QA): its paid start;
+      - customer, product, seats, MRR or paid start changed: the earlier of the two paid starts;
+      - only the end changed: the earlier of the two ends (an open end counts as later);
       - nothing that MRR reads changed (a status, e.g. past_due): no effect.
-    Reads the versions as the build does (mrr_subscription_versions): no raw history.
+    So a late row, a correction, a re-landed partition or a plan price change all recompute
+    exactly the days they change. With nothing recorded (the first build after an upgrade, or the
+    record dropped), everything is recomputed: world_start.
 #}
-{% macro mrr_daily_earliest_change(versions_cutoff, recheck_after) -%}
+{% macro mrr_daily_earliest_change(versions_cutoff, world_start) -%}
     {%- if not execute or this is string -%}
         {{ return(none) }}
+    {%- endif -%}
+    {%- set applied = mrr_applied_periods_relation() -%}
+    {%- if adapter.get_relation(applied.database, applied.schema, applied.identifier) is none -%}
+        {{ return(world_start) }}
     {%- endif -%}
     {%- set sql -%}
         with
 
-        versions as (
-            {{ mrr_subscription_versions(versions_cutoff) }}
+        current_periods as (
+            {{ mrr_current_periods(versions_cutoff) }}
         ),
 
-        newest_versions as (
-            select *
-            from versions
-            where landed_date > cast('{{ recheck_after }}' as date)
-            qualify row_number() over (
-                partition by subscription_id order by updated_at desc, loaded_at desc
-            ) = 1
-        ),
-
-        replaced_versions as (
-            select *
-            from versions
-            where
-                landed_date <= cast('{{ recheck_after }}' as date)
-                and subscription_id in (select subscription_id from newest_versions)
-            qualify row_number() over (
-                partition by subscription_id order by updated_at desc, loaded_at desc
-            ) = 1
-        ),
-
-        effects as (
+        changes as (
             select
                 case
-                    when old.subscription_id is null then new.paid_start_date
+                    when applied.subscription_id is null then current_periods.paid_start_date
+                    when current_periods.subscription_id is null then applied.paid_start_date
                     when
-                        old.customer_id is distinct from new.customer_id
-                        or old.plan_id is distinct from new.plan_id
-                        or old.quantity is distinct from new.quantity
-                        or old.paid_start_date is distinct from new.paid_start_date
-                        then least(old.paid_start_date, new.paid_start_date)
-                    when old.ended_date is distinct from new.ended_date
+                        applied.customer_id is distinct from current_periods.customer_id
+                        or applied.product is distinct from current_periods.product
+                        or applied.quantity is distinct from current_periods.quantity
+                        or applied.mrr is distinct from current_periods.mrr
+                        or applied.paid_start_date is distinct from current_periods.paid_start_date
+                        then least(applied.paid_start_date, current_periods.paid_start_date)
+                    when applied.ended_date is distinct from current_periods.ended_date
                         then least(
-                            coalesce(old.ended_date, new.ended_date),
-                            coalesce(new.ended_date, old.ended_date)
+                            coalesce(applied.ended_date, current_periods.ended_date),
+                            coalesce(current_periods.ended_date, applied.ended_date)
                         )
                 end as effective_from
-            from newest_versions as new
-            left join replaced_versions as old on new.subscription_id = old.subscription_id
+            from current_periods
+            full outer join {{ applied }} as applied
+                on current_periods.subscription_id = applied.subscription_id
         )
 
-        select cast(min(effective_from) as varchar) from effects
+        select cast(min(effective_from) as varchar) from changes
     {%- endset -%}
     {%- set result = run_query(sql) -%}
     {%- set earliest = result.columns[0].values()[0] if result else none -%}

@@ -59,3 +59,69 @@
     {%- set newest = result.columns[0].values()[0] if result else none -%}
     {{ return(modules.datetime.date.fromisoformat(newest) if newest else none) }}
 {%- endmacro %}
+
+
+{#
+    Every subscription period as MRR reads it, at its newest version among
+    mrr_subscription_versions(cutoff): one row per period of a (non-QA) customer with the inputs
+    of its MRR step changes. int_daily_mrr_changes turns these into steps; fct_mrr_daily records
+    them after each build (mrr_daily_record_applied_periods) and compares the next build's with
+    them (mrr_daily_earliest_change). Conflicting versions (same updated_at, different content)
+    never get here: the test on int_subscription_versions stops the build first.
+#}
+{% macro mrr_current_periods(cutoff) -%}
+    {%- set plans = ref('plan_catalog') -%}
+    {%- set users = ref('stg_app_db__users') -%}
+    select
+        latest_version.subscription_id,
+        latest_version.customer_id,
+        -- A left join: an unknown plan leaves product null, which fct_mrr_daily's contract
+        -- (product not null) refuses, so the build fails instead of dropping revenue.
+        plans.product,
+        latest_version.quantity,
+        {{ period_mrr(
+            'plans.price_per_period_cents', 'plans.billing_months', 'latest_version.quantity'
+        ) }} as mrr,
+        latest_version.paid_start_date,
+        latest_version.ended_date
+    from (
+        select *
+        from ({{ mrr_subscription_versions(cutoff) }}) as versions
+        qualify row_number() over (
+            partition by subscription_id
+            order by updated_at desc, loaded_at desc
+        ) = 1
+    ) as latest_version
+    -- Customers are app users that are not internal QA accounts (stg_app_db__users drops those).
+    inner join {{ users }} as users on latest_version.customer_id = users.user_id
+    left join {{ plans }} as plans on latest_version.plan_id = plans.plan_id
+{%- endmacro %}
+
+
+{# Where fct_mrr_daily records the periods it was last built from: fct_mrr_daily__applied_periods
+   in fct_mrr_daily's database (a slim CI build writes its own) but the versions copy's schema
+   (intermediate: bookkeeping, not a mart). #}
+{% macro mrr_applied_periods_relation() -%}
+    {%- set versions = ref('int_subscription_versions') -%}
+    {{ return(api.Relation.create(
+        database=this.database,
+        schema=versions.schema,
+        identifier='fct_mrr_daily__applied_periods',
+        type='table',
+    )) }}
+{%- endmacro %}
+
+
+{#
+    Post-hook of fct_mrr_daily, in the model's transaction: record the periods this build's rows
+    are a function of (every period, as mrr_current_periods read them), so the next build can tell
+    exactly which days any later change — a late row, a correction, a re-landed or removed raw
+    row, a user turned QA, a plan price — makes stale.
+#}
+{% macro mrr_daily_record_applied_periods() -%}
+    {%- set window = mrr_daily_window(incremental=is_incremental(), check_changes=false) -%}
+    {%- set applied = mrr_applied_periods_relation() -%}
+    {%- do adapter.create_schema(applied) -%}
+    create or replace table {{ applied }} as
+    {{ mrr_current_periods(window.versions_cutoff) }}
+{%- endmacro %}

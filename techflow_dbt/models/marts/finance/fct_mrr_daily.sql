@@ -4,11 +4,12 @@
 -- new, reactivation, expansion, contraction, churn (else unchanged).
 --
 -- Incremental: merge on mrr_daily_id over the window of mrr_daily_window() — from var min_date
--- (or the day after the newest day built), widened back to the earliest day any late or
--- corrected subscription version changes, through var max_date (or the as-of day) and never
+-- (or the day after the newest day built), widened back to the earliest day on which the
+-- subscription periods now differ from those the table was built from (recorded by the
+-- post-hook in intermediate.fct_mrr_daily__applied_periods), through var max_date (or the as-of day) and never
 -- short of the newest day built. So an incremental build always equals a full refresh over the
 -- same raw data, however late a change lands. The window continues from each pair's MRR on the
--- day before (read from this table), so a day with no late data reads no history.
+-- day before (read from this table), and no raw history is read.
 {{
     config(
         materialized='incremental',
@@ -19,6 +20,7 @@
             'DBT_INTERNAL_DEST.date_day = DBT_INTERNAL_SOURCE.date_day',
         ],
         pre_hook="{{ mrr_daily_clear_window() }}",
+        post_hook="{{ mrr_daily_record_applied_periods() }}",
     )
 }}
 {%- set window = mrr_daily_window(incremental=is_incremental()) %}
@@ -40,7 +42,9 @@ window_days as (
 
 ),
 
-{% if is_incremental() -%}
+{#- A window that starts on the world's first day has nothing to continue from: compute it as a
+    full build does. -#}
+{% if is_incremental() and window.start > window.world_start -%}
 
 -- Each pair's state on base_date, from the rows already built.
 base_state as (
