@@ -33,7 +33,7 @@ run: setup manifest
 	$(RUN) python -m techflow_orchestration.run_all
 
 dev: setup manifest
-	$(RUN) dagster dev -h 127.0.0.1 -p 3000
+	$(RUN) dg dev -h 127.0.0.1 -p 3000
 
 lint: setup manifest
 	$(RUN) ruff check .

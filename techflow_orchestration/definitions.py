@@ -1,8 +1,8 @@
 """The TechFlow Analytics code location: one `Definitions` from the generator to the marts.
 
-`dagster dev` (workspace.yaml), `dg check defs` and `make run` load `defs` from here. Importing it
-reads the prepared dbt manifest (never runs `dbt parse`); a missing manifest fails with the command
-that builds it.
+`dg dev` (`make dev`, through pyproject's [tool.dg]), `dagster dev` (workspace.yaml),
+`dg check defs` and `make run` load `defs` from here. Importing it reads the prepared dbt manifest
+(never runs `dbt parse`); a missing manifest fails with the command that builds it.
 """
 
 from __future__ import annotations
