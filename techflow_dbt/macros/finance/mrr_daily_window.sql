@@ -55,7 +55,7 @@
         {%- set existing = this if incremental else none -%}
     {%- endif -%}
 
-    {%- set newest = _mrr_daily_newest_day(existing) if incremental else none -%}
+    {%- set newest = _newest_date_in(existing, 'date_day') if incremental else none -%}
     {%- set versions_cutoff = none -%}
     {%- if not incremental -%}
         {%- set start = world_start -%}
@@ -71,7 +71,7 @@
             warehouse copy: from the requested partition on when an old one is rebuilt (it may
             have been re-landed), else after the newest day built; never past the copy's end. -#}
         {%- set reread_after = ([min_date - one_day, newest] | min) if min_date is not none else newest -%}
-        {%- set kept_through = _subscription_versions_newest_landed(versions) -%}
+        {%- set kept_through = _newest_date_in(versions, 'landed_date') -%}
         {%- set versions_cutoff = ([kept_through, reread_after] | min) if kept_through else none -%}
         {%- set earliest_change = mrr_daily_earliest_change(versions_cutoff, world_start) if check_changes else none -%}
         {%- if earliest_change is not none -%}
@@ -179,16 +179,16 @@
 {%- endmacro %}
 
 
-{% macro _mrr_daily_newest_day(relation) -%}
-    {#- In a unit test `this` is the name of the fixture's CTE, not a table: nothing to look up. -#}
+{#- The newest value of a date column of a table, as a date; None while parsing, for a unit
+    test's fixture (`this` is then a CTE name, not a table), a missing table or an empty one. -#}
+{% macro _newest_date_in(relation, column) -%}
     {%- if not execute or relation is none or relation is string -%}
         {{ return(none) }}
     {%- endif -%}
-    {#- Look the table up first, so a missing table reads as "nothing built yet". -#}
     {%- if adapter.get_relation(relation.database, relation.schema, relation.identifier) is none -%}
         {{ return(none) }}
     {%- endif -%}
-    {%- set result = run_query("select cast(max(date_day) as varchar) from " ~ relation) -%}
+    {%- set result = run_query("select cast(max(" ~ column ~ ") as varchar) from " ~ relation) -%}
     {%- set newest = result.columns[0].values()[0] if result else none -%}
     {{ return(modules.datetime.date.fromisoformat(newest) if newest else none) }}
 {%- endmacro %}

@@ -47,19 +47,6 @@
 {%- endmacro %}
 
 
-{# The newest landed day in the warehouse copy of the versions; None when missing or empty. #}
-{% macro _subscription_versions_newest_landed(relation) -%}
-    {%- if not execute or relation is string -%}
-        {{ return(none) }}
-    {%- endif -%}
-    {%- if adapter.get_relation(relation.database, relation.schema, relation.identifier) is none -%}
-        {{ return(none) }}
-    {%- endif -%}
-    {%- set result = run_query("select cast(max(landed_date) as varchar) from " ~ relation) -%}
-    {%- set newest = result.columns[0].values()[0] if result else none -%}
-    {{ return(modules.datetime.date.fromisoformat(newest) if newest else none) }}
-{%- endmacro %}
-
 
 {#
     Every subscription period as MRR reads it, at its newest version among

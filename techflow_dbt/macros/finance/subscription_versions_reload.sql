@@ -5,15 +5,13 @@
     None when the table is empty or missing (read everything).
 #}
 {% macro subscription_versions_reload_from() -%}
-    {%- if not execute or not is_incremental() or this is string -%}
+    {%- if not is_incremental() -%}
         {{ return(none) }}
     {%- endif -%}
-    {%- set result = run_query("select cast(max(landed_date) as varchar) from " ~ this) -%}
-    {%- set newest = result.columns[0].values()[0] if result else none -%}
-    {%- if not newest -%}
+    {%- set reload_from = _newest_date_in(this, 'landed_date') -%}
+    {%- if reload_from is none -%}
         {{ return(none) }}
     {%- endif -%}
-    {%- set reload_from = modules.datetime.date.fromisoformat(newest) -%}
     {%- if var('min_date', none) -%}
         {%- set min_date = _mrr_parse_date(var('min_date'), 'var min_date') -%}
         {%- set reload_from = [reload_from, min_date] | min -%}

@@ -6,10 +6,10 @@
 -- Incremental: merge on mrr_daily_id over the window of mrr_daily_window() — from var min_date
 -- (or the day after the newest day built), widened back to the earliest day on which the
 -- subscription periods now differ from those the table was built from (recorded by the
--- post-hook in intermediate.fct_mrr_daily__applied_periods), through var max_date (or the as-of day) and never
--- short of the newest day built. So an incremental build always equals a full refresh over the
--- same raw data, however late a change lands. The window continues from each pair's MRR on the
--- day before (read from this table), and no raw history is read.
+-- post-hook in intermediate.fct_mrr_daily__applied_periods), through var max_date (or the
+-- as-of day) and never short of the newest day built. So an incremental build always equals a
+-- full refresh over the same raw data, however late a change lands. The window continues from
+-- each pair's MRR on the day before (read from this table), and no raw history is read.
 {{
     config(
         materialized='incremental',
@@ -42,8 +42,8 @@ window_days as (
 
 ),
 
-{#- A window that starts on the world's first day has nothing to continue from: compute it as a
-    full build does. -#}
+-- A window that starts on the world's first day has nothing to continue from: it is computed
+-- as a full build computes it.
 {% if is_incremental() and window.start > window.world_start -%}
 
 -- Each pair's state on base_date, from the rows already built.
@@ -90,7 +90,7 @@ previously_paid as (
 
 ),
 
-{%- else -%}
+{% else -%}
 
 base_state as (
 
