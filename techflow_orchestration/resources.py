@@ -9,11 +9,11 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
-from dagster import ConfigurableResource
+from dagster import ConfigurableResource, EnvVar
 from dagster_dbt import DbtCliResource
 
 from data_generation import WorldConfig
-from techflow_orchestration.alerts import AlertSink
+from techflow_orchestration.alerts import WEBHOOK_ENV, AlertSink
 from techflow_orchestration.project import dbt_project
 from techflow_orchestration.settings import TechflowSettings
 
@@ -44,7 +44,11 @@ class WorldResource(ConfigurableResource):
 
 
 class AlertsResource(ConfigurableResource):
-    """Where alerts go: a JSON-lines file and, optionally, a webhook."""
+    """Where alerts go: a JSON-lines file and, optionally, a webhook.
+
+    `webhook_url` is bound to `EnvVar(TECHFLOW_ALERT_WEBHOOK)` by `alerts_resource`, so the UI's
+    Resources page shows the variable's name, never its value (the URL is the secret).
+    """
 
     alerts_file: str
     webhook_url: str | None = None
@@ -66,4 +70,9 @@ def world_resource(settings: TechflowSettings) -> WorldResource:
 
 
 def alerts_resource(settings: TechflowSettings) -> AlertsResource:
-    return AlertsResource(alerts_file=str(settings.alerts_file), webhook_url=settings.alert_webhook)
+    """The webhook is read through Dagster's EnvVar when it is set (settings validated it is an
+    http(s) URL); unset, there is no webhook and nothing to resolve."""
+    return AlertsResource(
+        alerts_file=str(settings.alerts_file),
+        webhook_url=EnvVar(WEBHOOK_ENV) if settings.alert_webhook else None,
+    )

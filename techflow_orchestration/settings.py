@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
 from data_generation.clock import AS_OF_ENV, as_of_date
+from techflow_orchestration.alerts import validate_webhook_url
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DBT_PROJECT_DIR = REPO_ROOT / "techflow_dbt"
@@ -40,6 +41,12 @@ def _parse_scale(raw: str) -> float:
         ) from exc
 
 
+def _parse_webhook(raw: str) -> str | None:
+    """None when unset; an http(s) URL, or a ValueError naming TECHFLOW_ALERT_WEBHOOK (the value
+    itself is a secret and is never echoed)."""
+    return validate_webhook_url(raw) if raw.strip() else None
+
+
 @dataclass(frozen=True)
 class TechflowSettings:
     data_dir: Path
@@ -48,7 +55,9 @@ class TechflowSettings:
     # The platform's one clock: the last complete day everything is built through
     # ($TECHFLOW_AS_OF, default yesterday UTC; data_generation.clock).
     as_of: date
-    alert_webhook: str | None = None
+    # An http(s) URL (validated by from_env); a secret: Dagster reads it through EnvVar
+    # (resources.alerts_resource), this field only says whether one is set.
+    alert_webhook: str | None = field(default=None, repr=False)
     # None = the generator's default (1.0). Not part of the shared contract: an orchestration knob
     # so tests and benchmarks can run the real code location over a small world.
     world_scale: float | None = None
@@ -98,7 +107,7 @@ class TechflowSettings:
             warehouse=warehouse,
             world_start=world_start,
             as_of=as_of_date(env),
-            alert_webhook=env.get("TECHFLOW_ALERT_WEBHOOK") or None,
+            alert_webhook=_parse_webhook(env.get("TECHFLOW_ALERT_WEBHOOK") or ""),
             world_scale=_parse_scale(scale_raw) if scale_raw else None,
             as_of_pinned=bool((env.get(AS_OF_ENV) or "").strip()),
         )

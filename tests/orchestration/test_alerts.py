@@ -1,4 +1,5 @@
-"""Alert delivery: every alert lands in the JSON-lines file; the webhook gets the same JSON."""
+"""Alert delivery: every alert lands in the JSON-lines file; the webhook gets the same JSON. The
+webhook URL is a secret: read through EnvVar, only http(s), never in a log line or a record."""
 
 from __future__ import annotations
 
@@ -8,8 +9,18 @@ import threading
 from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import pytest
+from dagster import EnvVar, build_sensor_context
 
-from techflow_orchestration.alerts import Alert, AlertKind, AlertSink, AlertStatus, read_alerts
+from techflow_orchestration.alerts import (
+    WEBHOOK_ENV,
+    Alert,
+    AlertKind,
+    AlertSink,
+    AlertStatus,
+    read_alerts,
+)
+from techflow_orchestration.resources import alerts_resource
+from techflow_orchestration.settings import TechflowSettings
 
 LOG = logging.getLogger("test_alerts")
 
@@ -64,4 +75,92 @@ def test_unreachable_webhook_is_logged_and_the_alert_still_recorded(tmp_path, ca
         sink.emit(_alert(), LOG)
 
     assert len(read_alerts(sink.alerts_file)) == 1
-    assert "Could not POST alert" in caplog.text
+    assert "Alert webhook POST failed: URLError" in caplog.text
+
+
+SECRET_PATH = "/services/T000/B000/s3cr3t-token"
+
+
+@pytest.fixture
+def failing_webhook():
+    """A webhook that answers 500, at a URL whose path is the secret."""
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self):
+            self.rfile.read(int(self.headers["Content-Length"]))
+            self.send_response(500)
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = HTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}{SECRET_PATH}"
+    server.shutdown()
+
+
+@pytest.mark.parametrize("refused", ["http://127.0.0.1:9" + SECRET_PATH, None])
+def test_a_failed_post_logs_no_url_and_no_secret(tmp_path, caplog, failing_webhook, refused):
+    url = refused or failing_webhook  # connection refused, or an HTTP 500 answer
+    sink = AlertSink(alerts_file=tmp_path / "alerts.jsonl", webhook_url=url)
+    with caplog.at_level(logging.DEBUG):
+        sink.emit(_alert(), LOG)
+
+    assert "Alert webhook POST failed" in caplog.text
+    assert "s3cr3t" not in caplog.text and url not in caplog.text
+    assert "s3cr3t" not in sink.alerts_file.read_text()
+    if refused is None:
+        assert "HTTPError 500" in caplog.text
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "file:///etc/s3cr3t",
+        "ftp://example.com/s3cr3t",
+        "hooks.example.com/s3cr3t",
+        "https:///s3cr3t",  # no host
+    ],
+)
+def test_only_http_urls_are_accepted_and_the_error_names_the_variable(tmp_path, url):
+    with pytest.raises(ValueError, match=WEBHOOK_ENV) as refused:
+        AlertSink(alerts_file=tmp_path / "alerts.jsonl", webhook_url=url)
+    assert "s3cr3t" not in str(refused.value)
+    with pytest.raises(ValueError, match=WEBHOOK_ENV):
+        TechflowSettings.from_env({WEBHOOK_ENV: url, "TECHFLOW_AS_OF": "2025-06-01"})
+
+
+def test_the_resource_reads_the_webhook_through_env_var_and_never_holds_its_value(tmp_path):
+    url = "https://hooks.example.com" + SECRET_PATH
+    settings = TechflowSettings.from_env(
+        {WEBHOOK_ENV: url, "TECHFLOW_AS_OF": "2025-06-01", "TECHFLOW_DATA_DIR": str(tmp_path)}
+    )
+    resource = alerts_resource(settings)
+
+    assert isinstance(resource.webhook_url, EnvVar) and resource.webhook_url == WEBHOOK_ENV
+    # What the UI's Resources page is built from: the configured values, here {"env": <name>}.
+    configured = resource.get_resource_definition().config_schema.default_value_as_json_str
+    assert json.loads(configured)["webhook_url"] == {"env": WEBHOOK_ENV}
+    assert "s3cr3t" not in configured and "s3cr3t" not in repr(settings)
+    # Unset: no webhook, nothing to resolve.
+    unset = TechflowSettings.from_env({"TECHFLOW_AS_OF": "2025-06-01"})
+    assert alerts_resource(unset).webhook_url is None
+
+
+def test_a_sensor_gets_the_webhook_resolved_from_the_environment(
+    tmp_path, webhook_server, monkeypatch
+):
+    url, received = webhook_server
+    monkeypatch.setenv(WEBHOOK_ENV, url)
+    monkeypatch.setenv("TECHFLOW_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("TECHFLOW_AS_OF", "2025-06-01")
+    resource = alerts_resource(TechflowSettings.from_env())
+
+    with build_sensor_context(resources={"alerts": resource}) as context:
+        sink = context.resources.alerts.sink()
+        assert sink.webhook_url == url
+        sink.emit(_alert(), LOG)
+
+    assert received == read_alerts(sink.alerts_file)
