@@ -19,6 +19,10 @@ A stage runs when something it depends on changed in this invocation, or when it
 so a second `make run` on the same day builds nothing and only prints the summary, and the next
 morning it builds one day.
 
+Before planning, runs a killed `make run` (kill -9) or a dead UI run worker left STARTED are
+marked failed and their `duckdb` pool slots freed (techflow_orchestration.dead_runs): there is
+no daemon here to do it, and the slot would otherwise block every stage forever.
+
 The as-of day (TECHFLOW_AS_OF, default yesterday UTC) is resolved once, first, and pinned in the
 environment before the definitions are imported: the partitions end on it, and every stage, dbt
 process and the summary agree on it even when `make run` crosses midnight.
@@ -26,6 +30,7 @@ process and the summary agree on it even when `make run` crosses midnight.
 
 from __future__ import annotations
 
+import socket
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -41,6 +46,7 @@ from dagster import (
 )
 
 from data_generation.clock import AS_OF_ENV, pin_as_of
+from techflow_orchestration.dead_runs import HOST_TAG, release_dead_runs
 from techflow_orchestration.jobs import DAILY_JOB_NAME, SNAPSHOT_JOB_NAME
 from techflow_orchestration.keys import MRR_PARTITIONED_KEYS, RAW_ASSET_KEYS
 from techflow_orchestration.settings import TechflowSettings
@@ -77,7 +83,7 @@ class Stage:
     last_day: date | None = None
 
     def tags(self) -> dict[str, str]:
-        tags = {RUN_ALL_TAG: self.name}
+        tags = {RUN_ALL_TAG: self.name, HOST_TAG: socket.gethostname()}
         if self.first_day and self.last_day:
             tags[ASSET_PARTITION_RANGE_START_TAG] = self.first_day.isoformat()
             tags[ASSET_PARTITION_RANGE_END_TAG] = self.last_day.isoformat()
@@ -185,6 +191,7 @@ def main() -> int:
 
     check_partitions_reach(defs, as_of)
     instance = DagsterInstance.get()
+    release_dead_runs(instance)
     stages = plan_stages(instance, defs)
     if not stages:
         print(f"Everything is materialized up to {as_of} (the as-of day); nothing to build.")
