@@ -2,7 +2,10 @@
 
 - `techflow_daily`: one day (or, as a single-run backfill, a range of days) of the whole world:
   the raw tables for the partition, the staging views, fct_mrr_daily for the partition window, and
-  the unpartitioned marts after it. Everything but the snapshots.
+  the unpartitioned marts after it. Everything but the snapshots. A failed run is retried once
+  from its failure (run retries: the daemon of `make dev` re-executes it through the default
+  launcher; `run_retries` is enabled in .dagster_home/dagster.yaml). `make run` executes in
+  process and stops on a failure instead; its next invocation resumes from what is missing.
 - `techflow_snapshots`: the SCD2 snapshots, separate from the model job as in
   dagster-open-platform, started after each successful daily run.
 """
@@ -16,6 +19,8 @@ from dagster import AssetsDefinition, AssetSelection, define_asset_job
 
 DAILY_JOB_NAME = "techflow_daily"
 SNAPSHOT_JOB_NAME = "techflow_snapshots"
+# Run retries, as Dagster's run tags spell them (dagster._core.storage.tags).
+DAILY_JOB_RETRY_TAGS = {"dagster/max_retries": "1", "dagster/retry_strategy": "FROM_FAILURE"}
 
 
 @dataclass(frozen=True)
@@ -31,6 +36,7 @@ def build_jobs(snapshot_assets: AssetsDefinition) -> TechflowJobs:
         # Partitioned by the daily partitions of its raw assets and fct_mrr_daily (inferred).
         selection=AssetSelection.all() - snapshots,
         description="Raw world + fct_mrr_daily for a day (or a range), then the marts.",
+        tags=DAILY_JOB_RETRY_TAGS,
     )
     snapshot_job = define_asset_job(
         name=SNAPSHOT_JOB_NAME,

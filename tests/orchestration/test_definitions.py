@@ -204,3 +204,42 @@ def test_a_dbt_project_edited_after_the_manifest_is_reported_file_by_file(tmp_pa
     edited = {**current, "dbt_project.yml": "0" * 64, "models/gone.sql": "1" * 64}
     record.write_text(json.dumps(edited))
     assert changed_since_manifest(record) == ["dbt_project.yml", "models/gone.sql"]
+
+
+def test_the_daily_job_retries_a_failed_run_once_and_the_snapshot_job_does_not(
+    defs_and_settings, tmp_path
+):
+    """Run retries, as the daemon of `make dev` decides them over the repo's dagster.yaml."""
+    from dagster import DagsterRun, DagsterRunStatus
+    from dagster._core.execution.retries import auto_reexecution_should_retry_run
+
+    from tests.orchestration.conftest import make_dagster_home
+
+    defs, _ = defs_and_settings
+    daily = defs.resolve_job_def("techflow_daily")
+    snapshots = defs.resolve_job_def("techflow_snapshots")
+    assert daily.tags["dagster/max_retries"] == "1"
+    with DagsterInstance.from_config(str(make_dagster_home(tmp_path / "home"))) as instance:
+        assert instance.run_retries_enabled and instance.run_retries_max_retries == 0
+
+        def failed(job, run_id: str, **extra_tags: str) -> DagsterRun:
+            return instance.add_run(
+                DagsterRun(
+                    job_name=job.name,
+                    run_id=run_id,
+                    tags={**job.tags, **extra_tags},
+                    status=DagsterRunStatus.FAILURE,
+                    root_run_id=extra_tags.get("dagster/root_run_id"),
+                    parent_run_id=extra_tags.get("dagster/parent_run_id"),
+                )
+            )
+
+        first = failed(daily, "daily-1")
+        assert auto_reexecution_should_retry_run(instance, first, None)
+        retry = failed(
+            daily,
+            "daily-1-retry",
+            **{"dagster/root_run_id": "daily-1", "dagster/parent_run_id": "daily-1"},
+        )
+        assert not auto_reexecution_should_retry_run(instance, retry, None)  # once only
+        assert not auto_reexecution_should_retry_run(instance, failed(snapshots, "snap-1"), None)
