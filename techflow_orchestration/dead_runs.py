@@ -4,7 +4,9 @@ A run killed mid-step never writes its end: it stays STARTED and keeps its `duck
 so every later run waits on that slot forever. Under `make dev` the daemon's run monitoring
 (.dagster_home/dagster.yaml) fails such runs after `max_runtime_seconds` — the default run
 launcher cannot check a worker's health — and frees slots of finished runs. `make run` has no
-daemon (in-process `execute_job`), so it calls `release_dead_runs` first:
+daemon (in-process `execute_job`), so it calls `release_dead_runs` first; under `make dev` the
+sensor `release_dead_runs` calls it every minute, so a dead run is released long before the
+runtime limit:
 
 - a run that is STARTING, STARTED or CANCELING is dead when the process that executes it is gone.
   That process is the one that wrote the run's start event (every Dagster event records its pid:

@@ -18,6 +18,7 @@ from techflow_orchestration.schedules import build_daily_schedule
 from techflow_orchestration.sensors import (
     build_freshness_alert_sensor,
     build_snapshots_after_daily_sensor,
+    release_dead_runs_sensor,
     run_failure_alerts,
     run_recovery_alerts,
 )
@@ -46,6 +47,7 @@ def build_definitions(settings: TechflowSettings) -> Definitions:
             run_failure_alerts,
             run_recovery_alerts,
             build_snapshots_after_daily_sensor(jobs.daily, jobs.snapshots),
+            release_dead_runs_sensor,
         ],
         resources={
             "dbt": dbt_resource(),

@@ -7,6 +7,10 @@
 - `run_failure_alerts` reports each failed run once (Dagster's run-status cursor guarantees it),
   and `run_recovery_alerts` reports the first success of a job whose previous run failed.
 - `snapshots_after_daily` starts the snapshot job when the daily job succeeds.
+- `release_dead_runs` (every minute under `make dev`): a run whose process is gone (kill -9, OOM)
+  is marked failed and its `duckdb` pool slot freed at once, instead of after the instance's
+  max_runtime_seconds (the default run launcher cannot check a run worker's health). The same
+  check `make run` makes before it plans (techflow_orchestration.dead_runs).
 """
 
 # No `from __future__ import annotations` here: Dagster inspects the `context` type hints of
@@ -34,12 +38,14 @@ from dagster import (
 )
 
 from techflow_orchestration.alerts import Alert, AlertKind, AlertStatus
+from techflow_orchestration.dead_runs import release_dead_runs
 from techflow_orchestration.resources import AlertsResource
 
 # What define_asset_job returns (dagster does not export the type).
 JobSelection = Any
 
 FRESHNESS_SENSOR_INTERVAL_SECONDS = 60
+DEAD_RUN_SENSOR_INTERVAL_SECONDS = 60
 # Freshness states as the instance stores them (a str enum that dagster does not export).
 FAIL = "FAIL"
 UNKNOWN = "UNKNOWN"
@@ -187,3 +193,18 @@ def build_snapshots_after_daily_sensor(
         return RunRequest(run_key=f"snapshots-after-{context.dagster_run.run_id}")
 
     return snapshots_after_daily
+
+
+@sensor(
+    name="release_dead_runs",
+    minimum_interval_seconds=DEAD_RUN_SENSOR_INTERVAL_SECONDS,
+    default_status=DefaultSensorStatus.RUNNING,
+    description="Fails runs whose process is gone (kill -9, OOM) and frees their pool slots.",
+)
+def release_dead_runs_sensor(context: SensorEvaluationContext) -> SkipReason:
+    released = release_dead_runs(context.instance, context.log.warning)
+    return SkipReason(
+        f"{len(released)} dead run(s) marked failed, pool slots freed"
+        if released
+        else "no dead runs"
+    )

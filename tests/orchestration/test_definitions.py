@@ -34,7 +34,12 @@ def test_definitions_load_and_validate(defs_and_settings):
     defs.resolve_all_job_defs()  # resolves every job against the asset graph
     assert {j.name for j in defs.resolve_all_job_defs()} >= {"techflow_daily", "techflow_snapshots"}
     assert defs.resolve_schedule_def("techflow_daily_schedule")
-    for name in ("freshness_alerts", "run_failure_alerts", "run_recovery_alerts"):
+    for name in (
+        "freshness_alerts",
+        "run_failure_alerts",
+        "run_recovery_alerts",
+        "release_dead_runs",
+    ):
         assert defs.resolve_sensor_def(name)
 
 

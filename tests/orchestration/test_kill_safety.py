@@ -181,3 +181,55 @@ def test_the_instance_monitors_runs_with_a_runtime_limit(tmp_path):
         assert instance.run_monitoring_cancel_timeout_seconds > 0
         assert instance.run_monitoring_settings["free_slots_after_run_end_seconds"] > 0
         assert not instance.run_launcher.supports_check_run_worker_health
+
+
+def _started_run(instance: DagsterInstance, run_id: str, pid: int) -> None:
+    """A run of the daily job that started in process `pid` and holds the duckdb slot."""
+    from dagster import DagsterEvent, DagsterEventType, DagsterRun
+
+    instance.add_run(
+        DagsterRun(job_name="techflow_daily", run_id=run_id, status=DagsterRunStatus.NOT_STARTED)
+    )
+    instance.report_dagster_event(
+        DagsterEvent(
+            event_type_value=DagsterEventType.RUN_START.value,
+            job_name="techflow_daily",
+            pid=pid,
+        ),
+        run_id=run_id,
+    )
+    storage = instance.event_log_storage
+    storage.initialize_concurrency_limit_to_default(POOL)  # as a run's first claim does
+    claim = storage.claim_concurrency_slot(POOL, run_id, "dbt_step")
+    assert claim.is_claimed
+
+
+def test_the_make_dev_sensor_fails_dead_runs_and_frees_their_slots(tmp_path):
+    """Under `make dev` a dead run is released within a minute, not after the runtime limit;
+    a live run is left alone."""
+    from dagster import build_sensor_context
+
+    from techflow_orchestration.sensors import release_dead_runs_sensor
+
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    home = make_dagster_home(tmp_path / "home")
+    with DagsterInstance.from_config(str(home)) as instance:
+        _started_run(instance, "dead-run", dead.pid)
+        assert instance.get_run_by_id("dead-run").status == DagsterRunStatus.STARTED
+        claimed = instance.event_log_storage.get_concurrency_info(POOL).claimed_slots
+        assert [s.run_id for s in claimed] == ["dead-run"]
+
+        with build_sensor_context(instance=instance) as context:
+            result = release_dead_runs_sensor(context)
+        assert "1 dead run(s)" in str(result.skip_message)
+        assert instance.get_run_by_id("dead-run").status == DagsterRunStatus.FAILURE
+        assert instance.event_log_storage.get_concurrency_info(POOL).claimed_slots == []
+
+        _started_run(instance, "live-run", os.getpid())  # this very process: alive
+        with build_sensor_context(instance=instance) as context:
+            result = release_dead_runs_sensor(context)
+        assert result.skip_message == "no dead runs"
+        assert instance.get_run_by_id("live-run").status == DagsterRunStatus.STARTED
+        claimed = instance.event_log_storage.get_concurrency_info(POOL).claimed_slots
+        assert [s.run_id for s in claimed] == ["live-run"]
