@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import os
 import socket
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -46,22 +47,21 @@ class ReleasedRun:
     pid: int | None
 
 
-def _process_start_time(pid: int) -> float | None:
-    """When `pid` started (epoch seconds) from /proc, or None where /proc is not available."""
+def _process_age(pid: int) -> float | None:
+    """How long ago `pid` started (seconds), from /proc; None where /proc is not available, inf
+    for a zombie. An age, not a start time: /proc counts from boot on the kernel's clock, while
+    run timestamps come from the (possibly adjusted or faked) wall clock; ages compare across
+    both because each side is measured against its own clock."""
     try:
         stat = Path(f"/proc/{pid}/stat").read_text()
-        boot = next(
-            float(line.split()[1])
-            for line in Path("/proc/stat").read_text().splitlines()
-            if line.startswith("btime ")
-        )
-    except (OSError, StopIteration, ValueError):
+        uptime = float(Path("/proc/uptime").read_text().split()[0])
+    except (OSError, IndexError, ValueError):
         return None
     fields = stat[stat.rindex(")") + 2 :].split()  # after "pid (comm) "
     state, start_ticks = fields[0], int(fields[19])
     if state in ("Z", "X"):  # a zombie has finished: it only waits for its parent to reap it
         return float("inf")
-    return boot + start_ticks / os.sysconf("SC_CLK_TCK")
+    return uptime - start_ticks / os.sysconf("SC_CLK_TCK")
 
 
 def process_alive(pid: int, started_by: float | None = None) -> bool:
@@ -72,12 +72,12 @@ def process_alive(pid: int, started_by: float | None = None) -> bool:
         return False
     except PermissionError:
         pass  # exists, owned by someone else
-    start = _process_start_time(pid)
-    if start is None:
+    age = _process_age(pid)
+    if age is None:
         return True
-    if start == float("inf"):
+    if age == float("inf"):
         return False
-    return started_by is None or start <= started_by + PID_REUSE_SLACK_SECONDS
+    return started_by is None or age + PID_REUSE_SLACK_SECONDS >= time.time() - started_by
 
 
 def run_process(instance: DagsterInstance, run_id: str) -> tuple[int | None, float | None]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from dagster import DagsterEventType, DagsterRunStatus, RunsFilter
@@ -15,16 +16,18 @@ from techflow_orchestration.settings import REPO_ROOT
 pytestmark = pytest.mark.slow
 
 
-def _materialize(env: dict[str, str], *args: str) -> subprocess.Popen:
-    return subprocess.Popen(
-        [sys.executable, "-m", "dagster", "asset", "materialize", "-m",
-         "techflow_orchestration.definitions", *args],
-        cwd=REPO_ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )  # fmt: skip
+def _materialize(env: dict[str, str], log: Path, *args: str) -> subprocess.Popen:
+    # Output goes to a file, not a pipe: a grandchild that outlives the CLI (Dagster's compute-log
+    # `tail -F`) would hold a pipe open and hang the read until its timeout.
+    with log.open("w") as out:
+        return subprocess.Popen(
+            [sys.executable, "-m", "dagster", "asset", "materialize", "-m",
+             "techflow_orchestration.definitions", *args],
+            cwd=REPO_ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )  # fmt: skip
 
 
 def _step_window(instance, run_id: str) -> tuple[float, float]:
@@ -42,16 +45,21 @@ def _step_window(instance, run_id: str) -> tuple[float, float]:
     return min(starts), max(ends)
 
 
-def test_two_concurrent_warehouse_writers_queue_on_the_pool_and_both_succeed(dagster_world):
+def test_two_concurrent_warehouse_writers_queue_on_the_pool_and_both_succeed(
+    dagster_world, tmp_path: Path
+):
     env = {**os.environ, **dagster_world.env}
     day = dagster_world.partition_keys[-2]
     before = {r.run_id for r in dagster_world.instance.get_runs()}
 
+    logs = [tmp_path / "fct_mrr_daily.log", tmp_path / "dim_customers.log"]
     procs = [
-        _materialize(env, "--select", "fct_mrr_daily", "--partition", day),
-        _materialize(env, "--select", "dim_customers"),
+        _materialize(env, logs[0], "--select", "fct_mrr_daily", "--partition", day),
+        _materialize(env, logs[1], "--select", "dim_customers"),
     ]
-    outputs = [p.communicate(timeout=900)[0] for p in procs]
+    for proc in procs:
+        proc.wait(timeout=900)
+    outputs = [log.read_text() for log in logs]
 
     for proc, output in zip(procs, outputs, strict=True):
         assert proc.returncode == 0, output[-3000:]

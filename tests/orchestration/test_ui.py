@@ -70,6 +70,17 @@ def _wait_for_ui(url: str, proc: subprocess.Popen, log: Path) -> None:
     )
 
 
+def _real_clock(env: dict[str, str]) -> dict[str, str]:
+    """The environment without libfaketime. CI runs the suite with the calendar clock faked
+    (.ci/run); libfaketime shifts the monotonic clock with it, which stalls the daemon's run
+    queue (a run launched from the UI stays QUEUED). The UI server runs on the real clock; the
+    world's dates do not depend on it (TECHFLOW_AS_OF is pinned)."""
+    env = {k: v for k, v in env.items() if "FAKETIME" not in k and k != "DONT_FAKE_MONOTONIC"}
+    if "faketime" in env.get("LD_PRELOAD", ""):
+        del env["LD_PRELOAD"]
+    return env
+
+
 @pytest.fixture(scope="module")
 def dagster_ui(dagster_world, tmp_path_factory) -> Iterator[str]:
     """`dagster dev` (webserver + daemon) on a free port over the world's temporary instance."""
@@ -81,7 +92,7 @@ def dagster_ui(dagster_world, tmp_path_factory) -> Iterator[str]:
             [sys.executable, "-m", "dagster", "dev", "-h", "127.0.0.1", "-p", str(port),
              "-w", "workspace.yaml"],
             cwd=REPO_ROOT,
-            env={**os.environ, **dagster_world.env},
+            env=_real_clock({**os.environ, **dagster_world.env}),
             stdout=out,
             stderr=subprocess.STDOUT,
             start_new_session=True,  # its own process group: stopped as one below
