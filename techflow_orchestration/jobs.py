@@ -7,7 +7,8 @@
   launcher; `run_retries` is enabled in .dagster_home/dagster.yaml). `make run` executes in
   process and stops on a failure instead; its next invocation resumes from what is missing.
 - `techflow_snapshots`: the SCD2 snapshots, separate from the model job as in
-  dagster-open-platform, started after each successful daily run.
+  dagster-open-platform, started once per daily partition after the daily job built it
+  (sensors.snapshots_after_daily) and once at the end of each `make run` that built something.
 """
 
 from __future__ import annotations
@@ -21,6 +22,13 @@ DAILY_JOB_NAME = "techflow_daily"
 SNAPSHOT_JOB_NAME = "techflow_snapshots"
 # Run retries, as Dagster's run tags spell them (dagster._core.storage.tags).
 DAILY_JOB_RETRY_TAGS = {"dagster/max_retries": "1", "dagster/retry_strategy": "FROM_FAILURE"}
+# Dagster's partition tags: one partition, or the range of a single-run backfill.
+PARTITION_TAG = "dagster/partition"
+RANGE_START_TAG = "dagster/asset_partition_range_start"
+RANGE_END_TAG = "dagster/asset_partition_range_end"
+# Ours: runs `make run` started, and the day a snapshot run was started for.
+RUN_ALL_TAG = "techflow/run_all"
+SNAPSHOT_DAY_TAG = "techflow/snapshot_day"
 
 
 @dataclass(frozen=True)

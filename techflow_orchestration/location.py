@@ -13,7 +13,12 @@ from techflow_orchestration.assets.dbt import build_dbt_assets
 from techflow_orchestration.assets.raw import build_raw_assets
 from techflow_orchestration.jobs import build_jobs
 from techflow_orchestration.partitions import daily_partitions
-from techflow_orchestration.resources import alerts_resource, dbt_resource, world_resource
+from techflow_orchestration.resources import (
+    alerts_resource,
+    dbt_resource,
+    warehouse_resource,
+    world_resource,
+)
 from techflow_orchestration.schedules import build_daily_schedule
 from techflow_orchestration.sensors import (
     build_freshness_alert_sensor,
@@ -41,7 +46,7 @@ def build_definitions(settings: TechflowSettings) -> Definitions:
     return Definitions(
         assets=assets,
         jobs=[jobs.daily, jobs.snapshots],
-        schedules=[build_daily_schedule(jobs.daily)],
+        schedules=[build_daily_schedule(jobs.daily, partitions_def)],
         sensors=[
             build_freshness_alert_sensor(keys_with_freshness_policy(assets)),
             run_failure_alerts,
@@ -51,6 +56,7 @@ def build_definitions(settings: TechflowSettings) -> Definitions:
         ],
         resources={
             "dbt": dbt_resource(),
+            "warehouse": warehouse_resource(settings),
             "world": world_resource(settings),
             "alerts": alerts_resource(settings),
         },

@@ -1,4 +1,5 @@
-"""Resources: dbt, the synthetic world's generator settings, and alert delivery.
+"""Resources: dbt, the warehouse (read-only), the synthetic world's generator settings, and alert
+delivery.
 
 Each is configured from TechflowSettings (environment variables with defaults), so a test can point
 the whole code location at a temporary directory by building its own settings.
@@ -11,6 +12,7 @@ from pathlib import Path
 
 from dagster import ConfigurableResource, EnvVar
 from dagster_dbt import DbtCliResource
+from dagster_duckdb import DuckDBResource
 
 from data_generation import WorldConfig
 from techflow_orchestration.alerts import WEBHOOK_ENV, AlertSink
@@ -59,6 +61,18 @@ class AlertsResource(ConfigurableResource):
 
 def dbt_resource() -> DbtCliResource:
     return DbtCliResource(project_dir=dbt_project)
+
+
+def warehouse_resource(settings: TechflowSettings) -> DuckDBResource:
+    """The DuckDB warehouse for Python reads, bound under the resource key "warehouse".
+
+    Read-only (DuckDB's access_mode): dbt is the warehouse's only writer, and a read-only
+    connection never takes the single writer lock a dbt step needs. DuckDBResource retries a
+    connection the lock refuses, with backoff.
+    """
+    return DuckDBResource(
+        database=str(settings.warehouse), connection_config={"access_mode": "READ_ONLY"}
+    )
 
 
 def world_resource(settings: TechflowSettings) -> WorldResource:

@@ -1,30 +1,29 @@
 """`make run`: materialize the whole graph for the default world through Dagster, then summarize.
 
 Runs go into the instance at $DAGSTER_HOME — the same one `make dev` opens — so the UI shows their
-history. The work is staged, each stage one Dagster run:
+history. Two runs at most, as few as Dagster allows (the snapshots are a job of their own):
 
-  1. raw      the raw tables for every missing day, as one single-run backfill (one
-              generate_range call) over the range from the first missing day to the as-of day;
-  2. upstream the dbt models fct_mrr_daily is built from (seeds, staging views);
-  3. mrr      fct_mrr_daily for its missing days, one single-run backfill (one dbt invocation);
-  4. marts    every other dbt model, built after fct_mrr_daily;
-  5. snapshots.
+  1. daily      one single-run backfill of the daily job over the missing days: the raw tables
+                for every missing day (one generate_range call), then one dbt invocation per op —
+                the upstream models, int_subscription_versions + fct_mrr_daily for the whole
+                window, the marts;
+  2. snapshots  the snapshot job, once.
 
-Why stages rather than one run of the daily job over the whole range: Dagster plans an event for
-every (asset, partition) pair in a range run — unpartitioned assets included — so two years of
-daily partitions across ~45 assets is tens of thousands of event-log writes before any work
-starts. Staged, only the partitioned assets carry the range.
+A range run plans one event per (partitioned asset, day) — and records one materialization per
+(asset, day) — so the UI shows every partition, and every partition of a failed run as failed;
+unpartitioned assets (the staging views, the marts) get one each whatever the range. What the
+run leaves out costs nothing: raw tables that are complete stay out of the selection.
 
-A stage runs when something it depends on changed in this invocation, or when it has never run;
-so a second `make run` on the same day builds nothing and only prints the summary, and the next
-morning it builds one day.
+Something is selected when it is missing, downstream of something rebuilt, or has never been
+materialized; so a second `make run` on the same day builds nothing and only prints the summary,
+and the next morning it builds one day.
 
 Before planning, runs a killed `make run` (kill -9) or a dead UI run worker left STARTED are
 marked failed and their `duckdb` pool slots freed (techflow_orchestration.dead_runs): there is
-no daemon here to do it, and the slot would otherwise block every stage forever.
+no daemon here to do it, and the slot would otherwise block every run forever.
 
 The as-of day (TECHFLOW_AS_OF, default yesterday UTC) is resolved once, first, and pinned in the
-environment before the definitions are imported: the partitions end on it, and every stage, dbt
+environment before the definitions are imported: the partitions end on it, and every run, dbt
 process and the summary agree on it even when `make run` crosses midnight.
 """
 
@@ -47,22 +46,31 @@ from dagster import (
 
 from data_generation.clock import AS_OF_ENV, pin_as_of
 from techflow_orchestration.dead_runs import HOST_TAG, release_dead_runs
-from techflow_orchestration.jobs import DAILY_JOB_NAME, SNAPSHOT_JOB_NAME
+from techflow_orchestration.jobs import (
+    DAILY_JOB_NAME,
+    RANGE_END_TAG,
+    RANGE_START_TAG,
+    RUN_ALL_TAG,
+    SNAPSHOT_JOB_NAME,
+)
 from techflow_orchestration.keys import MRR_PARTITIONED_KEYS, RAW_ASSET_KEYS
 from techflow_orchestration.settings import TechflowSettings
 from techflow_orchestration.summary import print_summary
 
-# The run tags Dagster itself puts on a single-run backfill of a partition range.
-ASSET_PARTITION_RANGE_START_TAG = "dagster/asset_partition_range_start"
-ASSET_PARTITION_RANGE_END_TAG = "dagster/asset_partition_range_end"
-RUN_ALL_TAG = "techflow/run_all"
-# The terminal gets INFO and up; every DEBUG event (one per materialized partition, thousands for
-# a fresh world) stays in the instance's event log, where the UI shows it.
-CONSOLE_RUN_CONFIG = {"loggers": {"console": {"config": {"log_level": "INFO"}}}}
+__all__ = ["RUN_ALL_TAG", "Stage", "main", "plan_stages", "run_stage"]
+RUN_CONFIG = {
+    # The terminal gets INFO and up; every DEBUG event (one per materialized partition, thousands
+    # for a fresh world) stays in the instance's event log, where the UI shows it.
+    "loggers": {"console": {"config": {"log_level": "INFO"}}},
+    # Steps in this process, one after the other: the steps form one chain anyway (raw -> staging
+    # -> incrementals -> marts), and a step subprocess would import the definitions again (~3 s
+    # each). A kill -9 of `make run` takes its dbt child with it; dead_runs releases the run.
+    "execution": {"config": {"in_process": {}}},
+}
 
 
 def daily_job() -> JobDefinition:
-    """Everything but the snapshots; stages 1-4 each run a selection of it."""
+    """Everything but the snapshots; the first run takes a selection of it."""
     from techflow_orchestration.definitions import defs
 
     return defs.resolve_job_def(DAILY_JOB_NAME)
@@ -85,8 +93,8 @@ class Stage:
     def tags(self) -> dict[str, str]:
         tags = {RUN_ALL_TAG: self.name, HOST_TAG: socket.gethostname()}
         if self.first_day and self.last_day:
-            tags[ASSET_PARTITION_RANGE_START_TAG] = self.first_day.isoformat()
-            tags[ASSET_PARTITION_RANGE_END_TAG] = self.last_day.isoformat()
+            tags[RANGE_START_TAG] = self.first_day.isoformat()
+            tags[RANGE_END_TAG] = self.last_day.isoformat()
         return tags
 
     def describe(self) -> str:
@@ -130,7 +138,7 @@ def check_partitions_reach(
 
 
 def plan_stages(instance: DagsterInstance, defs: Definitions) -> list[Stage]:
-    """The stages this invocation needs, in dependency order."""
+    """The runs this invocation needs (at most two), in dependency order."""
     graph = defs.resolve_asset_graph()
     partition_keys = defs.resolve_job_def(DAILY_JOB_NAME).partitions_def.get_partition_keys()
     last_day = date.fromisoformat(partition_keys[-1])
@@ -138,24 +146,28 @@ def plan_stages(instance: DagsterInstance, defs: Definitions) -> list[Stage]:
     for key in graph.get_all_asset_keys():
         by_op.setdefault(graph.get(key).assets_def.node_def.name, []).append(key)
 
-    stages: list[Stage] = []
     raw_keys = list(RAW_ASSET_KEYS)
-    raw_from = first_missing_day(instance, raw_keys, partition_keys)
-    if raw_from:
-        stages.append(Stage("raw", raw_keys, daily_job, raw_from, last_day))
-    upstream = by_op["dbt_upstream_models"]
-    if stages or never_materialized(instance, upstream):
-        stages.append(Stage("upstream", upstream, daily_job))
     mrr_keys = list(MRR_PARTITIONED_KEYS)
+    unpartitioned = [*by_op["dbt_upstream_models"], *by_op["dbt_downstream_models"]]
+    raw_from = first_missing_day(instance, raw_keys, partition_keys)
     mrr_from = min(
         (d for d in (raw_from, first_missing_day(instance, mrr_keys, partition_keys)) if d),
         default=None,
     )
+    selection: list[AssetKey] = []
+    if raw_from:
+        selection += raw_keys
     if mrr_from:
-        stages.append(Stage("mrr", mrr_keys, daily_job, mrr_from, last_day))
-    marts = by_op["dbt_downstream_models"]
-    if stages or never_materialized(instance, marts):
-        stages.append(Stage("marts", marts, daily_job))
+        selection += mrr_keys
+    if selection or never_materialized(instance, unpartitioned):
+        selection += unpartitioned
+
+    stages: list[Stage] = []
+    if selection:
+        first_day = mrr_from  # the earliest missing day of anything partitioned, or None
+        stages.append(
+            Stage("daily", selection, daily_job, first_day, last_day if first_day else None)
+        )
     snapshots = by_op["dbt_snapshots"]
     if stages or never_materialized(instance, snapshots):
         stages.append(Stage("snapshots", snapshots, snapshot_job))
@@ -166,13 +178,13 @@ def run_stage(stage: Stage, instance: DagsterInstance) -> None:
     result = execute_job(
         reconstructable(stage.job_fn),
         instance=instance,
-        run_config=CONSOLE_RUN_CONFIG,
+        run_config=RUN_CONFIG,
         tags=stage.tags(),
         asset_selection=list(stage.assets),
     )
     if not result.success:
         raise SystemExit(
-            f"Stage {stage.name!r} failed in Dagster run {result.run_id}. Open `make dev` -> Runs "
+            f"The {stage.name!r} run failed (Dagster run {result.run_id}). Open `make dev` -> Runs "
             f"-> {result.run_id} for the failing step's logs, fix, and run `make run` again: "
             "it resumes from what is missing."
         )
@@ -197,7 +209,7 @@ def main() -> int:
         print(f"Everything is materialized up to {as_of} (the as-of day); nothing to build.")
     else:
         print(
-            f"Building up to {as_of} (the as-of day, {AS_OF_ENV}): {len(stages)} stage(s)",
+            f"Building up to {as_of} (the as-of day, {AS_OF_ENV}): {len(stages)} run(s)",
             flush=True,
         )
     for number, stage in enumerate(stages, start=1):

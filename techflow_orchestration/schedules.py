@@ -1,23 +1,50 @@
-"""The daily schedule: yesterday's partition of the daily job, shortly after the UTC day closes."""
+"""The daily schedule: yesterday's partition of the daily job, shortly after the UTC day closes.
+
+A plain `@schedule` that asks the partitions for their last key itself and yields
+`RunRequest(partition_key=...)`. `build_schedule_from_partitioned_job` would do the same, but its
+tick evaluation calls the deprecated `JobDefinition.run_request_for_partition` (dagster 1.13,
+partitioned_schedule.py), so every tick raised a DeprecationWarning on our behalf.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-from dagster import DefaultScheduleStatus, build_schedule_from_partitioned_job
+from dagster import (
+    DailyPartitionsDefinition,
+    DefaultScheduleStatus,
+    RunRequest,
+    ScheduleDefinition,
+    ScheduleEvaluationContext,
+    SkipReason,
+    schedule,
+)
+
+from techflow_orchestration.partitions import TIMEZONE
 
 DAILY_SCHEDULE_HOUR_UTC = 0
 DAILY_SCHEDULE_MINUTE = 30
+DAILY_SCHEDULE_NAME = "techflow_daily_schedule"
 
 
-def build_daily_schedule(daily_job: Any):
-    # A daily-partitioned job's schedule fires after each partition's day ends and requests that
-    # partition, so at 00:30 UTC it runs the day that just completed: yesterday.
-    return build_schedule_from_partitioned_job(
-        daily_job,
-        name="techflow_daily_schedule",
-        hour_of_day=DAILY_SCHEDULE_HOUR_UTC,
-        minute_of_hour=DAILY_SCHEDULE_MINUTE,
+def build_daily_schedule(
+    daily_job: Any, partitions_def: DailyPartitionsDefinition
+) -> ScheduleDefinition:
+    @schedule(
+        name=DAILY_SCHEDULE_NAME,
+        job=daily_job,
+        cron_schedule=f"{DAILY_SCHEDULE_MINUTE} {DAILY_SCHEDULE_HOUR_UTC} * * *",
+        execution_timezone=TIMEZONE,
         default_status=DefaultScheduleStatus.RUNNING,
         description="Yesterday's raw world and fct_mrr_daily partition, then the marts.",
     )
+    def techflow_daily_schedule(context: ScheduleEvaluationContext) -> RunRequest | SkipReason:
+        # The last partition whose day has ended by the tick: at 00:30 UTC, the day that just
+        # ended. With a pinned as-of day the partitions stop there, so later ticks ask for the
+        # as-of day again; the run key (the partition) makes that one run, not one per tick.
+        key = partitions_def.get_last_partition_key(current_time=context.scheduled_execution_time)
+        if key is None:
+            return SkipReason("no daily partition has ended yet")
+        return RunRequest(run_key=key, partition_key=key)
+
+    return techflow_daily_schedule

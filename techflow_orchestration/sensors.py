@@ -6,7 +6,9 @@
   is fresh again — not one per tick.
 - `run_failure_alerts` reports each failed run once (Dagster's run-status cursor guarantees it),
   and `run_recovery_alerts` reports the first success of a job whose previous run failed.
-- `snapshots_after_daily` starts the snapshot job when the daily job succeeds.
+- `snapshots_after_daily` starts the snapshot job once per daily partition: after the first
+  successful daily-job run of that partition (or of a range ending on it), never for a retry or
+  a re-run of the same day, an unpartitioned run, or a `make run` run (which snapshots itself).
 - `release_dead_runs` (every minute under `make dev`): a run whose process is gone (kill -9, OOM)
   is marked failed and its `duckdb` pool slot freed at once, instead of after the instance's
   max_runtime_seconds (the default run launcher cannot check a run worker's health). The same
@@ -39,6 +41,12 @@ from dagster import (
 
 from techflow_orchestration.alerts import Alert, AlertKind, AlertStatus
 from techflow_orchestration.dead_runs import release_dead_runs
+from techflow_orchestration.jobs import (
+    PARTITION_TAG,
+    RANGE_END_TAG,
+    RUN_ALL_TAG,
+    SNAPSHOT_DAY_TAG,
+)
 from techflow_orchestration.resources import AlertsResource
 
 # What define_asset_job returns (dagster does not export the type).
@@ -178,6 +186,21 @@ def run_recovery_alerts(context: RunStatusSensorContext, alerts: AlertsResource)
         )
 
 
+def snapshot_run_request(run_tags: Mapping[str, str]) -> RunRequest | SkipReason:
+    """What a successful daily-job run with these tags asks of the snapshot job.
+
+    The snapshots record the mutable raw entities as of the newest day built, so one snapshot
+    run per daily partition: keyed by the run's partition (a range run: its last day), Dagster
+    starts it at most once however often that day is rebuilt or retried.
+    """
+    if RUN_ALL_TAG in run_tags:
+        return SkipReason("a `make run` run: make run takes its snapshots itself")
+    day = run_tags.get(PARTITION_TAG) or run_tags.get(RANGE_END_TAG)
+    if not day:
+        return SkipReason("an unpartitioned run: no new day to snapshot")
+    return RunRequest(run_key=f"snapshots-{day}", tags={SNAPSHOT_DAY_TAG: day})
+
+
 def build_snapshots_after_daily_sensor(
     daily_job: JobSelection, snapshot_job: JobSelection
 ) -> SensorDefinition:
@@ -187,10 +210,10 @@ def build_snapshots_after_daily_sensor(
         monitored_jobs=[daily_job],
         request_job=snapshot_job,
         default_status=DefaultSensorStatus.RUNNING,
-        description="Snapshots the marts' sources once the daily run has refreshed them.",
+        description="Snapshots the marts' sources once per daily partition the daily job built.",
     )
-    def snapshots_after_daily(context: RunStatusSensorContext) -> RunRequest:
-        return RunRequest(run_key=f"snapshots-after-{context.dagster_run.run_id}")
+    def snapshots_after_daily(context: RunStatusSensorContext) -> RunRequest | SkipReason:
+        return snapshot_run_request(context.dagster_run.tags)
 
     return snapshots_after_daily
 

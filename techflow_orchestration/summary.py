@@ -3,8 +3,9 @@ to look.
 
 The MRR day is the as-of day (TECHFLOW_AS_OF, default yesterday UTC; `make run` pins it before
 building), not whatever fct_mrr_daily's last row happens to be: a warehouse that stops short of
-the as-of day is reported as such. Reads the warehouse read-only, so it never competes with a run
-for DuckDB's writer lock.
+the as-of day is reported as such. Reads the warehouse through the code location's `warehouse`
+resource (dagster-duckdb's DuckDBResource, read-only), so it never competes with a run for
+DuckDB's writer lock; called outside any run, it uses the resource object directly.
 """
 
 from __future__ import annotations
@@ -13,9 +14,8 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-import duckdb
-
 from data_generation.clock import AS_OF_ENV
+from techflow_orchestration.resources import warehouse_resource
 from techflow_orchestration.settings import TechflowSettings
 
 MART_SCHEMAS = ("finance", "product", "marketing")
@@ -45,7 +45,7 @@ def read_summary(settings: TechflowSettings) -> WarehouseSummary:
         raise FileNotFoundError(
             f"No warehouse at {settings.warehouse}: run `make run` (or check TECHFLOW_WAREHOUSE)."
         )
-    with duckdb.connect(str(settings.warehouse), read_only=True) as con:
+    with warehouse_resource(settings).get_connection() as con:
         tables = con.execute(
             "select table_schema, table_name from information_schema.tables "
             "where table_schema in (select unnest(?)) and table_type = 'BASE TABLE' "

@@ -3,12 +3,12 @@
     int_daily_mrr_changes so all three agree. Returns a dict of ISO date strings:
 
     - world_start: first day of the world (env TECHFLOW_WORLD_START, default 2025-01-01).
-    - end:         last day built: var max_date, else the as-of day (TECHFLOW_AS_OF, default
+    - end:         last day built: max_date (mrr_window_bound), else the as-of day (TECHFLOW_AS_OF, default
                    yesterday UTC). An incremental build never ends before the newest day already
                    built: rebuilding an old partition carries its changes forward to that day.
     - start:       first day (re)computed. A full build starts at world_start. An incremental
                    build starts at the earliest of:
-                     * var min_date (the requested partition), else the day after the newest built;
+                     * min_date (the requested partition; mrr_window_bound), else the day after the newest built;
                      * the day after the newest built (a skipped partition leaves no gap);
                      * the earliest day on which MRR as the subscription periods now stand differs
                        from what the table was built from (mrr_daily_earliest_change): no fixed
@@ -31,16 +31,18 @@
     {%- set versions = ref('int_subscription_versions') -%}
     {%- set raw_versions = ref('stg_app_db__subscription_versions') -%}
 
-    {%- if var('max_date', none) -%}
-        {%- set end = _mrr_parse_date(var('max_date'), 'var max_date') -%}
+    {%- set max_date_raw = mrr_window_bound('max_date') -%}
+    {%- if max_date_raw -%}
+        {%- set end = _mrr_parse_date(max_date_raw, 'max_date') -%}
     {%- else -%}
         {%- set end = as_of_date() -%}
     {%- endif -%}
-    {%- if var('min_date', none) -%}
-        {%- set min_date = _mrr_parse_date(var('min_date'), 'var min_date') -%}
+    {%- set min_date_raw = mrr_window_bound('min_date') -%}
+    {%- if min_date_raw -%}
+        {%- set min_date = _mrr_parse_date(min_date_raw, 'min_date') -%}
         {%- if min_date > end -%}
             {{ exceptions.raise_compiler_error(
-                "fct_mrr_daily: var min_date " ~ min_date ~ " is after max_date " ~ end
+                "fct_mrr_daily: min_date " ~ min_date ~ " is after max_date " ~ end
                 ~ "; pass a window with min_date <= max_date."
             ) }}
         {%- endif -%}
@@ -206,4 +208,24 @@
         delete from {{ this }}
         where date_day between cast('{{ window.start }}' as date) and cast('{{ window.end }}' as date)
     {%- endif -%}
+{%- endmacro %}
+
+
+{#
+    One bound of the requested window, 'min_date' or 'max_date' (an ISO date string, or none):
+    the dbt var of that name (`--vars '{"min_date": ..., "max_date": ...}'`, as a person runs
+    dbt), else, only while executing, the environment variable TECHFLOW_MRR_MIN_DATE /
+    TECHFLOW_MRR_MAX_DATE (as Dagster passes a partition window).
+
+    Why two ways: `--vars` are part of dbt's partial-parse state, so every new window forces a
+    full re-parse of the project (~5 s); an env_var() read while parsing is recorded too and
+    re-parses the files that read it. Read only under `execute`, the environment variable never
+    reaches the parse, so every Dagster step reuses the prepared parse.
+#}
+{% macro mrr_window_bound(name) -%}
+    {%- set value = var(name, none) -%}
+    {%- if not value and execute -%}
+        {%- set value = env_var('TECHFLOW_MRR_' ~ (name | upper), '') | trim -%}
+    {%- endif -%}
+    {{ return(value or none) }}
 {%- endmacro %}

@@ -1,7 +1,7 @@
 {#
     The first raw partition (landed_date) an incremental build of int_subscription_versions
     re-reads: the newest landed day already in the table (re-read in case it was re-landed), or
-    var min_date when that is earlier (a Dagster partition rebuilt after a raw correction).
+    min_date (mrr_window_bound) when that is earlier (a Dagster partition rebuilt after a raw correction).
     None when the table is empty or missing (read everything).
 #}
 {% macro subscription_versions_reload_from() -%}
@@ -12,8 +12,9 @@
     {%- if reload_from is none -%}
         {{ return(none) }}
     {%- endif -%}
-    {%- if var('min_date', none) -%}
-        {%- set min_date = _mrr_parse_date(var('min_date'), 'var min_date') -%}
+    {%- set min_date_raw = mrr_window_bound('min_date') -%}
+    {%- if min_date_raw -%}
+        {%- set min_date = _mrr_parse_date(min_date_raw, 'min_date') -%}
         {%- set reload_from = [reload_from, min_date] | min -%}
     {%- endif -%}
     {{ return(reload_from.isoformat()) }}
