@@ -42,7 +42,8 @@ def build_daily_schedule(
         # The last partition whose day has ended by the tick: at 00:30 UTC, the day that just
         # ended. With a pinned as-of day the partitions stop there, so later ticks ask for the
         # as-of day again; the run key (the partition) makes that one run, not one per tick.
-        key = partitions_def.get_last_partition_key(current_time=context.scheduled_execution_time)
+        keys = partitions_def.get_partition_keys(current_time=context.scheduled_execution_time)
+        key = keys[-1] if keys else None
         if key is None:
             return SkipReason("no daily partition has ended yet")
         return RunRequest(run_key=key, partition_key=key)

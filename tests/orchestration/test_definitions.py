@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from datetime import UTC, datetime, time, timedelta
 
 import pytest
@@ -134,6 +135,17 @@ def test_the_daily_schedule_requests_the_day_that_just_ended(defs_and_settings):
     assert [r.partition_key for r in result.run_requests] == [day.isoformat()]
 
 
+def test_a_schedule_tick_raises_no_deprecation_warning(defs_and_settings):
+    defs, settings = defs_and_settings
+    tick = datetime.combine(settings.world_start + timedelta(days=3), time(0, 30), tzinfo=UTC)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        result = _schedule_tick(defs, tick)
+    assert result.run_requests
+    deprecations = [w for w in caught if issubclass(w.category, DeprecationWarning)]
+    assert deprecations == [], [str(w.message) for w in deprecations]
+
+
 def test_the_daily_schedule_stops_at_a_pinned_as_of_day(defs_and_settings):
     """Partitions that end on the as-of day (TECHFLOW_AS_OF set) keep a working schedule: a tick
     after it requests the as-of day, under its own run key, so it runs once."""
@@ -248,3 +260,28 @@ def test_the_daily_job_retries_a_failed_run_once_and_the_snapshot_job_does_not(
         )
         assert not auto_reexecution_should_retry_run(instance, retry, None)  # once only
         assert not auto_reexecution_should_retry_run(instance, failed(snapshots, "snap-1"), None)
+
+
+def test_the_warehouse_is_read_through_a_read_only_duckdb_resource(defs_and_settings):
+    from dagster_duckdb import DuckDBResource
+
+    defs, settings = defs_and_settings
+    warehouse = defs.resources["warehouse"]
+    assert isinstance(warehouse, DuckDBResource)
+    assert warehouse.database == str(settings.warehouse)
+    # Read-only: a reader never takes the writer lock a dbt step needs.
+    import duckdb
+
+    settings.warehouse.parent.mkdir(parents=True)
+    duckdb.connect(str(settings.warehouse)).close()
+    with warehouse.get_connection() as con, pytest.raises(duckdb.Error, match="read-only"):
+        con.execute("create table not_allowed (x int)")
+
+
+def test_the_launchpad_offers_a_full_refresh_of_the_incremental_models(defs_and_settings):
+    defs, _ = defs_and_settings
+    job = defs.resolve_job_def("techflow_daily")
+    op = job.graph.node_named("dbt_incremental_models").definition
+    fields = op.config_schema.as_field().config_type.fields
+    assert "full_refresh" in fields
+    assert fields["full_refresh"].default_value is False

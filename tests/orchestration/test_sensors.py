@@ -14,6 +14,7 @@ from dagster import (
     DagsterRunStatus,
     Definitions,
     RunRequest,
+    SkipReason,
     asset,
     build_run_status_sensor_context,
     build_sensor_context,
@@ -162,21 +163,56 @@ def test_failed_run_yields_one_alert_and_the_next_success_one_recovery(alerts):
     assert "flaky" in records[0]["message"]  # names the failed step
 
 
-def test_snapshot_sensor_requests_the_snapshot_job_after_a_daily_success(defs_and_settings):
-    defs, _ = defs_and_settings
+def _snapshot_request(defs, instance, tags):
+    """What snapshots_after_daily yields for a successful daily-job run with these tags."""
     sensor = defs.resolve_sensor_def("snapshots_after_daily")
     daily = defs.resolve_job_def("techflow_daily")
-    with DagsterInstance.ephemeral() as instance:
-        run = instance.create_run_for_job(daily, status=DagsterRunStatus.SUCCESS)
-        context = build_run_status_sensor_context(
-            sensor_name="snapshots_after_daily",
-            dagster_instance=instance,
-            dagster_run=run,
-            dagster_event=DagsterEvent(
-                event_type_value=DagsterEventType.RUN_SUCCESS.value, job_name=daily.name
-            ),
-        )
-        request = sensor(context)
-
+    run = instance.create_run_for_job(daily, status=DagsterRunStatus.SUCCESS, tags=tags)
+    context = build_run_status_sensor_context(
+        sensor_name="snapshots_after_daily",
+        dagster_instance=instance,
+        dagster_run=run,
+        dagster_event=DagsterEvent(
+            event_type_value=DagsterEventType.RUN_SUCCESS.value, job_name=daily.name
+        ),
+    )
     assert sensor.job_name == "techflow_snapshots"
-    assert request == RunRequest(run_key=f"snapshots-after-{run.run_id}")
+    return sensor(context)
+
+
+def test_snapshots_run_once_per_daily_partition_however_often_it_is_built(defs_and_settings):
+    """A partition built, then retried or re-run, asks for one snapshot run: the same run key
+    each time, and Dagster starts one run per run key."""
+    defs, settings = defs_and_settings
+    day = settings.as_of.isoformat()
+    with DagsterInstance.ephemeral() as instance:
+        first = _snapshot_request(defs, instance, {"dagster/partition": day})
+        again = _snapshot_request(defs, instance, {"dagster/partition": day})
+        next_day = _snapshot_request(
+            defs, instance, {"dagster/partition": (settings.as_of - timedelta(days=1)).isoformat()}
+        )
+
+    assert isinstance(first, RunRequest) and first.run_key == f"snapshots-{day}"
+    assert again.run_key == first.run_key
+    assert next_day.run_key != first.run_key
+    assert first.tags["techflow/snapshot_day"] == day
+
+
+def test_a_range_run_snapshots_its_last_day_and_make_run_or_unpartitioned_runs_none(
+    defs_and_settings,
+):
+    defs, settings = defs_and_settings
+    first, last = settings.world_start.isoformat(), settings.as_of.isoformat()
+    range_tags = {
+        "dagster/asset_partition_range_start": first,
+        "dagster/asset_partition_range_end": last,
+    }
+    with DagsterInstance.ephemeral() as instance:
+        ranged = _snapshot_request(defs, instance, range_tags)
+        by_make_run = _snapshot_request(defs, instance, {**range_tags, "techflow/run_all": "daily"})
+        unpartitioned = _snapshot_request(defs, instance, {})
+
+    assert ranged.run_key == f"snapshots-{last}"
+    # make run snapshots once itself, after its daily run; a daemon watching must not add one.
+    assert isinstance(by_make_run, SkipReason) and "make run" in by_make_run.skip_message
+    assert isinstance(unpartitioned, SkipReason)
