@@ -46,6 +46,7 @@ from dagster import (
 
 from data_generation.clock import AS_OF_ENV, pin_as_of
 from techflow_orchestration.dead_runs import HOST_TAG, release_dead_runs
+from techflow_orchestration.event_batches import enable_batched_event_writes
 from techflow_orchestration.jobs import (
     DAILY_JOB_NAME,
     RANGE_END_TAG,
@@ -203,6 +204,8 @@ def main() -> int:
 
     check_partitions_reach(defs, as_of)
     instance = DagsterInstance.get()
+    # A fresh world's range run records ~18,000 per-(asset, day) events: write them in batches.
+    enable_batched_event_writes(instance)
     release_dead_runs(instance)
     stages = plan_stages(instance, defs)
     if not stages:

@@ -97,3 +97,41 @@ def test_a_raw_partition_records_the_rows_bytes_and_path_of_its_file(dagster_wor
     assert metadata["rows"].value == pl.read_parquet(path).height
     assert metadata["bytes"].value == Path(path).stat().st_size
     assert event.partition == day
+
+
+def test_a_failed_range_run_shows_each_of_its_partitions_as_failed(dagster_world):
+    """make run builds a whole range in one run; when that run fails, every partition it was to
+    build shows as failed (the UI's partition bar), and one event per (asset, day) was planned."""
+    from dagster import AssetPartitionStatus, DagsterEventType
+
+    from data_generation.clock import AS_OF_ENV
+    from techflow_orchestration.jobs import DAILY_JOB_NAME, RANGE_END_TAG, RANGE_START_TAG
+    from tests.support import environment
+
+    keys = dagster_world.partition_keys
+    first, last = keys[1], keys[3]
+    job = dagster_world.defs.resolve_job_def(DAILY_JOB_NAME)
+    # A malformed as-of day fails the dbt step before dbt starts (it is read first).
+    with environment({**dagster_world.env, AS_OF_ENV: "not-a-date"}):
+        failed = job.execute_in_process(
+            instance=dagster_world.instance,
+            tags={RANGE_START_TAG: first, RANGE_END_TAG: last},
+            asset_selection=list(MRR_PARTITIONED_KEYS),
+            raise_on_error=False,
+        )
+    assert not failed.success
+    planned = [
+        record.dagster_event.partition
+        for record in dagster_world.instance.all_logs(
+            failed.run_id, of_type=DagsterEventType.ASSET_MATERIALIZATION_PLANNED
+        )
+        if record.dagster_event.asset_key == FCT_MRR_DAILY
+    ]
+    assert sorted(planned) == keys[1:4]
+    status = dagster_world.instance.get_status_by_partition(FCT_MRR_DAILY, keys, job.partitions_def)
+    assert {day for day, s in status.items() if s == AssetPartitionStatus.FAILED} == set(keys[1:4])
+
+    # Rebuilt, they are materialized again (and the shared world is whole for other tests).
+    assert dagster_world.run_daily(first, last, asset_selection=list(MRR_PARTITIONED_KEYS)).success
+    status = dagster_world.instance.get_status_by_partition(FCT_MRR_DAILY, keys, job.partitions_def)
+    assert all(s == AssetPartitionStatus.MATERIALIZED for s in status.values()), status
