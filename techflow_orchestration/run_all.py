@@ -1,29 +1,34 @@
 """`make run`: materialize the whole graph for the default world through Dagster, then summarize.
 
 Runs go into the instance at $DAGSTER_HOME — the same one `make dev` opens — so the UI shows their
-history. Two runs at most, as few as Dagster allows (the snapshots are a job of their own):
+history. The work is staged, each stage one Dagster run, steps in this process:
 
-  1. daily      one single-run backfill of the daily job over the missing days: the raw tables
-                for every missing day (one generate_range call), then one dbt invocation per op —
-                the upstream models, int_subscription_versions + fct_mrr_daily for the whole
-                window, the marts;
-  2. snapshots  the snapshot job, once.
+  1. raw      the raw tables for every missing day, as one single-run backfill (one
+              generate_range call) over the range from the first missing day to the as-of day;
+  2. upstream the dbt models fct_mrr_daily is built from (seeds, staging views);
+  3. mrr      int_subscription_versions + fct_mrr_daily for the missing days, one single-run
+              backfill (one dbt invocation);
+  4. marts    every other dbt model, built after fct_mrr_daily;
+  5. snapshots, once.
 
-A range run plans one event per (partitioned asset, day) — and records one materialization per
-(asset, day) — so the UI shows every partition, and every partition of a failed run as failed;
-unpartitioned assets (the staging views, the marts) get one each whatever the range. What the
-run leaves out costs nothing: raw tables that are complete stay out of the selection.
+Why not one range run of the daily job: Dagster 1.13 plans an event for every (asset, partition)
+pair of a range run — unpartitioned assets included (DagsterRun.get_resolved_partitions_subset_
+for_events returns the run's subset whatever the asset's partitions): for a fresh world the 28
+unpartitioned dbt assets alone add 28 x 698 = 19,544 planned events (measured: 28,618 in all,
+~150 s before the first step ran). Staged, only the partitioned assets carry the range, and the
+per-(asset, day) events that remain — which let the UI show every partition, and every partition
+of a failed run as failed — are written in batches (event_batches.py).
 
-Something is selected when it is missing, downstream of something rebuilt, or has never been
-materialized; so a second `make run` on the same day builds nothing and only prints the summary,
-and the next morning it builds one day.
+A stage runs when something it depends on changed in this invocation, or when it has never run;
+so a second `make run` on the same day builds nothing and only prints the summary, and the next
+morning it builds one day.
 
 Before planning, runs a killed `make run` (kill -9) or a dead UI run worker left STARTED are
 marked failed and their `duckdb` pool slots freed (techflow_orchestration.dead_runs): there is
-no daemon here to do it, and the slot would otherwise block every run forever.
+no daemon here to do it, and the slot would otherwise block every stage forever.
 
 The as-of day (TECHFLOW_AS_OF, default yesterday UTC) is resolved once, first, and pinned in the
-environment before the definitions are imported: the partitions end on it, and every run, dbt
+environment before the definitions are imported: the partitions end on it, and every stage, dbt
 process and the summary agree on it even when `make run` crosses midnight.
 """
 
@@ -71,7 +76,7 @@ RUN_CONFIG = {
 
 
 def daily_job() -> JobDefinition:
-    """Everything but the snapshots; the first run takes a selection of it."""
+    """Everything but the snapshots; stages 1-4 each run a selection of it."""
     from techflow_orchestration.definitions import defs
 
     return defs.resolve_job_def(DAILY_JOB_NAME)
@@ -139,7 +144,7 @@ def check_partitions_reach(
 
 
 def plan_stages(instance: DagsterInstance, defs: Definitions) -> list[Stage]:
-    """The runs this invocation needs (at most two), in dependency order."""
+    """The runs this invocation needs, in dependency order."""
     graph = defs.resolve_asset_graph()
     partition_keys = defs.resolve_job_def(DAILY_JOB_NAME).partitions_def.get_partition_keys()
     last_day = date.fromisoformat(partition_keys[-1])
@@ -147,28 +152,24 @@ def plan_stages(instance: DagsterInstance, defs: Definitions) -> list[Stage]:
     for key in graph.get_all_asset_keys():
         by_op.setdefault(graph.get(key).assets_def.node_def.name, []).append(key)
 
+    stages: list[Stage] = []
     raw_keys = list(RAW_ASSET_KEYS)
-    mrr_keys = list(MRR_PARTITIONED_KEYS)
-    unpartitioned = [*by_op["dbt_upstream_models"], *by_op["dbt_downstream_models"]]
     raw_from = first_missing_day(instance, raw_keys, partition_keys)
+    if raw_from:
+        stages.append(Stage("raw", raw_keys, daily_job, raw_from, last_day))
+    upstream = by_op["dbt_upstream_models"]
+    if stages or never_materialized(instance, upstream):
+        stages.append(Stage("upstream", upstream, daily_job))
+    mrr_keys = list(MRR_PARTITIONED_KEYS)
     mrr_from = min(
         (d for d in (raw_from, first_missing_day(instance, mrr_keys, partition_keys)) if d),
         default=None,
     )
-    selection: list[AssetKey] = []
-    if raw_from:
-        selection += raw_keys
     if mrr_from:
-        selection += mrr_keys
-    if selection or never_materialized(instance, unpartitioned):
-        selection += unpartitioned
-
-    stages: list[Stage] = []
-    if selection:
-        first_day = mrr_from  # the earliest missing day of anything partitioned, or None
-        stages.append(
-            Stage("daily", selection, daily_job, first_day, last_day if first_day else None)
-        )
+        stages.append(Stage("mrr", mrr_keys, daily_job, mrr_from, last_day))
+    marts = by_op["dbt_downstream_models"]
+    if stages or never_materialized(instance, marts):
+        stages.append(Stage("marts", marts, daily_job))
     snapshots = by_op["dbt_snapshots"]
     if stages or never_materialized(instance, snapshots):
         stages.append(Stage("snapshots", snapshots, snapshot_job))
@@ -185,7 +186,7 @@ def run_stage(stage: Stage, instance: DagsterInstance) -> None:
     )
     if not result.success:
         raise SystemExit(
-            f"The {stage.name!r} run failed (Dagster run {result.run_id}). Open `make dev` -> Runs "
+            f"Stage {stage.name!r} failed in Dagster run {result.run_id}. Open `make dev` -> Runs "
             f"-> {result.run_id} for the failing step's logs, fix, and run `make run` again: "
             "it resumes from what is missing."
         )
@@ -212,7 +213,7 @@ def main() -> int:
         print(f"Everything is materialized up to {as_of} (the as-of day); nothing to build.")
     else:
         print(
-            f"Building up to {as_of} (the as-of day, {AS_OF_ENV}): {len(stages)} run(s)",
+            f"Building up to {as_of} (the as-of day, {AS_OF_ENV}): {len(stages)} stage(s)",
             flush=True,
         )
     for number, stage in enumerate(stages, start=1):

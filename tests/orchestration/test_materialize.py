@@ -135,3 +135,30 @@ def test_a_failed_range_run_shows_each_of_its_partitions_as_failed(dagster_world
     assert dagster_world.run_daily(first, last, asset_selection=list(MRR_PARTITIONED_KEYS)).success
     status = dagster_world.instance.get_status_by_partition(FCT_MRR_DAILY, keys, job.partitions_def)
     assert all(s == AssetPartitionStatus.MATERIALIZED for s in status.values()), status
+
+
+def test_the_launchpads_full_refresh_rebuilds_the_incrementals_to_the_same_rows(dagster_world):
+    from techflow_orchestration.jobs import DAILY_JOB_NAME
+    from tests.support import environment
+
+    keys = dagster_world.partition_keys
+    before = {day: dagster_world.mrr_rows(day) for day in (keys[-4], keys[-1])}
+    job = dagster_world.defs.resolve_job_def(DAILY_JOB_NAME)
+    with environment(dagster_world.env):
+        result = job.execute_in_process(
+            instance=dagster_world.instance,
+            partition_key=keys[-1],
+            asset_selection=list(MRR_PARTITIONED_KEYS),
+            run_config={"ops": {"dbt_incremental_models": {"config": {"full_refresh": True}}}},
+        )
+
+    assert result.success
+    commands = [
+        r.user_message
+        for r in dagster_world.instance.all_logs(result.run_id)
+        if r.user_message and r.user_message.startswith("Running dbt command")
+    ]
+    assert len(commands) == 1 and "--full-refresh" in commands[0], commands
+    # Rebuilt from all raw data, it equals the history built partition by partition.
+    assert before[keys[-4]] and before[keys[-1]]
+    assert {day: dagster_world.mrr_rows(day) for day in before} == before
