@@ -1,7 +1,7 @@
 """What the benches share: sandboxes (a data dir, a warehouse, a Dagster home, one as-of day),
 processes timed from start to finish, dbt's run_results and the dbt node time a Dagster instance
 recorded. Every side of every comparison runs as a subprocess through a public entry point
-(`dbt`, `dagster asset materialize`, `python -m techflow_orchestration.run_all`), so the benches
+(`dbt`, `dg launch`, `python -m techflow_orchestration.run_all`), so the benches
 keep measuring the product as users run it when its internals change."""
 
 from __future__ import annotations
@@ -173,10 +173,10 @@ def node_seconds(results: list[dict[str, Any]], names: tuple[str, ...]) -> float
 
 
 def dagster(sandbox: Sandbox, *args: str) -> float:
-    """`dagster asset materialize -m techflow_orchestration.definitions …`, wall seconds."""
-    cmd = [str(BIN / "dagster"), "asset", "materialize"]
-    cmd += ["-m", "techflow_orchestration.definitions", *args]
-    return run_timed(cmd, sandbox.env())
+    """`dg launch --assets … [--partition …]` in the project (it loads the code location that
+    pyproject's [tool.dg] names and executes the run in-process), wall seconds. `dg launch`, not
+    `dagster asset materialize`, which Dagster 1.13 marks superseded."""
+    return run_timed([str(BIN / "dg"), "launch", *args], sandbox.env())
 
 
 def make_run(sandbox: Sandbox) -> float:
