@@ -46,7 +46,8 @@ lint: setup manifest
 test: setup lint
 	$(RUN) pytest
 
-bench: setup
+# Speed targets side by side in one run (~20 min; BENCH_QUICK=1 for a few minutes on small worlds).
+bench: setup manifest
 	$(RUN) python -m benchmarks
 
 # Slim CI as the pull-request workflow runs it: state:modified+ --defer against production

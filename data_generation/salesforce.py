@@ -113,10 +113,11 @@ def accounts_day(world: World, day: Day) -> pl.DataFrame:
     )
 
 
-def opportunities_day(world: World, day: Day) -> pl.DataFrame:
-    """Opportunity versions whose stage changed on the day."""
+@functools.lru_cache(maxsize=4)  # per world; bounded so old worlds can be freed
+def _opportunity_schedule(world: World) -> tuple:
+    """Every opportunity's dates, stages and amounts: day-independent hashes of the deal, drawn
+    once per world instead of once per generated day."""
     d = deals(world)
-    users = world.users
     uid = d.user_id
     u_exp = rng.uniform(world.seed, "sf:expansion", uid)
     exp_created = d.won_us + (
@@ -128,12 +129,18 @@ def opportunities_day(world: World, day: Day) -> pl.DataFrame:
     exp_won = rng.uniform(world.seed, "sf:exp_won", uid) < EXPANSION_WIN_SHARE
     has_exp = u_exp < EXPANSION_SHARE
     # (opportunity number, created, closed, final stage, amount, present?)
-    opportunities = (
+    return (
         (0, d.created_us, d.won_us, np.full(len(uid), 4), d.amount, np.ones(len(uid), dtype=bool)),
         (1, exp_created, exp_closed, np.where(exp_won, 4, 5), d.amount * 3 // 10, has_exp),
-    )
+    ), kept_users(world, uid)
+
+
+def opportunities_day(world: World, day: Day) -> pl.DataFrame:
+    """Opportunity versions whose stage changed on the day."""
+    users = world.users
+    uid = deals(world).user_id
+    opportunities, keep = _opportunity_schedule(world)
     frames = []
-    keep = kept_users(world, uid)
     campaign_names = np.array([c.name for c in CAMPAIGNS], dtype=object)
     channel_names = np.array(world.channels, dtype=object)
     for number, created, closed, final_stage, amount, present in opportunities:

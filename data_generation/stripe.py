@@ -43,8 +43,10 @@ def customer_ids(seed: int, user_id: np.ndarray) -> pl.Series:
     return base62_strings("cus_", rng.hash64(seed, "stripe:customer", user_id), 14)
 
 
-def customers_day(world: World, day: Day) -> pl.DataFrame:
-    """A Stripe customer appears when a user first pays; a few later switch to a billing email."""
+@functools.lru_cache(maxsize=4)  # per world; bounded so old worlds can be freed
+def _customer_versions(world: World) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(created, email changed, kept) per user: day-independent hashes, drawn once per world
+    instead of once per generated day."""
     first_paid = world.first_paid_us
     user_id = world.users.user_id
     created = np.where(first_paid < NEVER, first_paid - 5 * MINUTE_US, NEVER)
@@ -57,7 +59,13 @@ def customers_day(world: World, day: Day) -> pl.DataFrame:
         ),
         NEVER,
     )
-    keep = kept_users(world, user_id)
+    return created, changed, kept_users(world, user_id)
+
+
+def customers_day(world: World, day: Day) -> pl.DataFrame:
+    """A Stripe customer appears when a user first pays; a few later switch to a billing email."""
+    user_id = world.users.user_id
+    created, changed, keep = _customer_versions(world)
     first = np.flatnonzero(day.contains(created) & keep)
     second = np.flatnonzero(day.contains(changed) & keep)
     idx = np.concatenate([first, second])
