@@ -10,10 +10,16 @@ from __future__ import annotations
 from dagster import AssetKey, AssetsDefinition, Definitions
 
 from techflow_orchestration.assets.dbt import build_dbt_assets
+from techflow_orchestration.assets.exposures import build_exposure_assets
 from techflow_orchestration.assets.raw import build_raw_assets
 from techflow_orchestration.jobs import build_jobs
 from techflow_orchestration.partitions import daily_partitions
-from techflow_orchestration.resources import alerts_resource, dbt_resource, world_resource
+from techflow_orchestration.resources import (
+    alerts_resource,
+    dbt_resource,
+    warehouse_resource,
+    world_resource,
+)
 from techflow_orchestration.schedules import build_daily_schedule
 from techflow_orchestration.sensors import (
     build_freshness_alert_sensor,
@@ -36,7 +42,7 @@ def build_definitions(settings: TechflowSettings) -> Definitions:
     partitions_def = daily_partitions(settings.world_start, settings.last_partition_day)
     raw_world = build_raw_assets(partitions_def)
     dbt = build_dbt_assets(partitions_def)
-    assets = [raw_world, *dbt.all()]
+    assets = [raw_world, *dbt.all(), *build_exposure_assets()]
     jobs = build_jobs(dbt.snapshots)
     return Definitions(
         assets=assets,
@@ -53,5 +59,6 @@ def build_definitions(settings: TechflowSettings) -> Definitions:
             "dbt": dbt_resource(),
             "world": world_resource(settings),
             "alerts": alerts_resource(settings),
+            "warehouse": warehouse_resource(settings),
         },
     )

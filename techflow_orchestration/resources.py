@@ -11,6 +11,7 @@ from pathlib import Path
 
 from dagster import ConfigurableResource, EnvVar
 from dagster_dbt import DbtCliResource
+from dagster_duckdb import DuckDBResource
 
 from data_generation import WorldConfig
 from techflow_orchestration.alerts import WEBHOOK_ENV, AlertSink
@@ -76,3 +77,7 @@ def alerts_resource(settings: TechflowSettings) -> AlertsResource:
         alerts_file=str(settings.alerts_file),
         webhook_url=EnvVar(WEBHOOK_ENV) if settings.alert_webhook else None,
     )
+
+
+def warehouse_resource(settings: TechflowSettings) -> DuckDBResource:
+    return DuckDBResource(database=str(settings.warehouse))
