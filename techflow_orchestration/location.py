@@ -20,7 +20,7 @@ from techflow_orchestration.resources import (
     warehouse_resource,
     world_resource,
 )
-from techflow_orchestration.schedules import build_daily_schedule
+from techflow_orchestration.schedules import build_churn_schedule, build_daily_schedule
 from techflow_orchestration.sensors import (
     build_freshness_alert_sensor,
     build_snapshots_after_daily_sensor,
@@ -46,8 +46,8 @@ def build_definitions(settings: TechflowSettings) -> Definitions:
     jobs = build_jobs(dbt.snapshots)
     return Definitions(
         assets=assets,
-        jobs=[jobs.daily, jobs.snapshots],
-        schedules=[build_daily_schedule(jobs.daily)],
+        jobs=[jobs.daily, jobs.snapshots, jobs.churn],
+        schedules=[build_daily_schedule(jobs.daily), build_churn_schedule(jobs.churn)],
         sensors=[
             build_freshness_alert_sensor(keys_with_freshness_policy(assets)),
             run_failure_alerts,

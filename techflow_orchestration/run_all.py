@@ -8,8 +8,9 @@ history. The work is staged, each stage one Dagster run:
   2. upstream the dbt models fct_mrr_daily is built from (seeds, staging views);
   3. mrr      fct_mrr_daily for its missing days, one single-run backfill (one dbt invocation);
   4. marts    every other dbt model, built after fct_mrr_daily;
-  5. exposures the dashboards and the churn model, after the marts they read;
-  6. snapshots.
+  5. dashboards the two dashboard exposures, after the marts they read;
+  6. churn    the churn model (its own weekly job), trained and scoring today's customers;
+  7. snapshots.
 
 Why stages rather than one run of the daily job over the whole range: Dagster plans an event for
 every (asset, partition) pair in a range run — unpartitioned assets included — so two years of
@@ -48,8 +49,13 @@ from dagster import (
 
 from data_generation.clock import AS_OF_ENV, pin_as_of
 from techflow_orchestration.dead_runs import HOST_TAG, release_dead_runs
-from techflow_orchestration.jobs import DAILY_JOB_NAME, SNAPSHOT_JOB_NAME
-from techflow_orchestration.keys import EXPOSURE_KEYS, MRR_PARTITIONED_KEYS, RAW_ASSET_KEYS
+from techflow_orchestration.jobs import CHURN_JOB_NAME, DAILY_JOB_NAME, SNAPSHOT_JOB_NAME
+from techflow_orchestration.keys import (
+    CHURN_PREDICTION_MODEL,
+    DASHBOARD_KEYS,
+    MRR_PARTITIONED_KEYS,
+    RAW_ASSET_KEYS,
+)
 from techflow_orchestration.settings import TechflowSettings
 from techflow_orchestration.summary import print_summary
 
@@ -67,6 +73,12 @@ def daily_job() -> JobDefinition:
     from techflow_orchestration.definitions import defs
 
     return defs.resolve_job_def(DAILY_JOB_NAME)
+
+
+def churn_job() -> JobDefinition:
+    from techflow_orchestration.definitions import defs
+
+    return defs.resolve_job_def(CHURN_JOB_NAME)
 
 
 def snapshot_job() -> JobDefinition:
@@ -157,9 +169,11 @@ def plan_stages(instance: DagsterInstance, defs: Definitions) -> list[Stage]:
     marts = by_op["dbt_downstream_models"]
     if stages or never_materialized(instance, marts):
         stages.append(Stage("marts", marts, daily_job))
-    exposures = list(EXPOSURE_KEYS)
-    if stages or never_materialized(instance, exposures):
-        stages.append(Stage("exposures", exposures, daily_job))
+    dashboards = list(DASHBOARD_KEYS)
+    if stages or never_materialized(instance, dashboards):
+        stages.append(Stage("dashboards", dashboards, daily_job))
+    if stages or never_materialized(instance, [CHURN_PREDICTION_MODEL]):
+        stages.append(Stage("churn", [CHURN_PREDICTION_MODEL], churn_job))
     snapshots = by_op["dbt_snapshots"]
     if stages or never_materialized(instance, snapshots):
         stages.append(Stage("snapshots", snapshots, snapshot_job))

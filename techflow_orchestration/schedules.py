@@ -4,7 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from dagster import DefaultScheduleStatus, build_schedule_from_partitioned_job
+from dagster import (
+    DefaultScheduleStatus,
+    ScheduleDefinition,
+    build_schedule_from_partitioned_job,
+)
 
 DAILY_SCHEDULE_HOUR_UTC = 0
 DAILY_SCHEDULE_MINUTE = 30
@@ -20,4 +24,16 @@ def build_daily_schedule(daily_job: Any):
         minute_of_hour=DAILY_SCHEDULE_MINUTE,
         default_status=DefaultScheduleStatus.RUNNING,
         description="Yesterday's raw world and fct_mrr_daily partition, then the marts.",
+    )
+
+
+def build_churn_schedule(churn_job: Any) -> ScheduleDefinition:
+    # Mondays 03:00 UTC: after Sunday's partition (00:30) has built the week's last churn signals.
+    return ScheduleDefinition(
+        name="churn_model_weekly_schedule",
+        job=churn_job,
+        cron_schedule="0 3 * * 1",
+        execution_timezone="UTC",
+        default_status=DefaultScheduleStatus.RUNNING,
+        description="Retrain the churn model and score the week's paying customers.",
     )

@@ -27,6 +27,7 @@ from techflow_orchestration.project import (
     changed_since_manifest,
     prepare_manifest,
 )
+from tests.orchestration.test_ui import chromium  # noqa: F401 (the browser test's fixture)
 from tests.support import AS_OF, DbtProject, environment, generate_world
 
 EXPOSURE_WORLD_DAYS = 180
