@@ -37,6 +37,8 @@ run: setup manifest
 dev: setup manifest
 	$(RUN) dg dev -h 127.0.0.1 -p 3000
 
+# The semantic layer is validated with MetricFlow's own `mf validate-configs`, on the semantic
+# manifest parsed with Dagster's (mf reads target/semantic_manifest.json).
 lint: setup manifest
 	$(RUN) ruff check .
 	$(RUN) ruff format --check .
@@ -44,7 +46,6 @@ lint: setup manifest
 	$(RUN) check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/*.yml
 	$(RUN) zizmor --offline --persona=pedantic .github/workflows
 	$(RUN) dg check defs
-	# MetricFlow reads target/semantic_manifest.json; validate the one Dagster's manifest came with.
 	cp techflow_dbt/target/dagster/semantic_manifest.json techflow_dbt/target/semantic_manifest.json
 	cd techflow_dbt && TECHFLOW_WAREHOUSE=:memory: $(RUN) mf validate-configs --skip-dw
 

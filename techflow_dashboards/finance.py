@@ -94,7 +94,17 @@ def _waterfall(monthly: pl.DataFrame, month: date) -> go.Figure:
             y=[float(start), *(float(values[m] or 0) for m in MOVEMENTS), 0],
         )
     )
-    return layout(fig, f"MRR movement waterfall, {month_label(month)}", yaxis_tickprefix="$")
+    # Zoom on the movements: from 90 % of the lowest running total, not from zero.
+    running = [float(start)]
+    for metric in MOVEMENTS:
+        running.append(running[-1] + float(values[metric] or 0))
+    low, high = min(running), max(running)
+    return layout(
+        fig,
+        f"MRR movement waterfall, {month_label(month)}",
+        yaxis_tickprefix="$",
+        yaxis_range=[0.9 * low, high + 0.05 * (high - 0.9 * low) + 1],
+    )
 
 
 def _movements(monthly: pl.DataFrame) -> go.Figure:

@@ -20,7 +20,7 @@ TILES = (
     ("signups", "Signups", "count"),
     ("acquired_paying_customers", "Paying customers acquired", "count"),
     ("cac", "CAC", "usd"),
-    ("roas", "ROAS", "ratio"),
+    ("roas", "ROAS", "multiple"),
     ("visit_to_signup_rate", "Visit → signup", "ratio"),
     ("signup_to_paid_rate", "Signup → paid", "ratio"),
 )

@@ -37,7 +37,7 @@ class Kpi:
     metric: str  # the semantic layer's metric name
     label: str
     value: Decimal | float | int | None
-    unit: str  # "usd", "count", "ratio"
+    unit: str  # "usd", "count", "ratio" (shown as %), "multiple" (shown as 1.23x)
     note: str = ""
 
     def shown(self) -> str:
@@ -47,6 +47,8 @@ class Kpi:
             return f"${self.value:,.2f}"
         if self.unit == "ratio":
             return f"{float(self.value):.1%}"
+        if self.unit == "multiple":
+            return f"{float(self.value):,.2f}x"
         return f"{self.value:,}"
 
     def raw(self) -> str:
