@@ -12,12 +12,14 @@ DBT_PROJECT_FILES := $(shell find techflow_dbt/models techflow_dbt/macros techfl
 UV := $(shell command -v uv 2>/dev/null || echo "python3 -m uv")
 RUN := $(UV) run --locked
 
-.PHONY: help setup manifest run test lint bench dev docs ci-slim clean
+.PHONY: help setup manifest run test lint bench dev docs ci-slim clean metrics dashboards
 
 help:
 	@echo "make run    generate the world and build the warehouse"
 	@echo "make test   lint and run the whole test suite"
 	@echo "make dev    open the Dagster UI on http://127.0.0.1:3000"
+	@echo "make metrics   ask the semantic layer (default: MRR by month x product)"
+	@echo "make dashboards  serve the dashboards on 127.0.0.1 (free port, printed)"
 	@echo "make lint | bench | docs | ci-slim | clean"
 
 setup:
@@ -35,6 +37,8 @@ run: setup manifest
 dev: setup manifest
 	$(RUN) dg dev -h 127.0.0.1 -p 3000
 
+# The semantic layer is validated with MetricFlow's own `mf validate-configs`, on the semantic
+# manifest parsed with Dagster's (mf reads target/semantic_manifest.json).
 lint: setup manifest
 	$(RUN) ruff check .
 	$(RUN) ruff format --check .
@@ -42,6 +46,8 @@ lint: setup manifest
 	$(RUN) check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/*.yml
 	$(RUN) zizmor --offline --persona=pedantic .github/workflows
 	$(RUN) dg check defs
+	cp techflow_dbt/target/dagster/semantic_manifest.json techflow_dbt/target/semantic_manifest.json
+	cd techflow_dbt && TECHFLOW_WAREHOUSE=:memory: $(RUN) mf validate-configs --skip-dw
 
 test: setup lint
 	$(RUN) pytest
@@ -56,6 +62,17 @@ bench: setup manifest
 # prod-state artifact instead (never built).
 ci-slim: setup
 	$(RUN) python -m slim_ci $(if $(REBUILD_PROD),--rebuild-prod) $(if $(STATE),--state $(STATE))
+
+# The semantic layer from the shell, read-only: METRICS and GROUP_BY are comma-separated
+# MetricFlow names (`python -m techflow_metrics --list` lists the metrics).
+METRICS ?= mrr,arr
+GROUP_BY ?= metric_time__month,mrr_line__product
+metrics: setup manifest
+	$(RUN) python -m techflow_metrics --metrics $(METRICS) --group-by $(GROUP_BY)
+
+# The static dashboards make run built, served on 127.0.0.1 on a free port (printed).
+dashboards: setup
+	$(RUN) python -m techflow_dashboards.serve
 
 # dbt docs site, served on 127.0.0.1 on a free port (printed).
 docs: setup

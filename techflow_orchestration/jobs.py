@@ -6,6 +6,8 @@
   from its failure (run retries: the daemon of `make dev` re-executes it through the default
   launcher; `run_retries` is enabled in .dagster_home/dagster.yaml). `make run` executes in
   process and stops on a failure instead; its next invocation resumes from what is missing.
+- `churn_model_weekly`: churn_prediction_model, weekly like the exposure it is (it needs
+  months of labelled weeks; a young world cannot fail the daily job). Its schedule runs Mondays.
 - `techflow_snapshots`: the SCD2 snapshots, separate from the model job as in
   dagster-open-platform, started once per daily partition after the daily job built it
   (sensors.snapshots_after_daily) and once at the end of each `make run` that built something.
@@ -18,8 +20,11 @@ from typing import Any
 
 from dagster import AssetsDefinition, AssetSelection, define_asset_job
 
+from techflow_orchestration.keys import CHURN_PREDICTION_MODEL
+
 DAILY_JOB_NAME = "techflow_daily"
 SNAPSHOT_JOB_NAME = "techflow_snapshots"
+CHURN_JOB_NAME = "churn_model_weekly"
 # Run retries, as Dagster's run tags spell them (dagster._core.storage.tags).
 DAILY_JOB_RETRY_TAGS = {"dagster/max_retries": "1", "dagster/retry_strategy": "FROM_FAILURE"}
 # Dagster's partition tags: one partition, or the range of a single-run backfill.
@@ -35,14 +40,16 @@ SNAPSHOT_DAY_TAG = "techflow/snapshot_day"
 class TechflowJobs:
     daily: Any  # dagster's UnresolvedAssetJobDefinition, which it does not export
     snapshots: Any
+    churn: Any
 
 
 def build_jobs(snapshot_assets: AssetsDefinition) -> TechflowJobs:
     snapshots = AssetSelection.assets(snapshot_assets)
+    churn = AssetSelection.assets(CHURN_PREDICTION_MODEL)
     daily_job = define_asset_job(
         name=DAILY_JOB_NAME,
         # Partitioned by the daily partitions of its raw assets and fct_mrr_daily (inferred).
-        selection=AssetSelection.all() - snapshots,
+        selection=AssetSelection.all() - snapshots - churn,
         description="Raw world + fct_mrr_daily for a day (or a range), then the marts.",
         tags=DAILY_JOB_RETRY_TAGS,
     )
@@ -51,4 +58,9 @@ def build_jobs(snapshot_assets: AssetsDefinition) -> TechflowJobs:
         selection=snapshots,
         description="dbt snapshots (SCD2) of the mutable entities, after the daily run.",
     )
-    return TechflowJobs(daily=daily_job, snapshots=snapshot_job)
+    churn_job = define_asset_job(
+        name=CHURN_JOB_NAME,
+        selection=churn,
+        description="Retrain the churn model on fct_churn_signals and score today's customers.",
+    )
+    return TechflowJobs(daily=daily_job, snapshots=snapshot_job, churn=churn_job)

@@ -31,3 +31,15 @@ def raw_asset_key(system: str, table: str) -> AssetKey:
 
 
 RAW_ASSET_KEYS: dict[AssetKey, RawTable] = {raw_asset_key(t.system, t.name): t for t in RAW_TABLES}
+
+# The exposures as assets, named as in techflow_dbt/models/exposures.yml; each depends on exactly
+# the models its exposure lists (read from the manifest, one place).
+EXPOSURES_GROUP = "exposures"
+MRR_FINANCE_DASHBOARD = AssetKey("mrr_finance_dashboard")
+MARKETING_ROI_DASHBOARD = AssetKey("marketing_roi_dashboard")
+CHURN_PREDICTION_MODEL = AssetKey("churn_prediction_model")
+DASHBOARD_KEYS = (MRR_FINANCE_DASHBOARD, MARKETING_ROI_DASHBOARD)
+EXPOSURE_KEYS = (*DASHBOARD_KEYS, CHURN_PREDICTION_MODEL)
+# Written by churn_prediction_model (Dagster-owned, not a dbt model): today's scores.
+CHURN_SCORES_SCHEMA = "ml"
+CHURN_SCORES_TABLE = f"{CHURN_SCORES_SCHEMA}.churn_scores"

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dagster import AssetKey, AssetsDefinition, Definitions
 
 from techflow_orchestration.assets.dbt import build_dbt_assets
+from techflow_orchestration.assets.exposures import build_exposure_assets
 from techflow_orchestration.assets.raw import build_raw_assets
 from techflow_orchestration.jobs import build_jobs
 from techflow_orchestration.partitions import daily_partitions
@@ -17,9 +18,10 @@ from techflow_orchestration.resources import (
     alerts_resource,
     dbt_resource,
     warehouse_resource,
+    warehouse_writer_resource,
     world_resource,
 )
-from techflow_orchestration.schedules import build_daily_schedule
+from techflow_orchestration.schedules import build_churn_schedule, build_daily_schedule
 from techflow_orchestration.sensors import (
     build_freshness_alert_sensor,
     build_snapshots_after_daily_sensor,
@@ -41,12 +43,15 @@ def build_definitions(settings: TechflowSettings) -> Definitions:
     partitions_def = daily_partitions(settings.world_start, settings.last_partition_day)
     raw_world = build_raw_assets(partitions_def)
     dbt = build_dbt_assets(partitions_def)
-    assets = [raw_world, *dbt.all()]
+    assets = [raw_world, *dbt.all(), *build_exposure_assets()]
     jobs = build_jobs(dbt.snapshots)
     return Definitions(
         assets=assets,
-        jobs=[jobs.daily, jobs.snapshots],
-        schedules=[build_daily_schedule(jobs.daily, partitions_def)],
+        jobs=[jobs.daily, jobs.snapshots, jobs.churn],
+        schedules=[
+            build_daily_schedule(jobs.daily, partitions_def),
+            build_churn_schedule(jobs.churn),
+        ],
         sensors=[
             build_freshness_alert_sensor(keys_with_freshness_policy(assets)),
             run_failure_alerts,
@@ -57,6 +62,7 @@ def build_definitions(settings: TechflowSettings) -> Definitions:
         resources={
             "dbt": dbt_resource(),
             "warehouse": warehouse_resource(settings),
+            "warehouse_writer": warehouse_writer_resource(settings),
             "world": world_resource(settings),
             "alerts": alerts_resource(settings),
         },

@@ -90,3 +90,10 @@ def alerts_resource(settings: TechflowSettings) -> AlertsResource:
         alerts_file=str(settings.alerts_file),
         webhook_url=EnvVar(WEBHOOK_ENV) if settings.alert_webhook else None,
     )
+
+
+def warehouse_writer_resource(settings: TechflowSettings) -> DuckDBResource:
+    """The warehouse for the one Python asset that writes it (the churn model's scores table),
+    bound under "warehouse_writer". Only assets in the single-slot `duckdb` pool may use it: a
+    read-write connection takes DuckDB's one writer lock, as a dbt step does."""
+    return DuckDBResource(database=str(settings.warehouse))

@@ -9,7 +9,9 @@ history. The work is staged, each stage one Dagster run, steps in this process:
   3. mrr      int_subscription_versions + fct_mrr_daily for the missing days, one single-run
               backfill (one dbt invocation);
   4. marts    every other dbt model, built after fct_mrr_daily;
-  5. snapshots, once.
+  5. dashboards the two dashboard exposures, after the marts they read;
+  6. churn    the churn model (its own weekly job), trained and scoring today's customers;
+  7. snapshots.
 
 Why not one range run of the daily job: Dagster 1.13 plans an event for every (asset, partition)
 pair of a range run — unpartitioned assets included (DagsterRun.get_resolved_partitions_subset_
@@ -53,13 +55,19 @@ from data_generation.clock import AS_OF_ENV, pin_as_of
 from techflow_orchestration.dead_runs import HOST_TAG, release_dead_runs
 from techflow_orchestration.event_batches import enable_batched_event_writes
 from techflow_orchestration.jobs import (
+    CHURN_JOB_NAME,
     DAILY_JOB_NAME,
     RANGE_END_TAG,
     RANGE_START_TAG,
     RUN_ALL_TAG,
     SNAPSHOT_JOB_NAME,
 )
-from techflow_orchestration.keys import MRR_PARTITIONED_KEYS, RAW_ASSET_KEYS
+from techflow_orchestration.keys import (
+    CHURN_PREDICTION_MODEL,
+    DASHBOARD_KEYS,
+    MRR_PARTITIONED_KEYS,
+    RAW_ASSET_KEYS,
+)
 from techflow_orchestration.settings import TechflowSettings
 from techflow_orchestration.summary import print_summary
 
@@ -80,6 +88,12 @@ def daily_job() -> JobDefinition:
     from techflow_orchestration.definitions import defs
 
     return defs.resolve_job_def(DAILY_JOB_NAME)
+
+
+def churn_job() -> JobDefinition:
+    from techflow_orchestration.definitions import defs
+
+    return defs.resolve_job_def(CHURN_JOB_NAME)
 
 
 def snapshot_job() -> JobDefinition:
@@ -170,6 +184,11 @@ def plan_stages(instance: DagsterInstance, defs: Definitions) -> list[Stage]:
     marts = by_op["dbt_downstream_models"]
     if stages or never_materialized(instance, marts):
         stages.append(Stage("marts", marts, daily_job))
+    dashboards = list(DASHBOARD_KEYS)
+    if stages or never_materialized(instance, dashboards):
+        stages.append(Stage("dashboards", dashboards, daily_job))
+    if stages or never_materialized(instance, [CHURN_PREDICTION_MODEL]):
+        stages.append(Stage("churn", [CHURN_PREDICTION_MODEL], churn_job))
     snapshots = by_op["dbt_snapshots"]
     if stages or never_materialized(instance, snapshots):
         stages.append(Stage("snapshots", snapshots, snapshot_job))

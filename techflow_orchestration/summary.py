@@ -89,6 +89,7 @@ def format_summary(summary: WarehouseSummary, settings: TechflowSettings) -> str
     width = max((len(name) for name in summary.mart_rows), default=0)
     lines += [f"  {name:<{width}}  {rows:>12,}" for name, rows in summary.mart_rows.items()]
     lines += ["", *mrr_lines(summary)]
+    lines += ["", *exposure_lines(settings)]
     lines += [
         "",
         f"Alerts (freshness, failed runs): {settings.alerts_file}",
@@ -96,6 +97,22 @@ def format_summary(summary: WarehouseSummary, settings: TechflowSettings) -> str
         "",
     ]
     return "\n".join(lines)
+
+
+def exposure_lines(settings: TechflowSettings) -> list[str]:
+    """Where the dashboards and the churn scores are (see assets/dashboards.py, assets/churn.py)."""
+    from techflow_orchestration.assets.dashboards import dashboard_path
+    from techflow_orchestration.keys import CHURN_SCORES_TABLE, DASHBOARD_KEYS
+
+    lines = ["Dashboards (static HTML, offline):"]
+    for key in DASHBOARD_KEYS:
+        path = dashboard_path(settings, key)
+        lines.append(f"  {path}" + ("" if path.exists() else "  (not built yet)"))
+    lines += [
+        "  serve them on 127.0.0.1: make dashboards",
+        f"Churn scores of today's paying customers: table {CHURN_SCORES_TABLE} in the warehouse",
+    ]
+    return lines
 
 
 def mrr_lines(summary: WarehouseSummary) -> list[str]:

@@ -1,0 +1,1 @@
+"""The churn prediction model (the `churn_prediction_model` exposure): see churn.py."""

@@ -1,0 +1,51 @@
+"""The dbt exposures as Dagster assets: the two dashboards and the churn model.
+
+Each asset takes its name, description, owner and dependencies from its exposure in the dbt
+manifest (techflow_dbt/models/exposures.yml), so the exposure's `depends_on` is the one list of
+marts it reads: `dbt ls --select +exposure:<name>` and the Dagster lineage agree. Heavy libraries
+(MetricFlow, plotly, scikit-learn) are imported inside the asset bodies, never at code-location
+load.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from dagster import AssetKey, AssetsDefinition
+
+from techflow_orchestration.project import load_manifest
+
+
+class UnknownExposureError(KeyError):
+    """An exposure asset whose exposure is missing from the dbt project."""
+
+
+def exposure_node(name: str, manifest: Mapping[str, Any] | None = None) -> Mapping[str, Any]:
+    manifest = manifest if manifest is not None else load_manifest()
+    for node in manifest.get("exposures", {}).values():
+        if node["name"] == name:
+            return node
+    raise UnknownExposureError(
+        f"exposure {name!r} is not in the dbt manifest; declare it in "
+        "techflow_dbt/models/exposures.yml and run `make manifest`."
+    )
+
+
+def exposure_deps(name: str, manifest: Mapping[str, Any] | None = None) -> list[AssetKey]:
+    """The asset keys of the models the exposure depends on (dbt model names)."""
+    manifest = manifest if manifest is not None else load_manifest()
+    nodes = exposure_node(name, manifest)["depends_on"]["nodes"]
+    return sorted((AssetKey(manifest["nodes"][uid]["name"]) for uid in nodes), key=str)
+
+
+def exposure_owners(name: str, manifest: Mapping[str, Any] | None = None) -> list[str]:
+    email = (exposure_node(name, manifest).get("owner") or {}).get("email")
+    return [email] if email else []
+
+
+def build_exposure_assets() -> list[AssetsDefinition]:
+    from techflow_orchestration.assets.churn import build_churn_asset
+    from techflow_orchestration.assets.dashboards import build_dashboard_assets
+
+    return [*build_dashboard_assets(), build_churn_asset()]
