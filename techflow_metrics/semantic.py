@@ -25,10 +25,13 @@ from metricflow_semantics.model.dbt_manifest_parser import (
 from metricflow_semantics.model.semantic_manifest_lookup import SemanticManifestLookup
 from metricflow_semantics.sql.sql_bind_parameters import SqlBindParameterSet
 
-from techflow_orchestration.project import PREPARE_HINT, dbt_project
+from techflow_orchestration.settings import DBT_PROJECT_DIR
 
-# Written by `make manifest` (dbt parse for the prod target) next to the manifest Dagster reads.
-SEMANTIC_MANIFEST_PATH = dbt_project.manifest_path.with_name("semantic_manifest.json")
+# Written by `make manifest` (dbt parse for the prod target) next to the manifest Dagster reads
+# (techflow_orchestration.project's target path; spelled here so that asking for a metric does
+# not import dagster-dbt, which alone takes seconds; a test checks the two agree).
+SEMANTIC_MANIFEST_PATH = DBT_PROJECT_DIR / "target" / "dagster" / "semantic_manifest.json"
+PREPARE_HINT = "`make manifest`"
 
 
 class UnknownMetricError(ValueError):

@@ -43,6 +43,7 @@ LABEL_DAYS = 30
 DEFAULT_SEED = 42
 # The newest labelled weeks held out for evaluation (≈ a quarter of a year).
 DEFAULT_EVAL_WEEKS = 12
+MIN_TRAIN_WEEKS = 8
 SIGNALS_SQL = f"""
     select customer_id, week_end, is_label_observable, {LABEL}, {", ".join(FEATURES)}
     from product.fct_churn_signals
@@ -93,11 +94,14 @@ def precision_at_top(y_true: np.ndarray, scores: np.ndarray, share: float = 0.1)
 
 def split_weeks(labelled_weeks: list[date], eval_weeks: int) -> tuple[list[date], list[date]]:
     """Latest `eval_weeks` labelled weeks to evaluate; training weeks end 30+ days earlier."""
-    if len(labelled_weeks) < eval_weeks + 8:
+    gap_weeks = -(-LABEL_DAYS // 7)  # weeks whose labels would reach into the evaluation
+    needed = eval_weeks + gap_weeks + MIN_TRAIN_WEEKS
+    if len(labelled_weeks) < needed:
         raise NotEnoughHistoryError(
             f"product.fct_churn_signals has {len(labelled_weeks)} labelled weeks; the churn "
-            f"model needs at least {eval_weeks + 8} ({eval_weeks} to evaluate, 8+ to train, "
-            f"plus {LABEL_DAYS} days between them). Build a longer world."
+            f"model needs at least {needed} ({eval_weeks} to evaluate, {MIN_TRAIN_WEEKS} to "
+            f"train, {gap_weeks} between them so no training label sees the evaluation "
+            "weeks). Build a longer world."
         )
     evaluation = labelled_weeks[-eval_weeks:]
     cutoff = evaluation[0] - timedelta(days=LABEL_DAYS)

@@ -6,6 +6,7 @@ decile and feature importances as metadata. Deterministic for a given seed (run 
 # No `from __future__ import annotations`: Dagster inspects the context/resource type hints.
 
 import os
+from collections.abc import Iterator
 
 from dagster import (
     AssetExecutionContext,
@@ -49,16 +50,23 @@ def build_churn_asset() -> AssetsDefinition:
         description=exposure_node(name).get("description"),
         kinds={"scikitlearn", "duckdb"},
         pool=DUCKDB_POOL,  # writes the warehouse
+        # A world younger than the model needs (months of labelled weeks) is not a failure of the
+        # run: the step says why in a warning and materializes nothing, keeping earlier scores.
+        output_required=False,
     )
     def churn_prediction_model(
         context: AssetExecutionContext, config: ChurnModelConfig, warehouse_writer: DuckDBResource
-    ) -> MaterializeResult:
-        from techflow_ml.churn import load_signals, train_and_score
+    ) -> Iterator[MaterializeResult]:
+        from techflow_ml.churn import NotEnoughHistoryError, load_signals, train_and_score
 
         run_record = context.instance.get_run_record_by_id(context.run.run_id)
         as_of = run_as_of(os.environ, run_record.create_timestamp)
         with warehouse_writer.get_connection() as con:
-            run = train_and_score(load_signals(con, as_of), config.seed, config.eval_weeks)
+            try:
+                run = train_and_score(load_signals(con, as_of), config.seed, config.eval_weeks)
+            except NotEnoughHistoryError as exc:
+                context.log.warning(f"churn_prediction_model not trained: {exc}")
+                return
             con.register("churn_scores_frame", run.scores.to_arrow())
             con.execute(f"create schema if not exists {CHURN_SCORES_SCHEMA}")
             con.execute(
@@ -90,7 +98,7 @@ def build_churn_asset() -> AssetsDefinition:
             "| risk rank | customer | churn probability | MRR |\n|---|---|---|---|\n"
             f"{top_md}\n"
         )
-        return MaterializeResult(
+        yield MaterializeResult(
             metadata={
                 "heldout_auc": MetadataValue.float(ev.auc),
                 "precision_at_top_decile": MetadataValue.float(ev.precision_at_top_decile),

@@ -159,3 +159,38 @@ def test_too_little_history_is_refused_naming_the_table(exposure_world: Exposure
     recent = signals.filter(pl.col("week_end") > pl.col("week_end").max() - pl.duration(days=70))
     with pytest.raises(NotEnoughHistoryError, match=r"product\.fct_churn_signals has \d+ labelled"):
         train_and_score(recent)
+
+
+def test_a_world_too_young_for_the_model_skips_it_with_a_warning(
+    built_warehouse, semantic_manifest_ready, tmp_path
+) -> None:
+    """60 days hold no labelled weeks to speak of: the step succeeds, materializes nothing and
+    says why, so `make run` and the weekly job do not fail on a young deployment."""
+    import shutil
+
+    from dagster import DagsterEventType, DagsterInstance, materialize
+    from dagster_duckdb import DuckDBResource
+
+    from techflow_orchestration.assets.churn import build_churn_asset
+    from tests.support import environment
+
+    warehouse = tmp_path / "techflow.duckdb"
+    shutil.copy(built_warehouse.warehouse, warehouse)
+    instance = DagsterInstance.ephemeral()
+    with environment({**built_warehouse.env, "TECHFLOW_WAREHOUSE": str(warehouse)}):
+        result = materialize(
+            [build_churn_asset()],
+            instance=instance,
+            resources={"warehouse": DuckDBResource(database=str(warehouse))},
+        )
+    assert result.success
+    assert instance.get_latest_materialization_event(CHURN_PREDICTION_MODEL) is None
+    warnings = [
+        e.message
+        for e in instance.all_logs(result.run_id)
+        if e.dagster_event is None and e.level >= 30
+    ]
+    assert any("not trained" in w and "product.fct_churn_signals has" in w for w in warnings)
+    assert DagsterEventType.ASSET_MATERIALIZATION not in {
+        e.dagster_event_type for e in instance.all_logs(result.run_id)
+    }

@@ -357,3 +357,10 @@ def test_every_metric_the_issue_names_is_defined_and_described(metric_store: Met
 def test_an_unknown_metric_is_refused_with_the_known_ones(metric_store: MetricStore) -> None:
     with pytest.raises(UnknownMetricError, match=r"Unknown metric\(s\) mrrr; .*\bmrr\b"):
         metric_store.query(["mrrr"])
+
+
+def test_the_semantic_manifest_is_the_one_make_manifest_writes() -> None:
+    from techflow_metrics.semantic import SEMANTIC_MANIFEST_PATH
+    from techflow_orchestration.project import dbt_project
+
+    assert dbt_project.manifest_path.with_name("semantic_manifest.json") == SEMANTIC_MANIFEST_PATH
