@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -36,8 +37,8 @@ def good(tmp_path_factory: pytest.TempPathFactory) -> DbtProject:
     return project
 
 
-def rebuild_corrupted(good: DbtProject, tmp_path: Path, corrupt) -> tuple[DbtProject, list[str]]:
-    """Copy the good raw data and warehouse, corrupt the copy, rebuild; the failed node names."""
+def rebuild_corrupted(good: DbtProject, tmp_path: Path, corrupt) -> tuple[DbtProject, Any]:
+    """Copy the good raw data and warehouse, corrupt the copy, rebuild; the failed invocation."""
     data_dir = tmp_path / "data"
     shutil.copytree(good.data_dir / "raw", data_dir / "raw")
     shutil.copytree(good.warehouse.parent, data_dir / "warehouse")
@@ -45,19 +46,21 @@ def rebuild_corrupted(good: DbtProject, tmp_path: Path, corrupt) -> tuple[DbtPro
     project = DbtProject(data_dir=data_dir, world_start=world_start())
     invocation = project.dbt(*FINANCE_BUILD, "--store-failures")
     assert not invocation.success, "the corrupt feed must fail the build"
-    return project, [node.split(".")[2] for node in invocation.failed_nodes()]
+    return project, invocation
 
 
-def stored_failures(project: DbtProject, test_prefix: str) -> list[tuple[object, ...]]:
-    """The failing rows dbt stored for the one test whose name starts with test_prefix."""
-    tables = [
-        name
-        for (name,) in project.query(
-            "select table_name from information_schema.tables where table_schema = 'test_failures'"
-        )
+def failed_names(invocation: Any) -> list[str]:
+    return [node.split(".")[2] for node in invocation.failed_nodes()]
+
+
+def stored_failures(project: DbtProject, invocation: Any, test_prefix: str) -> list[tuple]:
+    """The failing rows dbt stored (--store-failures) for the failed test named test_prefix..."""
+    [relation] = [
+        result.node.relation_name
+        for result in invocation.results
+        if str(result.status) == "fail" and result.node.name.startswith(test_prefix)
     ]
-    [table] = [t for t in tables if t.startswith(test_prefix[:40])]
-    return project.query(f"select * from test_failures.{table} order by all")
+    return project.query(f"select * from {relation} order by all")
 
 
 def test_a_charge_dated_400_days_ahead_fails_in_staging_naming_table_and_column(
@@ -71,10 +74,11 @@ def test_a_charge_dated_400_days_ahead_fails_in_staging_naming_table_and_column(
         bad["_loaded_at"] = at(AS_OF, 23)
         write_table(raw, "charges", [bad])
 
-    project, failed = rebuild_corrupted(good, tmp_path, corrupt)
+    project, invocation = rebuild_corrupted(good, tmp_path, corrupt)
+    failed = failed_names(invocation)
     assert failed == ["expect_no_future_timestamps_stg_stripe__charges_created_at"], failed
     [(model, column, value)] = stored_failures(
-        project, "expect_no_future_timestamps_stg_stripe__charges_created_at"
+        project, invocation, "expect_no_future_timestamps_stg_stripe__charges_created_at"
     )
     assert (model, column, value) == ("stg_stripe__charges", "created_at", future)
     assert marts(project) == marts(good)
@@ -86,11 +90,12 @@ def test_a_partition_that_never_landed_stops_the_build_naming_table_and_day(
     def corrupt(raw: Path) -> None:
         partition_path(raw, RAW_TABLES_BY_NAME["subscriptions"], AS_OF).unlink()
 
-    project, failed = rebuild_corrupted(good, tmp_path, corrupt)
+    project, invocation = rebuild_corrupted(good, tmp_path, corrupt)
+    failed = failed_names(invocation)
     prefix = "expect_partitions_landed_through_as_of_stg_app_db__subscription_versions"
     assert [name for name in failed if not name.startswith(prefix)] == [], failed
     assert failed, "the landed test must fail"
-    rows = stored_failures(project, prefix)
+    rows = stored_failures(project, invocation, prefix)
     assert [(table, day) for table, _folder, day in rows] == [("app_db.subscriptions", AS_OF)]
     assert marts(project) == marts(good)
 
@@ -102,10 +107,11 @@ def test_three_days_missing_name_every_missing_day(good: DbtProject, tmp_path: P
         for day in missing:
             partition_path(raw, RAW_TABLES_BY_NAME["invoices"], day).unlink()
 
-    project, failed = rebuild_corrupted(good, tmp_path, corrupt)
+    project, invocation = rebuild_corrupted(good, tmp_path, corrupt)
+    failed = failed_names(invocation)
     prefix = "expect_partitions_landed_through_as_of_stg_stripe__invoices"
     assert len(failed) == 1 and failed[0].startswith(prefix), failed
-    rows = stored_failures(project, prefix)
+    rows = stored_failures(project, invocation, prefix)
     assert [(table, day) for table, _folder, day in rows] == [
         ("stripe.invoices", day) for day in missing
     ]

@@ -20,14 +20,17 @@
 {% test expect_partitions_landed_through_as_of(model, source_relation=none, days=1) %}
     {%- set relation = source_relation if source_relation is not none else model -%}
     {%- set match = modules.re.search("'([^']+)/[*]/[*][.]parquet'", relation | string) -%}
-    {%- if execute and not match -%}
+    {%- if target.type == 'duckdb' and execute and not match -%}
         {{ exceptions.raise_compiler_error(
             "expect_partitions_landed_through_as_of: cannot find the partition folder of " ~ relation
             ~ "; the source must read '<folder>/*/*.parquet'"
         ) }}
     {%- endif -%}
-    {%- set folder = match.group(1) if match else 'unparsed' -%}
-    {%- set table_name = folder.rstrip('/').split('/')[-2:] | join('.') -%}
+    {#- On a warehouse where a loader lands the raw tables (no Parquet folder), the partition key
+        is the table's `date` column: a day with no row there has not landed. -#}
+    {%- set folder = match.group(1) if match else relation | string -%}
+    {%- set table_name = folder.rstrip('/').split('/')[-2:] | join('.') if match
+        else relation.schema ~ '.' ~ relation.identifier -%}
     {%- set last_day = as_of_date() -%}
     {%- set first_day = last_day - modules.datetime.timedelta(days=(days | int) - 1) -%}
 
@@ -36,9 +39,14 @@
     ),
 
     landed as (
+        {%- if match %}
         select distinct
             cast(regexp_extract(file, 'date=([0-9]{4}-[0-9]{2}-[0-9]{2})', 1) as date) as date_day
         from glob('{{ folder }}/date=*/*.parquet')
+        {%- else %}
+        select distinct cast(date as date) as date_day
+        from {{ relation }}
+        {%- endif %}
     )
 
     select
