@@ -27,7 +27,8 @@ pytestmark = pytest.mark.slow
 
 
 def postgres_bin() -> Path | None:
-    for candidate in (shutil.which("initdb"), *sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))):
+    packaged = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
+    for candidate in (shutil.which("initdb"), *packaged):
         if candidate:
             return Path(candidate).resolve().parent
     return None
@@ -50,7 +51,9 @@ def as_server_user(argv: list[str]) -> list[str]:
 def postgres() -> Iterator[dict[str, str]]:
     bin_dir = postgres_bin()
     if bin_dir is None:
-        pytest.skip("PostgreSQL server binaries (initdb, pg_ctl) absent: apt-get install postgresql")
+        pytest.skip(
+            "PostgreSQL server binaries (initdb, pg_ctl) absent: apt-get install postgresql"
+        )
     # Not under pytest's tmp dir: as root that is private to root, and the server runs as postgres.
     root = Path(tempfile.mkdtemp(prefix="techflow-postgres-"))
     if os.geteuid() == 0:

@@ -69,13 +69,9 @@ def test_a_partition_that_never_landed_fails_naming_the_day(tmp_path: Path) -> N
     assert failed.split(".")[2].startswith(TEST_PREFIX), failed
     # dbt stores the failing rows under a shortened, hashed name in the test_failures schema.
     [table] = [
-        result.node.relation_name
-        for result in invocation.results
-        if str(result.status) == "fail"
+        result.node.relation_name for result in invocation.results if str(result.status) == "fail"
     ]
-    reported = project.query(
-        f"select source_table, partition_folder, missing_day from {table}"
-    )
+    reported = project.query(f"select source_table, partition_folder, missing_day from {table}")
     assert [(name, Path(folder).name, day) for name, folder, day in reported] == [
         ("app_db.usage_events", "usage_events", SUNDAY)
     ]
