@@ -13,7 +13,7 @@ mrr_daily as (
 
 months as (
 
-    select distinct cast(date_trunc('month', date_day) as date) as month_start
+    select distinct cast({{ dbt.date_trunc('month', 'date_day') }} as date) as month_start
     from mrr_daily
 
 ),
@@ -30,9 +30,9 @@ month_bounds as (
 
     select
         months.month_start,
-        cast(months.month_start - interval 1 day as date) as opening_day,
+        {{ add_days(-1, 'months.month_start') }} as opening_day,
         least(
-            cast(months.month_start + interval 1 month - interval 1 day as date),
+            {{ add_days(-1, dbt.dateadd('month', 1, 'months.month_start')) }},
             newest_day.date_day
         ) as closing_day
     from months
@@ -44,10 +44,12 @@ opening_closing as (
 
     select
         month_bounds.month_start,
-        coalesce(sum(mrr_daily.mrr) filter (where mrr_daily.date_day = month_bounds.opening_day), 0)
-            as opening_mrr,
-        coalesce(sum(mrr_daily.mrr) filter (where mrr_daily.date_day = month_bounds.closing_day), 0)
-            as closing_mrr
+        coalesce(sum(case
+            when mrr_daily.date_day = month_bounds.opening_day then mrr_daily.mrr
+        end), 0) as opening_mrr,
+        coalesce(sum(case
+            when mrr_daily.date_day = month_bounds.closing_day then mrr_daily.mrr
+        end), 0) as closing_mrr
     from month_bounds
     left join mrr_daily
         on mrr_daily.date_day in (month_bounds.opening_day, month_bounds.closing_day)
@@ -58,14 +60,14 @@ opening_closing as (
 movements as (
 
     select
-        cast(date_trunc('month', date_day) as date) as month_start,
-        coalesce(sum(mrr_change) filter (where movement = 'new'), 0) as new_mrr,
-        coalesce(sum(mrr_change) filter (where movement = 'reactivation'), 0) as reactivation_mrr,
-        coalesce(sum(mrr_change) filter (where movement = 'expansion'), 0) as expansion_mrr,
-        coalesce(-sum(mrr_change) filter (where movement = 'contraction'), 0) as contraction_mrr,
-        coalesce(-sum(mrr_change) filter (where movement = 'churn'), 0) as churned_mrr
+        cast({{ dbt.date_trunc('month', 'date_day') }} as date) as month_start,
+        coalesce(sum(case when movement = 'new' then mrr_change end), 0) as new_mrr,
+        coalesce(sum(case when movement = 'reactivation' then mrr_change end), 0) as reactivation_mrr,
+        coalesce(sum(case when movement = 'expansion' then mrr_change end), 0) as expansion_mrr,
+        coalesce(-sum(case when movement = 'contraction' then mrr_change end), 0) as contraction_mrr,
+        coalesce(-sum(case when movement = 'churn' then mrr_change end), 0) as churned_mrr
     from mrr_daily
-    group by month_start
+    group by {{ dbt.date_trunc('month', 'date_day') }}
 
 )
 

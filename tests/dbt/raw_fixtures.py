@@ -16,6 +16,7 @@ from typing import Any
 import polars as pl
 
 from data_generation.schema import RAW_TABLES, RAW_TABLES_BY_NAME, RawTable
+from tests.support import AS_OF
 
 Row = Mapping[str, Any]
 
@@ -60,18 +61,33 @@ def write_table(raw_dir: Path, table_name: str, rows: Iterable[Row]) -> None:
         typed_frame(table, day_rows).write_parquet(path)
 
 
+# Days through the as-of day every raw feed must have landed (the staging models'
+# expect_partitions_landed_through_as_of tests, `days: 3`).
+LANDED_DAYS = 3
+
+
 def write_world(raw_dir: Path, tables: Mapping[str, Iterable[Row]], empty_day: dt.date) -> Path:
     """Write the given tables; every other raw table gets one empty partition on empty_day,
-    so sources over it resolve (read_parquet fails on a glob that matches no file)."""
+    so sources over it resolve (read_parquet fails on a glob that matches no file). Like the
+    real extract, every table also lands its (empty) partitions of the last LANDED_DAYS days
+    through the suite's as-of day, so a world is not a stopped feed unless a test makes it one."""
     for table in RAW_TABLES:
         rows = list(tables.get(table.name, []))
         if rows:
             write_table(raw_dir, table.name, rows)
         else:
-            path = partition_path(raw_dir, table, empty_day)
-            path.parent.mkdir(parents=True, exist_ok=True)
-            typed_frame(table, []).write_parquet(path)
+            write_empty_partition(raw_dir, table, empty_day)
+        for back in range(LANDED_DAYS):
+            day = AS_OF - dt.timedelta(days=back)
+            if not partition_path(raw_dir, table, day).exists():
+                write_empty_partition(raw_dir, table, day)
     return raw_dir
+
+
+def write_empty_partition(raw_dir: Path, table: RawTable, day: dt.date) -> None:
+    path = partition_path(raw_dir, table, day)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    typed_frame(table, []).write_parquet(path)
 
 
 def at(day: dt.date, hour: int = 0, minute: int = 0) -> dt.datetime:

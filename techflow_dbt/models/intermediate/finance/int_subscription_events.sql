@@ -7,18 +7,32 @@
 --   upgrade / downgrade / seat_change   the period was replaced by the next one
 --   churn / dunning  the period ended for good (canceled, or unpaid after retries)
 -- Events dated in the future (a trial that ends tomorrow) have not happened yet and are left out.
+-- The MRR date rule decides paid vs not (models/METRICS.md): a period pays on day D when
+-- paid_start_date <= D < ended_date, so a trial converted and cancelled on one day never paid,
+-- gets trial_canceled (not trial_converted), and a later period of the product is 'subscribed'.
+-- 'reactivated' means the customer had an earlier PAID period of the product, as the
+-- 'reactivation' movement of fct_mrr_daily does (tested: assert_reactivated_events_are_reactivations).
 with
+
+periods_with_pay as (
+
+    select
+        *,
+        ended_date is null or ended_date > paid_start_date as ever_paid
+    from {{ ref('int_subscription_periods') }}
+
+),
 
 periods as (
 
     select
         *,
-        count(*) over (
+        coalesce(max(case when ever_paid then 1 else 0 end) over (
             partition by customer_id, product
             order by started_at, subscription_id
             rows between unbounded preceding and 1 preceding
-        ) > 0 as had_earlier_period
-    from {{ ref('int_subscription_periods') }}
+        ), 0) = 1 as had_earlier_paid_period
+    from periods_with_pay
 
 ),
 
@@ -38,7 +52,7 @@ events as (
         'trial_converted' as event_type,
         trial_ends_at as event_at
     from periods
-    where had_trial and (ended_at is null or ended_at > trial_ends_at)
+    where had_trial and ever_paid
 
     union all
 
@@ -47,13 +61,13 @@ events as (
         'trial_canceled' as event_type,
         ended_at as event_at
     from periods
-    where had_trial and ended_at <= trial_ends_at
+    where had_trial and not ever_paid
 
     union all
 
     select
         subscription_id,
-        case when had_earlier_period then 'reactivated' else 'subscribed' end as event_type,
+        case when had_earlier_paid_period then 'reactivated' else 'subscribed' end as event_type,
         started_at as event_at
     from periods
     where not had_trial and previous_subscription_id is null
@@ -65,7 +79,7 @@ events as (
         coalesce(ended_reason, 'churn') as event_type,
         ended_at as event_at
     from periods
-    where ended_at is not null and not (had_trial and ended_at <= trial_ends_at)
+    where ended_at is not null and not (had_trial and not ever_paid)
 
 ),
 

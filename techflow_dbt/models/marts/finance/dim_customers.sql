@@ -38,9 +38,10 @@ subscription_history as (
     select
         customer_id,
         min(started_at) as first_subscription_at,
-        min(paid_start_at) filter (
-            where ended_at is null or ended_at > paid_start_at
-        ) as first_paid_at,
+        -- The MRR date rule (models/METRICS.md): a period paid if it had a day with MRR.
+        min(case
+            when ended_date is null or ended_date > paid_start_date then paid_start_at
+        end) as first_paid_at,
         count(*) as subscription_periods,
         count(distinct product) as products_ever
 
@@ -61,7 +62,7 @@ current_mrr as (
     select
         mrr_daily.customer_id,
         sum(mrr_daily.mrr) as current_mrr,
-        count(*) filter (where mrr_daily.mrr > 0) as current_products
+        sum(case when mrr_daily.mrr > 0 then 1 else 0 end) as current_products
 
     from mrr_daily
     inner join newest_day on mrr_daily.date_day = newest_day.date_day

@@ -1,7 +1,7 @@
 -- Daily MRR. Grain: one row per customer x product x day, gap-free from the customer's first
 -- paid day of the product for as long as it has MRR, plus the day it drops to zero (the churn
 -- row). previous_mrr is the day before's MRR; movement classifies the change, in this order:
--- new, reactivation, expansion, contraction, churn (else unchanged).
+-- new, reactivation, expansion, contraction, churn, unchanged (no else: unclassified is null).
 --
 -- Incremental: merge on mrr_daily_id over the window of mrr_daily_window() — from var min_date
 -- (or the day after the newest day built), widened back to the earliest day on which the
@@ -235,7 +235,9 @@ classified as (
             when previous_mrr > 0 and mrr > previous_mrr then 'expansion'
             when previous_mrr > 0 and mrr > 0 and mrr < previous_mrr then 'contraction'
             when previous_mrr > 0 and mrr = 0 then 'churn'
-            else 'unchanged'
+            -- No else: a case none of the rules covers (e.g. a negative MRR) stays null, so the
+            -- not_null test on movement can fail instead of hiding it as 'unchanged'.
+            when mrr = previous_mrr then 'unchanged'
         end as movement
 
     from with_previous

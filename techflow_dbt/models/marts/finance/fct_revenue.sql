@@ -33,12 +33,13 @@ charges_per_invoice as (
     select
         invoice_id,
         count(*) as charge_attempts,
-        count(*) filter (where charge_status = 'failed') as failed_attempts,
-        coalesce(sum(amount) filter (where charge_status = 'succeeded'), 0) as amount_collected,
-        coalesce(sum(amount_refunded) filter (where charge_status = 'succeeded'), 0)
+        sum(case when charge_status = 'failed' then 1 else 0 end) as failed_attempts,
+        coalesce(sum(case when charge_status = 'succeeded' then amount end), 0)
+            as amount_collected,
+        coalesce(sum(case when charge_status = 'succeeded' then amount_refunded end), 0)
             as amount_refunded,
         coalesce(sum(net_amount), 0) as net_collected,
-        min(created_at) filter (where charge_status = 'succeeded') as collected_at
+        min(case when charge_status = 'succeeded' then created_at end) as collected_at
 
     from charges
     group by invoice_id
@@ -59,7 +60,7 @@ final as (
         invoices.currency,
         invoices.created_at as invoiced_at,
         cast(invoices.created_at as date) as invoice_date,
-        cast(date_trunc('month', invoices.created_at) as date) as revenue_month,
+        cast({{ dbt.date_trunc('month', 'invoices.created_at') }} as date) as revenue_month,
         invoices.period_start_at,
         invoices.period_end_at,
         invoices.amount_due,

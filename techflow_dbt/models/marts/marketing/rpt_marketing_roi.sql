@@ -100,9 +100,15 @@ final as (
             when combined.paying_customers > 0
                 then cast(combined.spend_usd / combined.paying_customers as decimal(18, 2))
         end as cac_usd,
+        -- ROAS (revenue / spend), METRICS.md. `roi` is the same number under its first name, kept
+        -- for existing readers; ROI proper would be (revenue - spend) / spend.
         case
             when combined.spend_usd > 0
-                then cast(combined.attributed_revenue_usd as double) / combined.spend_usd
+                then cast(combined.attributed_revenue_usd as double precision) / combined.spend_usd
+        end as roas,
+        case
+            when combined.spend_usd > 0
+                then cast(combined.attributed_revenue_usd as double precision) / combined.spend_usd
         end as roi
 
     from combined

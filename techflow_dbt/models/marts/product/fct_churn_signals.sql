@@ -80,7 +80,7 @@ paid_week_ends as (
     from customer_mrr_daily
     inner join customer_first_paid
         on customer_mrr_daily.customer_id = customer_first_paid.customer_id
-    where isodow(customer_mrr_daily.date_day) = 7 and customer_mrr_daily.mrr > 0
+    where {{ iso_day_of_week('customer_mrr_daily.date_day') }} = 7 and customer_mrr_daily.mrr > 0
 
 ),
 
@@ -94,7 +94,7 @@ customer_weeks as (
     left join customer_mrr_daily as four_weeks_earlier
         on
             paid_week_ends.customer_id = four_weeks_earlier.customer_id
-            and paid_week_ends.week_end - interval 28 days = four_weeks_earlier.date_day
+            and {{ add_days(-28, 'paid_week_ends.week_end') }} = four_weeks_earlier.date_day
 
 ),
 
@@ -106,14 +106,14 @@ weekly_usage as (
 
     select
         user_id as customer_id,
-        cast(activity_date + (7 - isodow(activity_date)) * interval 1 day as date) as week_end,
+        {{ iso_week_end('activity_date') }} as week_end,
         count(*) as active_days,
         sum(event_count) as event_count,
         max(features_used) as max_daily_features,
         max(activity_date) as last_active_date
 
     from engagement_daily
-    group by user_id, activity_date + (7 - isodow(activity_date)) * interval 1 day
+    group by user_id, {{ iso_week_end('activity_date') }}
 
 ),
 
@@ -166,10 +166,23 @@ engagement_as_of_week_end as (
         customer_id,
         week_end,
         active_days as active_days_last_7_days,
-        sum(active_days) over last_four_weeks as active_days_last_28_days,
+        sum(active_days) over (
+            partition by customer_id
+            order by week_end
+            range between {{ days_offset(21) }} preceding and current row
+        ) as active_days_last_28_days,
         event_count as events_last_7_days,
-        coalesce(sum(event_count) over three_weeks_before, 0) as events_prior_21_days,
-        max(max_daily_features) over last_four_weeks as max_daily_features_last_28_days,
+        -- An empty frame (no earlier week) sums to null: none of those weeks had events.
+        coalesce(sum(event_count) over (
+            partition by customer_id
+            order by week_end
+            range between {{ days_offset(21) }} preceding and {{ days_offset(7) }} preceding
+        ), 0) as events_prior_21_days,
+        max(max_daily_features) over (
+            partition by customer_id
+            order by week_end
+            range between {{ days_offset(21) }} preceding and current row
+        ) as max_daily_features_last_28_days,
         -- Latest active day up to this week, however long ago.
         max(last_active_date) over (
             partition by customer_id
@@ -178,17 +191,6 @@ engagement_as_of_week_end as (
         ) as last_active_date
 
     from grid_weeks
-    window
-        last_four_weeks as (
-            partition by customer_id
-            order by week_end
-            range between interval 21 days preceding and current row
-        ),
-        three_weeks_before as (
-            partition by customer_id
-            order by week_end
-            range between interval 21 days preceding and interval 7 days preceding
-        )
 
 ),
 
@@ -217,7 +219,7 @@ payment_failures_last_30_days as (
         on
             customer_weeks.customer_id = failed_charges.customer_id
             and failed_charges.failed_date between
-            customer_weeks.week_end - interval 29 days and customer_weeks.week_end
+            {{ add_days(-29, 'customer_weeks.week_end') }} and customer_weeks.week_end
     group by customer_weeks.customer_id, customer_weeks.week_end
 
 ),
@@ -229,7 +231,7 @@ churn_next_30_days as (
     select
         customer_weeks.customer_id,
         customer_weeks.week_end,
-        data_end.last_day >= customer_weeks.week_end + interval 30 days as is_label_observable,
+        data_end.last_day >= {{ add_days(30, 'customer_weeks.week_end') }} as is_label_observable,
         count(zero_mrr_days.date_day) > 0 as churned_within_data
 
     from customer_weeks
@@ -238,7 +240,8 @@ churn_next_30_days as (
         on
             customer_weeks.customer_id = zero_mrr_days.customer_id
             and zero_mrr_days.date_day between
-            customer_weeks.week_end + interval 1 day and customer_weeks.week_end + interval 30 days
+            {{ add_days(1, 'customer_weeks.week_end') }}
+            and {{ add_days(30, 'customer_weeks.week_end') }}
             and zero_mrr_days.mrr = 0
     group by customer_weeks.customer_id, customer_weeks.week_end, data_end.last_day
 
@@ -250,7 +253,7 @@ final as (
         {{ generate_surrogate_key(['customer_weeks.customer_id', 'customer_weeks.week_end']) }}
             as churn_signal_id,
         customer_weeks.customer_id,
-        cast(customer_weeks.week_end - interval 6 days as date) as week_start,
+        {{ add_days(-6, 'customer_weeks.week_end') }} as week_start,
         customer_weeks.week_end,
         cast(customer_weeks.mrr as decimal(18, 2)) as mrr,
         cast(customer_weeks.seats as integer) as seats,
@@ -270,7 +273,7 @@ final as (
         case
             when engagement_as_of_week_end.events_prior_21_days > 0
                 then
-                    cast(engagement_as_of_week_end.events_last_7_days as double)
+                    cast(engagement_as_of_week_end.events_last_7_days as double precision)
                     / (engagement_as_of_week_end.events_prior_21_days / 3.0)
         end as engagement_trend,
         cast(engagement_as_of_week_end.max_daily_features_last_28_days as integer)

@@ -1,6 +1,17 @@
 -- Grain: one row per real user and UTC day on which the user had at least one usage event.
 -- Daily activity plus trailing 7- and 28-day windows (calendar days, so quiet days count as zero
 -- even though they have no row), the inputs of engagement dashboards and churn signals.
+-- The frames are inlined (no WINDOW clause: Snowflake lacks it); Jinja keeps them written once.
+{%- set trailing_7_days -%}
+    partition by engagement_daily.user_id
+            order by engagement_daily.activity_date
+            range between {{ days_offset(6) }} preceding and current row
+{%- endset %}
+{%- set trailing_28_days -%}
+    partition by engagement_daily.user_id
+            order by engagement_daily.activity_date
+            range between {{ days_offset(27) }} preceding and current row
+{%- endset %}
 with
 
 engagement_daily as (
@@ -19,11 +30,11 @@ with_windows as (
 
     select
         engagement_daily.*,
-        count(*) over trailing_7_days as active_days_last_7_days,
-        cast(sum(engagement_daily.event_count) over trailing_7_days as bigint)
+        count(*) over ({{ trailing_7_days }}) as active_days_last_7_days,
+        cast(sum(engagement_daily.event_count) over ({{ trailing_7_days }}) as bigint)
             as events_last_7_days,
-        count(*) over trailing_28_days as active_days_last_28_days,
-        cast(sum(engagement_daily.event_count) over trailing_28_days as bigint)
+        count(*) over ({{ trailing_28_days }}) as active_days_last_28_days,
+        cast(sum(engagement_daily.event_count) over ({{ trailing_28_days }}) as bigint)
             as events_last_28_days,
         lag(engagement_daily.activity_date) over (
             partition by engagement_daily.user_id
@@ -31,17 +42,6 @@ with_windows as (
         ) as previous_active_date
 
     from engagement_daily
-    window
-        trailing_7_days as (
-            partition by engagement_daily.user_id
-            order by engagement_daily.activity_date
-            range between interval 6 days preceding and current row
-        ),
-        trailing_28_days as (
-            partition by engagement_daily.user_id
-            order by engagement_daily.activity_date
-            range between interval 27 days preceding and current row
-        )
 
 ),
 

@@ -75,7 +75,7 @@ final as (
         cohort_months.calendar_month,
         cohort_months.cohort_size,
         coalesce(activity.active_users, 0) as active_users,
-        cast(coalesce(activity.active_users, 0) as double) / cohort_months.cohort_size
+        cast(coalesce(activity.active_users, 0) as double precision) / cohort_months.cohort_size
             as retention_rate,
         coalesce(activity.event_count, 0) as event_count
 

@@ -65,11 +65,11 @@ feature_usage as (
             case
                 when
                     real_user_adoption.last_used_at
-                    > data_end.last_event_at - interval 28 days
+                    > {{ dbt.dateadd('day', -28, 'data_end.last_event_at') }}
                     then 1
             end
         ) as adopters_active_last_28_days,
-        median(real_user_adoption.days_to_adopt) as median_days_to_adopt,
+        {{ median_of('real_user_adoption.days_to_adopt') }} as median_days_to_adopt,
         min(real_user_adoption.first_used_at) as first_used_at
 
     from real_user_adoption
@@ -93,7 +93,7 @@ final as (
         case
             when coalesce(product_users.product_active_users, 0) > 0
                 then
-                    cast(coalesce(feature_usage.adopters, 0) as double)
+                    cast(coalesce(feature_usage.adopters, 0) as double precision)
                     / product_users.product_active_users
         end as adoption_rate,
         coalesce(feature_usage.adopters_active_last_28_days, 0) as adopters_active_last_28_days,

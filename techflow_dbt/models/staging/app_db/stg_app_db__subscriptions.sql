@@ -3,6 +3,9 @@
 -- subscription_id fails loudly instead of silently picking one.
 -- paid_start_at is when the period starts counting toward MRR: the trial's end, or its start
 -- when it had no trial (ARCHITECTURE.md, business rules).
+-- Documented exception (dbt-project-evaluator: staging depends on staging):
+-- stg_app_db__subscription_versions is this model's base layer (every version, deduplicated);
+-- this model keeps the latest version per key. It reads no other source or seed.
 with
 
 versions as (

@@ -2,6 +2,9 @@
 -- lands a new version), with the amount in dollars and the stage's meaning spelled out.
 -- Opportunities of QA accounts go with their accounts: the QA mark (the techflow.test domain) is
 -- on the account, so this model reads the accounts extract for that one flag.
+-- Documented exception (dbt-project-evaluator: staging joins two sources / a source feeds two
+-- staging models): the QA filter lives here so no model can read QA deals; moving it to a base/
+-- model is tracked as follow-up (issue 11) and changes no column.
 with
 
 source as (
@@ -47,7 +50,12 @@ renamed as (
         cast(_loaded_at as timestamp) as loaded_at
 
     from latest_version
-    where account_id not in (select qa_accounts.account_id from qa_accounts)
+    -- not exists, not `not in (subquery)`: one null account_id in qa_accounts would make
+    -- `not in` unknown for every row and drop all deals.
+    where not exists (
+        select 1 from qa_accounts
+        where qa_accounts.account_id = latest_version.account_id
+    )
 
 )
 

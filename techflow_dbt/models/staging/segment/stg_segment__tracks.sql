@@ -2,6 +2,9 @@
 -- twice (even in two daily partitions); we keep the copy that landed first. Raw UTM values vary in
 -- case and whitespace, so they are normalised before the utm_channel_mapping seed turns them into
 -- a marketing channel.
+-- Documented exception (dbt-project-evaluator: staging depends on a seed): the channel mapping is
+-- a lookup the rename step needs, and its unit tests pin it here; unmapped UTMs become 'other',
+-- whose share is watched by a warn-severity test on this model.
 with
 
 source as (

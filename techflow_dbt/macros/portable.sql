@@ -1,0 +1,55 @@
+{#
+    Cross-database pieces dbt's own macros (dbt.dateadd, dbt.datediff, dbt.date_trunc, ...) do not
+    cover, through adapter.dispatch so a new warehouse adds one `<adapter>__` macro instead of
+    editing models. Proven on DuckDB (build) and PostgreSQL (tests/dbt/test_postgres_portability.py).
+#}
+
+{# ISO day of week, Monday = 1 .. Sunday = 7. #}
+{% macro iso_day_of_week(expression) -%}
+    {{ return(adapter.dispatch('iso_day_of_week', 'techflow')(expression)) }}
+{%- endmacro %}
+
+{% macro default__iso_day_of_week(expression) -%}
+    cast(extract(isodow from {{ expression }}) as integer)
+{%- endmacro %}
+
+{% macro snowflake__iso_day_of_week(expression) -%}
+    dayofweekiso({{ expression }})
+{%- endmacro %}
+
+
+{# The Sunday that ends the ISO week (Monday..Sunday) of a date, as a date. #}
+{% macro iso_week_end(expression) -%}
+    cast({{ dbt.dateadd('day', '7 - ' ~ iso_day_of_week(expression), expression) }} as date)
+{%- endmacro %}
+
+
+{# A day offset as a window-frame bound over a date column: `range between <this> preceding`.
+   There is no dbt macro for frame offsets; DuckDB and PostgreSQL accept a quoted interval. #}
+{% macro days_offset(days) -%}
+    {{ return(adapter.dispatch('days_offset', 'techflow')(days)) }}
+{%- endmacro %}
+
+{% macro default__days_offset(days) -%}
+    interval '{{ days | int }} days'
+{%- endmacro %}
+
+
+{# A date shifted by whole days, as a date (dbt.dateadd returns a timestamp on some adapters). #}
+{% macro add_days(days, expression) -%}
+    cast({{ dbt.dateadd('day', days, expression) }} as date)
+{%- endmacro %}
+
+
+{# The median of a numeric expression (an aggregate). #}
+{% macro median_of(expression) -%}
+    {{ return(adapter.dispatch('median_of', 'techflow')(expression)) }}
+{%- endmacro %}
+
+{% macro default__median_of(expression) -%}
+    percentile_cont(0.5) within group (order by {{ expression }})
+{%- endmacro %}
+
+{% macro duckdb__median_of(expression) -%}
+    median({{ expression }})
+{%- endmacro %}

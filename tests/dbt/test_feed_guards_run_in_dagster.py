@@ -1,0 +1,36 @@
+"""The raw-feed guards run on every path, Dagster's daily job included.
+
+dagster-dbt runs a model's dbt tests as asset checks inside the model's `dbt build` step and skips
+source tests. The guards (every feed landed through the as-of day, no future event times) are
+therefore tests on the staging models, and this proves each one is an asset check of one of the
+dbt steps, so a failing guard fails the step and dbt skips everything downstream of the view.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from techflow_orchestration.assets.dbt import build_dbt_assets
+from techflow_orchestration.partitions import daily_partitions
+from techflow_orchestration.project import load_manifest
+
+GUARDS = ("expect_partitions_landed_through_as_of", "expect_no_future_timestamps")
+
+
+def guard_tests() -> set[str]:
+    return {
+        node["name"]
+        for node in load_manifest()["nodes"].values()
+        if node["resource_type"] == "test"
+        and (node.get("test_metadata") or {}).get("name") in GUARDS
+    }
+
+
+def test_every_feed_guard_is_an_asset_check_of_a_dbt_step() -> None:
+    assets = build_dbt_assets(daily_partitions(dt.date(2025, 1, 1)))
+    checks = {key.name for step in assets.all() for key in step.check_keys}
+    guards = guard_tests()
+    landed = {name for name in guards if name.startswith(GUARDS[0])}
+    # One landed check per raw table (11 daily-partitioned feeds), each on its staging model.
+    assert len(landed) == 11, sorted(landed)
+    assert guards - checks == set()
