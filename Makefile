@@ -52,7 +52,8 @@ lint: setup manifest
 test: setup lint
 	$(RUN) pytest
 
-# Speed targets side by side in one run (~20 min; BENCH_QUICK=1 for a few minutes on small worlds).
+# Issue 10's speed targets side by side in one run, a ✔/✘ table at the end (tens of minutes;
+# BENCH_QUICK=1: the same benches on small worlds, to check they work).
 bench: setup manifest
 	$(RUN) python -m benchmarks
 

@@ -2,7 +2,7 @@
 turn, then one table of targets, measured ratios and ✔/✘. Exit status 1 when a bench broke (its
 row is missing), not when a target is missed: the table says that.
 
-BENCH_QUICK=1 runs every bench on small worlds (minutes instead of ~20): it shows the benches
+BENCH_QUICK=1 runs every bench on small worlds (about a third of the time): it shows the benches
 work; its ratios are not the targets' figures."""
 
 from __future__ import annotations

@@ -28,7 +28,7 @@ WORLD_START = date(2025, 1, 1)
 
 
 def quick() -> bool:
-    """BENCH_QUICK=1: small worlds, minutes instead of ~20; figures not comparable to targets."""
+    """BENCH_QUICK=1: small worlds, a fraction of the time; figures not comparable to targets."""
     return os.environ.get("BENCH_QUICK", "").strip() not in ("", "0")
 
 
