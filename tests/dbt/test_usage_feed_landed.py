@@ -47,6 +47,7 @@ def usage_feed_test(project: DbtProject):
     return project.dbt(
         "build",
         "--select",
+        "plan_catalog",  # products are related to the seed
         "stg_app_db__usage_events",
         "--exclude-resource-type",
         "unit_test",
