@@ -62,9 +62,11 @@ movements as (
     select
         cast({{ dbt.date_trunc('month', 'date_day') }} as date) as month_start,
         coalesce(sum(case when movement = 'new' then mrr_change end), 0) as new_mrr,
-        coalesce(sum(case when movement = 'reactivation' then mrr_change end), 0) as reactivation_mrr,
+        coalesce(sum(case when movement = 'reactivation' then mrr_change end), 0)
+            as reactivation_mrr,
         coalesce(sum(case when movement = 'expansion' then mrr_change end), 0) as expansion_mrr,
-        coalesce(-sum(case when movement = 'contraction' then mrr_change end), 0) as contraction_mrr,
+        coalesce(-sum(case when movement = 'contraction' then mrr_change end), 0)
+            as contraction_mrr,
         coalesce(-sum(case when movement = 'churn' then mrr_change end), 0) as churned_mrr
     from mrr_daily
     group by {{ dbt.date_trunc('month', 'date_day') }}

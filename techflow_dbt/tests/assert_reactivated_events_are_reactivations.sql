@@ -19,7 +19,9 @@ movements as (
 
 built_days as (
 
-    select min(date_day) as first_day, max(date_day) as last_day
+    select
+        min(date_day) as first_day,
+        max(date_day) as last_day
     from movements
 
 ),

@@ -66,11 +66,12 @@ charges_of_customers as (
         coalesce(sum(charges.net_amount), 0) as charges_net
     from charges
     inner join invoices on charges.invoice_id = invoices.invoice_id
-    where exists (
-        select 1 from {{ ref('stg_stripe__customers') }} as customers
-        where customers.stripe_customer_id = charges.stripe_customer_id
-    )
-    group by 1
+    where
+        exists (
+            select 1 from {{ ref('stg_stripe__customers') }} as customers
+            where customers.stripe_customer_id = charges.stripe_customer_id
+        )
+    group by revenue_month
 
 )
 

@@ -47,7 +47,11 @@ def usage_feed_test(project: DbtProject):
     return project.dbt(
         "build",
         "--select",
+        "plan_catalog",  # products are related to the seed
         "stg_app_db__usage_events",
+        "source:app_db.usage_events",  # the landed check reads the source too
+        "--indirect-selection",
+        "cautious",  # not the seed's other tests (their models are not built here)
         "--exclude-resource-type",
         "unit_test",
         "--store-failures",

@@ -11,7 +11,8 @@
 -- paid_start_date <= D < ended_date, so a trial converted and cancelled on one day never paid,
 -- gets trial_canceled (not trial_converted), and a later period of the product is 'subscribed'.
 -- 'reactivated' means the customer had an earlier PAID period of the product, as the
--- 'reactivation' movement of fct_mrr_daily does (tested: assert_reactivated_events_are_reactivations).
+-- 'reactivation' movement of fct_mrr_daily does
+-- (tested: assert_reactivated_events_are_reactivations).
 with
 
 periods_with_pay as (

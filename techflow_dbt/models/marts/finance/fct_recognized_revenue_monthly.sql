@@ -50,13 +50,14 @@ spread as (
         case
             when month_offsets.month_offset < invoices.service_months - 1
                 then round(invoices.net_collected / invoices.service_months, 2)
-            else invoices.net_collected
+            else
+                invoices.net_collected
                 - round(invoices.net_collected / invoices.service_months, 2)
                 * (invoices.service_months - 1)
         end as recognized_usd
 
     from invoices
-    inner join month_offsets on month_offsets.month_offset < invoices.service_months
+    inner join month_offsets on invoices.service_months > month_offsets.month_offset
 
 ),
 

@@ -3,8 +3,9 @@
 -- Opportunities of QA accounts go with their accounts: the QA mark (the techflow.test domain) is
 -- on the account, so this model reads the accounts extract for that one flag.
 -- Documented exception (dbt-project-evaluator: staging joins two sources / a source feeds two
--- staging models): the QA filter lives here so no model can read QA deals; moving it to a base/
--- model is tracked as follow-up (issue 11) and changes no column.
+-- staging models): QA data is dropped at the staging boundary for every source (users, Stripe
+-- customers, accounts), so no model downstream can ever see a QA deal; the only QA mark of a deal
+-- is its account's domain, read here by a semi-join (not exists) that adds no column or row.
 with
 
 source as (
