@@ -84,7 +84,7 @@ def exposure_world(semantic_manifest_ready, tmp_path_factory) -> ExposureWorld:
         result = materialize(
             build_exposure_assets(),
             instance=instance,
-            resources={"warehouse": DuckDBResource(database=str(project.warehouse))},
+            resources=warehouse_resources(project.warehouse),
             run_config={
                 "ops": {
                     "churn_prediction_model": {
@@ -95,3 +95,14 @@ def exposure_world(semantic_manifest_ready, tmp_path_factory) -> ExposureWorld:
         )
     assert result.success
     return ExposureWorld(project=project, instance=instance, result=result)
+
+
+def warehouse_resources(warehouse: Path) -> dict[str, DuckDBResource]:
+    """The two warehouse resources as the code location binds them: reads through a read-only
+    connection, the churn scores written through the writer."""
+    return {
+        "warehouse": DuckDBResource(
+            database=str(warehouse), connection_config={"access_mode": "READ_ONLY"}
+        ),
+        "warehouse_writer": DuckDBResource(database=str(warehouse)),
+    }

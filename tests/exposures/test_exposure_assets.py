@@ -26,7 +26,12 @@ from techflow_orchestration.keys import (
     MARKETING_ROI_DASHBOARD,
     MRR_FINANCE_DASHBOARD,
 )
-from tests.exposures.conftest import CHURN_EVAL_WEEKS, CHURN_SEED, ExposureWorld
+from tests.exposures.conftest import (
+    CHURN_EVAL_WEEKS,
+    CHURN_SEED,
+    ExposureWorld,
+    warehouse_resources,
+)
 from tests.support import AS_OF
 
 pytestmark = pytest.mark.slow
@@ -169,7 +174,6 @@ def test_a_world_too_young_for_the_model_skips_it_with_a_warning(
     import shutil
 
     from dagster import DagsterEventType, DagsterInstance, materialize
-    from dagster_duckdb import DuckDBResource
 
     from techflow_orchestration.assets.churn import build_churn_asset
     from tests.support import environment
@@ -181,7 +185,7 @@ def test_a_world_too_young_for_the_model_skips_it_with_a_warning(
         result = materialize(
             [build_churn_asset()],
             instance=instance,
-            resources={"warehouse": DuckDBResource(database=str(warehouse))},
+            resources=warehouse_resources(warehouse),
         )
     assert result.success
     assert instance.get_latest_materialization_event(CHURN_PREDICTION_MODEL) is None
