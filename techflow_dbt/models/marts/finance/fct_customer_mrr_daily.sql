@@ -50,15 +50,7 @@ final as (
         cast(mrr - previous_mrr as decimal(18, 2)) as mrr_change,
         cast(12 * mrr as decimal(18, 2)) as arr,
         paid_products,
-        case
-            when previous_mrr = 0 and mrr > 0 and not paid_before_day then 'new'
-            when previous_mrr = 0 and mrr > 0 then 'reactivation'
-            when previous_mrr > 0 and mrr > previous_mrr then 'expansion'
-            when previous_mrr > 0 and mrr > 0 and mrr < previous_mrr then 'contraction'
-            when previous_mrr > 0 and mrr = 0 then 'churn'
-            -- No else, as in fct_mrr_daily: an unclassified row is null and fails not_null.
-            when mrr = previous_mrr then 'unchanged'
-        end as movement
+        {{ mrr_movement('previous_mrr', 'mrr', 'paid_before_day') }} as movement
 
     from with_history
 

@@ -229,16 +229,7 @@ classified as (
 
     select
         *,
-        case
-            when previous_mrr = 0 and mrr > 0 and not paid_before_day then 'new'
-            when previous_mrr = 0 and mrr > 0 then 'reactivation'
-            when previous_mrr > 0 and mrr > previous_mrr then 'expansion'
-            when previous_mrr > 0 and mrr > 0 and mrr < previous_mrr then 'contraction'
-            when previous_mrr > 0 and mrr = 0 then 'churn'
-            -- No else: a case none of the rules covers (e.g. a negative MRR) stays null, so the
-            -- not_null test on movement can fail instead of hiding it as 'unchanged'.
-            when mrr = previous_mrr then 'unchanged'
-        end as movement
+        {{ mrr_movement('previous_mrr', 'mrr', 'paid_before_day') }} as movement
 
     from with_previous
     -- Keep the days with MRR and the churn day itself; no rows while a pair is inactive.
