@@ -50,10 +50,12 @@ def as_server_user(argv: list[str]) -> list[str]:
 @pytest.fixture(scope="module")
 def postgres() -> Iterator[dict[str, str]]:
     bin_dir = postgres_bin()
-    if bin_dir is None:
-        pytest.skip(
-            "PostgreSQL server binaries (initdb, pg_ctl) absent: apt-get install postgresql"
-        )
+    if bin_dir is None:  # installed on first use, as the browser test installs chromium
+        apt_env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+        subprocess.run(["apt-get", "update", "-qq"], check=True, env=apt_env)
+        subprocess.run(["apt-get", "install", "-y", "-qq", "postgresql"], check=True, env=apt_env)
+        bin_dir = postgres_bin()
+    assert bin_dir is not None, "initdb/pg_ctl missing after apt-get install postgresql"
     # Not under pytest's tmp dir: as root that is private to root, and the server runs as postgres.
     root = Path(tempfile.mkdtemp(prefix="techflow-postgres-"))
     if os.geteuid() == 0:
