@@ -189,10 +189,49 @@ def test_paying_customers_and_arpa_on_month_ends(metric_store: MetricStore, ware
         assert row["arpa"] == pytest.approx(float(row["mrr"]) / row["paying_customers"])
 
 
-def test_logo_churn_rate_is_churned_pairs_over_pairs_paying_at_the_start(
+def test_logo_churn_rate_is_customers_lost_over_customers_paying_at_the_start(
     metric_store: MetricStore, warehouse_con
 ) -> None:
+    """A logo is a customer: dropping one of two products is contraction, not a lost logo."""
     got = as_dict(metric_store.query(["logo_churn_rate"], [MONTH]), [MONTH], "logo_churn_rate")
+    want = warehouse_con.execute(
+        """
+        with month_ends as (
+            select max(date_day) as last_day from finance.fct_mrr_daily
+            group by date_trunc('month', date_day)
+        ),
+        start as (
+            select date_trunc('month', date_day)::date + interval 1 month as month,
+                   count(distinct customer_id) as paying
+            from finance.fct_mrr_daily
+            where mrr > 0 and date_day in (select last_day from month_ends)
+            group by 1
+        ),
+        customer_days as (
+            select customer_id, date_day, sum(mrr) as mrr, sum(previous_mrr) as previous_mrr
+            from finance.fct_mrr_daily group by 1, 2
+        ),
+        churned as (
+            select date_trunc('month', date_day)::date as month,
+                   count(*) filter (where previous_mrr > 0 and mrr = 0) as churned
+            from customer_days group by 1
+        )
+        select churned.month::date, churned / paying
+        from churned inner join start on start.month = churned.month
+        """
+    ).fetchall()
+    assert want
+    assert got.keys() >= {month for month, _ in want}
+    for month, rate in want:
+        assert got[month] == pytest.approx(rate)
+
+
+def test_product_churn_rate_is_churned_pairs_over_pairs_paying_at_the_start(
+    metric_store: MetricStore, warehouse_con
+) -> None:
+    got = as_dict(
+        metric_store.query(["product_churn_rate"], [MONTH]), [MONTH], "product_churn_rate"
+    )
     want = warehouse_con.execute(
         """
         with start as (
