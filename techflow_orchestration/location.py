@@ -7,7 +7,7 @@ the module-level `defs`.
 
 from __future__ import annotations
 
-from dagster import AssetKey, AssetsDefinition, Definitions
+from dagster import AssetKey, AssetsDefinition, Definitions, in_process_executor
 
 from techflow_orchestration.assets.dbt import build_dbt_assets
 from techflow_orchestration.assets.exposures import build_exposure_assets
@@ -59,6 +59,11 @@ def build_definitions(settings: TechflowSettings) -> Definitions:
             build_snapshots_after_daily_sensor(jobs.daily, jobs.snapshots),
             release_dead_runs_sensor,
         ],
+        # Every job runs its steps in the run's own process. The steps form one chain (raw ->
+        # staging -> incrementals -> marts, then the exposures) serialized by the single-slot
+        # `duckdb` pool anyway, and the multiprocess default would start a subprocess per step
+        # that imports this code location again (3 s or more each) for no parallelism.
+        executor=in_process_executor,
         resources={
             "dbt": dbt_resource(),
             "warehouse": warehouse_resource(settings),

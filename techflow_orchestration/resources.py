@@ -7,6 +7,7 @@ the whole code location at a temporary directory by building its own settings.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
 
@@ -59,8 +60,23 @@ class AlertsResource(ConfigurableResource):
         return AlertSink(alerts_file=Path(self.alerts_file), webhook_url=self.webhook_url)
 
 
+class TechflowDbtCliResource(DbtCliResource):
+    """dagster-dbt's dbt CLI resource without its in-process dbt adapter.
+
+    Before every `dbt.cli(...)` dagster-dbt builds a dbt adapter in the Dagster process (imports
+    dbt-core and dbt-duckdb, loads the project and parses every macro): 1.5-3 s per dbt step,
+    more for the first in a process. It serves only `fetch_column_metadata` / `fetch_row_counts`,
+    which this project does not call, so the dbt steps skip it. (tests/orchestration/
+    test_dbt_parse.py checks the method still exists, so a rename in dagster-dbt cannot silently
+    bring the cost back.)
+    """
+
+    def _initialize_dbt_core_adapter(self, args: Sequence[str]) -> None:  # type: ignore[override]
+        return None
+
+
 def dbt_resource() -> DbtCliResource:
-    return DbtCliResource(project_dir=dbt_project)
+    return TechflowDbtCliResource(project_dir=dbt_project)
 
 
 def warehouse_resource(settings: TechflowSettings) -> DuckDBResource:

@@ -78,10 +78,8 @@ RUN_CONFIG = {
     # The terminal gets INFO and up; every DEBUG event (one per materialized partition, thousands
     # for a fresh world) stays in the instance's event log, where the UI shows it.
     "loggers": {"console": {"config": {"log_level": "INFO"}}},
-    # Steps in this process, one after the other: the steps form one chain anyway (raw -> staging
-    # -> incrementals -> marts), and a step subprocess would import the definitions again (~3 s
-    # each). A kill -9 of `make run` takes its dbt child with it; dead_runs releases the run.
-    "execution": {"config": {"in_process": {}}},
+    # Steps run in this process (the code location's in_process executor). A kill -9 of `make
+    # run` takes its dbt child with it; dead_runs releases the run.
 }
 
 

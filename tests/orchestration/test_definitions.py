@@ -285,3 +285,23 @@ def test_the_launchpad_offers_a_full_refresh_of_the_incremental_models(defs_and_
     fields = op.config_schema.as_field().config_type.fields
     assert "full_refresh" in fields
     assert fields["full_refresh"].default_value is False
+
+
+def test_every_job_runs_its_steps_in_the_run_process(defs_and_settings):
+    """No step subprocess importing the code location again: the steps are one serial chain."""
+    from dagster import in_process_executor
+
+    defs, _ = defs_and_settings
+    for name in ("techflow_daily", "techflow_snapshots", "churn_model_weekly"):
+        assert defs.resolve_job_def(name).executor_def is in_process_executor, name
+
+
+def test_dbt_steps_skip_dagster_dbts_unused_in_process_dbt_adapter(defs_and_settings):
+    from dagster_dbt import DbtCliResource
+
+    defs, _ = defs_and_settings
+    dbt = defs.resources["dbt"]
+    # The hook we override must still exist upstream, or the override would be silently dead.
+    assert callable(getattr(DbtCliResource, "_initialize_dbt_core_adapter", None))
+    assert isinstance(dbt, DbtCliResource)
+    assert dbt._initialize_dbt_core_adapter(["build"]) is None
