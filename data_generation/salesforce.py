@@ -155,6 +155,7 @@ def _opportunity_versions(world: World) -> tuple[pl.DataFrame, np.ndarray]:
             "created_at": ts(deals.created_us[deal]),
             "updated_at": ts(when),
             "_landed_us": when + _lag_us(world.seed, "opportunities", deals.key[deal] * 8 + step),
+            "type": strings(np.where(new, "New Business", "Expansion").astype(object)),
         }
     )[order]
     return frame, when[order]
