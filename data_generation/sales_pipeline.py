@@ -103,9 +103,13 @@ def _lost_stage(seed: int, stream: str, key: np.ndarray) -> np.ndarray:
 def new_business(world: World) -> Prospects:
     p, users = world.periods, world.users
     n = len(users.user_id)
-    # The first period of each user (the primary chain's first link opens at signup).
+    # The first period of each user: the earliest to start (the primary product's, at signup;
+    # periods are ordered by id, and a cross-sell of a lower-numbered product starts later).
+    first_start = np.full(n, NEVER, dtype=np.int64)
+    np.minimum.at(first_start, p.user_id - 1, p.started_us)
+    earliest = np.flatnonzero(p.started_us == first_start[p.user_id - 1])
     first = np.full(n, len(p), dtype=np.int64)
-    np.minimum.at(first, p.user_id - 1, np.arange(len(p)))
+    np.minimum.at(first, p.user_id[earliest] - 1, earliest)
     has_first = first < len(p)
     first_idx = np.where(has_first, first, 0)
     large_ask = has_first & (p.quantity[first_idx] >= LARGE_SEATS)

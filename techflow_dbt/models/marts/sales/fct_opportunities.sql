@@ -6,7 +6,10 @@ with
 
 opportunities as (
 
-    select * from {{ ref('stg_salesforce__opportunities') }}
+    select
+        *,
+        cast(created_at as date) as created_date
+    from {{ ref('stg_salesforce__opportunities') }}
 
 ),
 
@@ -46,15 +49,18 @@ final as (
             else 'smb'
         end as account_segment,
         opportunities.created_at,
-        cast(opportunities.created_at as date) as created_date,
+        opportunities.created_date,
         opportunities.close_date,
         case
             when opportunities.is_closed
-                then {{ dbt.datediff('cast(opportunities.created_at as date)', 'opportunities.close_date', 'day') }}
+                then
+                    {{ dbt.datediff(
+                        'opportunities.created_date', 'opportunities.close_date', 'day'
+                    ) }}
         end as days_to_close,
         case
             when not opportunities.is_closed
-                then {{ dbt.datediff('cast(opportunities.created_at as date)', as_of_day(), 'day') }}
+                then {{ dbt.datediff('opportunities.created_date', as_of_day(), 'day') }}
         end as days_open,
         opportunities.updated_at
 

@@ -23,8 +23,11 @@ dated as (
         0 as lost,
         0 as won_usd,
         0 as open_deals,
-        cast(null as {{ dbt.type_string() }}) as open_stage,
-        0 as open_usd
+        0 as open_usd,
+        0 as prospecting_usd,
+        0 as qualification_usd,
+        0 as proposal_usd,
+        0 as negotiation_usd
     from opportunities
 
     union all
@@ -40,8 +43,11 @@ dated as (
         case when is_lost then 1 else 0 end as lost,
         case when is_won then amount_usd else 0 end as won_usd,
         case when is_open then 1 else 0 end as open_deals,
-        case when is_open then stage end as open_stage,
-        case when is_open then amount_usd else 0 end as open_usd
+        case when is_open then amount_usd else 0 end as open_usd,
+        case when stage = 'Prospecting' then amount_usd else 0 end as prospecting_usd,
+        case when stage = 'Qualification' then amount_usd else 0 end as qualification_usd,
+        case when stage = 'Proposal' then amount_usd else 0 end as proposal_usd,
+        case when stage = 'Negotiation' then amount_usd else 0 end as negotiation_usd
     from opportunities
 
 ),
@@ -60,14 +66,10 @@ monthly as (
         cast(sum(won_usd) as decimal(18, 2)) as won_amount_usd,
         cast(sum(open_deals) as integer) as open_opportunities,
         cast(sum(open_usd) as decimal(18, 2)) as open_pipeline_usd,
-        cast(sum(case when open_stage = 'Prospecting' then open_usd else 0 end)
-            as decimal(18, 2)) as open_prospecting_usd,
-        cast(sum(case when open_stage = 'Qualification' then open_usd else 0 end)
-            as decimal(18, 2)) as open_qualification_usd,
-        cast(sum(case when open_stage = 'Proposal' then open_usd else 0 end)
-            as decimal(18, 2)) as open_proposal_usd,
-        cast(sum(case when open_stage = 'Negotiation' then open_usd else 0 end)
-            as decimal(18, 2)) as open_negotiation_usd
+        cast(sum(prospecting_usd) as decimal(18, 2)) as open_prospecting_usd,
+        cast(sum(qualification_usd) as decimal(18, 2)) as open_qualification_usd,
+        cast(sum(proposal_usd) as decimal(18, 2)) as open_proposal_usd,
+        cast(sum(negotiation_usd) as decimal(18, 2)) as open_negotiation_usd
     from dated
     group by report_month, opportunity_type, lead_source, account_segment
 
@@ -90,8 +92,9 @@ final as (
         won_amount_usd,
         case
             when won_opportunities + lost_opportunities > 0
-                then cast(won_opportunities as double precision)
-                / (won_opportunities + lost_opportunities)
+                then
+                    cast(won_opportunities as double precision)
+                    / (won_opportunities + lost_opportunities)
         end as win_rate,
         open_opportunities,
         open_pipeline_usd,
