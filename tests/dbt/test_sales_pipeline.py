@@ -20,6 +20,12 @@ from decimal import Decimal
 import duckdb
 import pytest
 
+from techflow_metrics.semantic import SEMANTIC_MANIFEST_PATH, MetricStore
+from techflow_orchestration.project import (
+    FINGERPRINT_PATH,
+    changed_since_manifest,
+    prepare_manifest,
+)
 from tests.dbt.raw_fixtures import at, write_world
 from tests.support import DbtProject, release_duckdb_file
 
@@ -273,6 +279,32 @@ def test_pipeline_report_counts_wins_losses_and_open_pipeline_by_month(
         (d(2026, 7, 1), "New Business", "Web", 0, 0, 0, Decimal("0.00"), None,
          Decimal("7200.00"), Decimal("7200.00")),
     ]  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def semantic_manifest() -> None:
+    """MetricFlow's manifest as `make manifest` writes it (prepared here when missing or stale)."""
+    if not (
+        SEMANTIC_MANIFEST_PATH.exists()
+        and FINGERPRINT_PATH.exists()
+        and not changed_since_manifest()
+    ):
+        prepare_manifest()
+
+
+def test_win_rate_and_pipeline_metrics_read_the_known_deals(
+    sales_world: DbtProject, semantic_manifest: None
+) -> None:
+    with duckdb.connect(str(sales_world.warehouse), read_only=True) as con:
+        frame = MetricStore(con, SEMANTIC_MANIFEST_PATH).query(
+            ["win_rate", "pipeline_amount", "won_arr"], ["opportunity__opportunity_type"]
+        )
+    rows = sorted(frame.iter_rows())
+    # New business: 1 won of 2 closed, $7,200 open; expansion: 1 of 1, $1,800 won.
+    assert rows == [
+        ("Expansion", 1.0, Decimal("0.00"), Decimal("1800.00")),
+        ("New Business", 0.5, Decimal("7200.00"), Decimal("5400.00")),
+    ]
 
 
 def test_a_won_deal_without_a_purchase_in_app_db_fails_the_build(sales_world: DbtProject) -> None:

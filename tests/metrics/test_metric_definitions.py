@@ -388,7 +388,9 @@ def test_win_rate_and_pipeline_by_month_and_type_are_the_opportunity_marts(
         ).fetchall()
     }
     assert got == want
-    assert sum(closed for _, closed, _ in want.values()) > 0, "the world needs closed deals"
+    # The session's 60-day world has open deals only (a hand-made world with known won and lost
+    # deals checks the win rate's value: tests/dbt/test_sales_pipeline.py).
+    assert sum(pipeline for _, _, pipeline in want.values()) > 0, "the world needs open deals"
     for row in frame.iter_rows(named=True):
         won, closed = row["won_deals"], row["closed_deals"]
         assert row["win_rate"] == (pytest.approx(won / closed) if closed else None)
