@@ -205,6 +205,9 @@ RAW_TABLES: tuple[RawTable, ...] = (
             "created_at": TS,
             "updated_at": TS,
             "_loaded_at": TS,
+            # Issue 13 (sales pipeline): Salesforce's standard Type picklist, New Business or
+            # Expansion (added last: the contract only grows).
+            "type": pl.String(),
         },
         ("opportunity_id",),
         mutable=True,

@@ -18,7 +18,7 @@ from data_generation.clock import AS_OF_ENV
 from techflow_orchestration.resources import warehouse_resource
 from techflow_orchestration.settings import TechflowSettings
 
-MART_SCHEMAS = ("finance", "product", "marketing")
+MART_SCHEMAS = ("finance", "product", "marketing", "sales")
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,7 @@
   system and the table name is the raw table, so the generator and the warehouse form one graph.
   A source that names no raw table is an error at load time, not a silently orphaned node.
 - Groups follow the dbt folder layout: seeds, staging, intermediate, one group per mart domain
-  (finance, product, marketing), snapshots.
+  (finance, product, marketing, sales), snapshots.
 - Freshness policies come from `config.meta.dagster.freshness` (set per folder in
   techflow_dbt/dbt_project.yml) and become `FreshnessPolicy.time_window` on the asset spec, which
   the instance's freshness daemon evaluates.
@@ -26,6 +26,7 @@ GROUP_OWNERS: dict[str, str] = {
     "finance": "team:finance-analytics",
     "product": "team:product-analytics",
     "marketing": "team:growth-analytics",
+    "sales": "team:revenue-operations",
 }
 DEFAULT_OWNER = "team:data-platform"
 

@@ -72,7 +72,7 @@ def test_fct_mrr_daily_is_partitioned_single_run_and_fails_after_26h(graph):
 def test_marts_carry_freshness_policies_and_staging_does_not(graph):
     for key in graph.get_all_asset_keys():
         node = graph.get(key)
-        if node.group_name in {"finance", "product", "marketing"}:
+        if node.group_name in {"finance", "product", "marketing", "sales"}:
             assert node.freshness_policy is not None, key
         if node.group_name in {"staging", "raw", "seeds"}:
             assert node.freshness_policy is None, key

@@ -39,6 +39,7 @@ renamed as (
         opportunity_id,
         account_id,
         trim(name) as opportunity_name,
+        nullif(trim(type), '') as opportunity_type,
         stage,
         {{ cents_to_dollars('amount') }} as amount_usd,
         cast(close_date as date) as close_date,
