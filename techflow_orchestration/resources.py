@@ -7,13 +7,16 @@ the whole code location at a temporary directory by building its own settings.
 
 from __future__ import annotations
 
+import importlib.metadata
 from collections.abc import Sequence
 from datetime import date
+from functools import cached_property
 from pathlib import Path
 
 from dagster import ConfigurableResource, EnvVar
 from dagster_dbt import DbtCliResource
 from dagster_duckdb import DuckDBResource
+from packaging.version import Version
 
 from data_generation import WorldConfig
 from techflow_orchestration.alerts import WEBHOOK_ENV, AlertSink
@@ -61,18 +64,24 @@ class AlertsResource(ConfigurableResource):
 
 
 class TechflowDbtCliResource(DbtCliResource):
-    """dagster-dbt's dbt CLI resource without its in-process dbt adapter.
+    """dagster-dbt's dbt CLI resource without two start-up costs it pays before each dbt command.
 
-    Before every `dbt.cli(...)` dagster-dbt builds a dbt adapter in the Dagster process (imports
-    dbt-core and dbt-duckdb, loads the project and parses every macro): 1.5-3 s per dbt step,
-    more for the first in a process. It serves only `fetch_column_metadata` / `fetch_row_counts`,
-    which this project does not call, so the dbt steps skip it. (tests/orchestration/
-    test_dbt_parse.py checks the method still exists, so a rename in dagster-dbt cannot silently
-    bring the cost back.)
+    - It builds a dbt adapter in the Dagster process (imports dbt-core and dbt-duckdb, loads the
+      project, parses every macro): 1.5-3 s per dbt step, 10 s on a loaded machine. The adapter
+      serves only `fetch_column_metadata` / `fetch_row_counts`, which this project does not call.
+    - It asks the dbt executable its version (`dbt --version`: a whole dbt start-up, once per run)
+      to tell dbt Core from dbt Fusion. This project installs dbt-core, whose version is in the
+      package metadata.
+    tests/orchestration/test_definitions.py checks both hooks still exist in dagster-dbt, so a
+    rename upstream cannot silently bring the costs back.
     """
 
     def _initialize_dbt_core_adapter(self, args: Sequence[str]) -> None:  # type: ignore[override]
         return None
+
+    @cached_property
+    def _cli_version(self) -> Version:
+        return Version(importlib.metadata.version("dbt-core"))
 
 
 def dbt_resource() -> DbtCliResource:

@@ -296,12 +296,17 @@ def test_every_job_runs_its_steps_in_the_run_process(defs_and_settings):
         assert defs.resolve_job_def(name).executor_def is in_process_executor, name
 
 
-def test_dbt_steps_skip_dagster_dbts_unused_in_process_dbt_adapter(defs_and_settings):
+def test_dbt_steps_skip_the_in_process_dbt_adapter_and_the_dbt_version_probe(defs_and_settings):
     from dagster_dbt import DbtCliResource
 
     defs, _ = defs_and_settings
     dbt = defs.resources["dbt"]
-    # The hook we override must still exist upstream, or the override would be silently dead.
+    # The hooks we override must still exist upstream, or the overrides would be silently dead.
     assert callable(getattr(DbtCliResource, "_initialize_dbt_core_adapter", None))
+    assert "_cli_version" in vars(DbtCliResource)
     assert isinstance(dbt, DbtCliResource)
     assert dbt._initialize_dbt_core_adapter(["build"]) is None
+    # The version dagster-dbt would have asked `dbt --version` for, read without starting dbt.
+    from dbt.version import __version__ as dbt_version
+
+    assert str(dbt._cli_version) == dbt_version
