@@ -44,6 +44,9 @@ SIGNUP_LAG_WEIGHTS = np.array(
     [0.40, 0.14, 0.09, 0.07, 0.055, 0.045, 0.04, 0.035, 0.03, 0.025, 0.02, 0.02, 0.015, 0.015]
 )
 MAX_SIGNUP_LAG_DAYS = len(SIGNUP_LAG_WEIGHTS) - 1
+# A visitor who would come back on a Saturday or Sunday mostly waits for the working week: the
+# lag weights of days that land on a weekend are scaled down (and the rest renormalised).
+WEEKEND_RETURN_FACTOR = 0.4
 BUDGET_PERIOD_DAYS = 28  # marketers re-set a campaign's budget every four weeks
 BUDGET_SD = 0.35  # log-sd of those budget re-sets: spend varies enough to show saturation
 
@@ -208,7 +211,10 @@ def acquisition_day(seed: int, scale: float, start: dt.date, day_index: int) -> 
     # Paid visits follow the spend's pacing; who converts follows the B2B working week.
     rate = _RATE * np.where(PAID, SIGNUP_WEEKDAY[weekday] / SPEND_WEEKDAY[weekday], 1.0)
     converting = g.binomial(visits, np.minimum(rate, 1.0))
-    converters = np.stack([g.multinomial(n, SIGNUP_LAG_WEIGHTS) for n in converting])
+    lands_on = (weekday + np.arange(MAX_SIGNUP_LAG_DAYS + 1)) % 7
+    lag_weights = SIGNUP_LAG_WEIGHTS * np.where(lands_on >= 5, WEEKEND_RETURN_FACTOR, 1.0)
+    lag_weights /= lag_weights.sum()
+    converters = np.stack([g.multinomial(n, lag_weights) for n in converting])
     return AcquisitionDay(
         spend_cents=np.round(spend).astype(np.int64),
         impressions=impressions.astype(np.int64),
