@@ -100,7 +100,7 @@ CAMPAIGNS: tuple[Campaign, ...] = (
     ),
     Campaign(
         "linkedin_b2b", (("linkedin", "paid_social", 1.0),),
-        1.2, 0.035, 0.55, budget_cents=16_800, land_share=0.72, saturation=0.4, hill_shape=1.3,
+        1.2, 0.035, 0.55, budget_cents=16_800, land_share=0.72, saturation=0.9, hill_shape=1.3,
         cpm_cents=3_000,
     ),
     Campaign(
@@ -109,7 +109,7 @@ CAMPAIGNS: tuple[Campaign, ...] = (
     ),
     Campaign(
         "teamchat_launch", (("facebook", "paid_social", 0.5), ("linkedin", "paid_social", 0.5)),
-        1.2, 0.04, 0.58, budget_cents=10_800, land_share=0.78, saturation=0.6, hill_shape=1.2,
+        1.2, 0.04, 0.58, budget_cents=10_800, land_share=0.78, saturation=1.0, hill_shape=1.2,
         flight=(90, 240), cpm_cents=1_500,
     ),
     Campaign(
