@@ -182,7 +182,9 @@ def test_delays_are_skewed_over_a_large_world():
 
 @pytest.mark.parametrize("column", ["ended_at", "quantity"])
 def test_some_periods_get_a_later_version_correcting_an_earlier_one(big_world, column):
-    assert corrected_periods(big_world, column) > 3
+    # A few per 300 days: only activated signups subscribe (issue 13 A), so paid cancellations and
+    # seat changes — what gets corrected — are fewer than before the funnel.
+    assert corrected_periods(big_world, column) >= 2
 
 
 def test_corrections_make_the_latest_version_the_truth(big_world):
