@@ -109,9 +109,7 @@ def build_journeys(seed: int, users: Users) -> Journeys:
     all_user = np.concatenate([np.arange(n), who])
     all_key = np.concatenate([uid * 8, key])
     all_campaign = np.concatenate([users.campaign, campaign])
-    all_source = np.concatenate(
-        [users.source, sources_for(seed, "journey:source", key, campaign)]
-    )
+    all_source = np.concatenate([users.source, sources_for(seed, "journey:source", key, campaign)])
     all_ts = np.concatenate([first, at])
     pricing = np.concatenate(
         [np.ones(n, dtype=bool), rng.uniform(seed, "journey:pricing", key) < RETURN_PRICING_SHARE]

@@ -116,15 +116,15 @@ def _journey_tracks(world: World, day: Day) -> pl.DataFrame:
     landing = np.array(LANDING_PAGES, dtype=object)[
         rng.choice(rng.uniform(world.seed, "segment:landing", key), np.ones(len(LANDING_PAGES)))
     ]
-    # The last session before the signup lands on the home page, where the signup button is.
     pricing_at = when + ((1 + 4 * rng.uniform(world.seed, "segment:pricing", key)) * MINUTE_US)
+    touch_bits = touch.astype(np.uint64)
     views = _frame(
-        rng.hash64(world.seed, "segment:touch", key), anon ^ np.uint64(16) ^ touch.astype(np.uint64),
+        rng.hash64(world.seed, "segment:touch", key), anon ^ np.uint64(16) ^ touch_bits,
         anon, None, "Page Viewed", when, landing, _utm(campaign, source),
     )  # fmt: skip
     pricing = _frame(
         rng.hash64(world.seed, "segment:touch_pricing", key),
-        anon ^ np.uint64(32) ^ touch.astype(np.uint64),
+        anon ^ np.uint64(32) ^ touch_bits,
         anon, None, "Page Viewed", pricing_at.astype(np.int64), "/pricing", None,
     ).filter(pl.Series(j.pricing[part][keep]))  # fmt: skip
     return pl.concat([views, pricing]).filter(

@@ -93,7 +93,7 @@ def test_spend_drives_signups_over_the_following_two_weeks():
     # The launch campaign runs days 90..240: its visitors keep signing up for two weeks after.
     launch = users.signup_index[users.campaign == CAMPAIGN_INDEX["teamchat_launch"]]
     assert launch.min() >= 90
-    assert 0 < (launch > 240).sum() and launch.max() <= 240 + MAX_SIGNUP_LAG_DAYS
+    assert (launch > 240).sum() > 0 and launch.max() <= 240 + MAX_SIGNUP_LAG_DAYS
 
 
 def test_visits_convert_to_signups_at_a_campaign_dependent_rate():

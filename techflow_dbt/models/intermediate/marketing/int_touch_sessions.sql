@@ -30,7 +30,8 @@ flagged as (
     select
         *,
         case
-            when previous_view_at is null
+            when
+                previous_view_at is null
                 or event_at > previous_view_at + interval '30 minutes'
                 then 1
             else 0
