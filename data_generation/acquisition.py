@@ -66,7 +66,9 @@ class Campaign:
     land_share: share of clicks that land as a Segment page view with the campaign's UTM.
     saturation: where the reference budget sits on the Hill curve, spend / half-saturation
                spend (0.3: nearly linear, 2: deep in diminishing returns).
-    hill_shape: the Hill exponent (>1: an S-curve with a slow start, <1: concave throughout).
+    hill_shape: the Hill exponent (>1: an S-curve with a slow start, <1: concave throughout). With
+               a shape n > 1 keep saturation^n > n - 1 (the reference budget past the curve's
+               inflection), or more budget would make clicks cheaper, not dearer.
     flight:    (first, last) day index for a seasonal campaign, else None (always on).
     cpm_cents: cost per 1000 impressions.
     """
