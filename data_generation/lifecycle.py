@@ -137,17 +137,21 @@ def _open_chains(seed: int, users: Users, channels: list[str]) -> dict[str, np.n
     u = rng.uniform(seed, "chain:primary", uid)
     cum = np.cumsum(weights[users.campaign], axis=1)
     primary = np.minimum((u[:, None] >= cum).sum(axis=1), len(PRODUCTS) - 1)
-    user_idx, product, start, trial = [np.arange(len(uid))], [primary], [users.signup_us], []
-    trial.append(rng.uniform(seed, "chain:trial", uid) < TRIAL_SHARE_PRIMARY)
+    # Funnel (issue 13 A): only users who activate a workspace open a subscription, and the
+    # primary product's chain (its trial) starts at activation, not at signup (funnel.py).
+    active = np.flatnonzero(users.activated_us < NEVER)
+    user_idx, product, start = [active], [primary[active]], [users.activated_us[active]]
+    trial = [(rng.uniform(seed, "chain:trial", uid) < TRIAL_SHARE_PRIMARY)[active]]
     for p in range(len(PRODUCTS)):
         takes = (rng.uniform(seed, f"chain:cross{p}", uid) < CROSS_SELL_SHARE) & (primary != p)
-        idx = np.flatnonzero(takes)
+        idx = np.flatnonzero(takes & (users.activated_us < NEVER))
         delay = 7 + rng.exponential(
             rng.uniform(seed, f"chain:cross_delay{p}", uid[idx]), CROSS_SELL_MEAN_DELAY_DAYS
         )
         user_idx.append(idx)
         product.append(np.full(len(idx), p))
-        start.append(users.signup_us[idx] + (delay * DAY_US).astype(np.int64))
+        cross_start = users.signup_us[idx] + (delay * DAY_US).astype(np.int64)
+        start.append(np.maximum(cross_start, users.activated_us[idx] + DAY_US))
         trial.append(rng.uniform(seed, f"chain:cross_trial{p}", uid[idx]) < TRIAL_SHARE_CROSS_SELL)
     user_idx_all = np.concatenate(user_idx)
     product_all = np.concatenate(product).astype(np.int64)

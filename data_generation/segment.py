@@ -1,9 +1,13 @@
-"""Segment tables of one day: tracks (page views, sign-ups) and identifies.
+"""Segment tables of one day: tracks (page views, sign-ups, activations) and identifies.
 
-A future user first visits up to a week before signing up, landing from their campaign's link
-(the only page that carries UTM context; direct traffic has none), looks at pricing, may come back
-on the signup day, then signs up: `identify` links the anonymous_id to the user_id and the
-"Signed Up" track carries both. Many more visitors bounce without signing up.
+Visits are tied to the ad platforms' clicks: each campaign's landing page views of a day are
+exactly acquisition_day().visits (a documented share of its clicks, Campaign.land_share). Some of
+those visitors are future users on their journey (journeys.py: a first session through the
+campaign that brought them, return sessions through direct, brand search, retargeting, email…);
+the rest bounce (1-2 page views, never seen again). Only a session's first page view carries UTM
+context (direct traffic has none). A user signs up ("Signed Up" track; `identify` links the
+anonymous_id to the user_id) and, if they activate (funnel.py), a "Workspace Activated" track
+follows hours to days later.
 
 Dirt (on by default): UTM values in mixed case, the same message delivered twice (same
 message_id), and messages whose batch arrives in the next day's partition.
@@ -20,12 +24,11 @@ from data_generation import rng
 from data_generation.acquisition import CAMPAIGNS, acquisition_day
 from data_generation.frames import Day, kept_users
 from data_generation.ids import uuid_strings
-from data_generation.timeutil import DAY_US, MINUTE_US, SECOND_US
+from data_generation.journeys import sources_for
+from data_generation.timeutil import MINUTE_US, SECOND_US
 from data_generation.users import SIGNUP_HOURS, time_of_day_us
-from data_generation.world import LOOKAHEAD_DAYS, World
+from data_generation.world import World
 
-VISIT_LAG_WEIGHTS = (0.45, 0.2, 0.12, 0.08, 0.06, 0.05, 0.04)  # days between first visit and signup
-BOUNCES_PER_SIGNUP = 2.5
 LANDING_PAGES = (
     "/",
     "/pricing",
@@ -34,149 +37,156 @@ LANDING_PAGES = (
     "/product/datahub",
     "/blog/remote-work-stack",
 )
+ACTIVATED_EVENT = "Workspace Activated"
 DUPLICATE_SHARE = 0.015
 LATE_SHARE = 0.015
 MIXED_CASE_SHARE = 0.3
+_SPILL_US = 10 * MINUTE_US  # a session's /pricing view may fall into the next day
 
 
-def _utm(world: World, campaign: np.ndarray, source: np.ndarray) -> tuple[pl.Series, ...]:
-    """Raw (source, medium, name) per visitor; direct traffic carries no UTM at all."""
+@functools.lru_cache(maxsize=1)
+def _utm_table() -> tuple[np.ndarray, list[tuple[str | None, str | None, str | None]]]:
     offsets = np.cumsum([0] + [len(c.sources) for c in CAMPAIGNS])
     table: list[tuple[str | None, str | None, str | None]] = []
     for c in CAMPAIGNS:
         for utm_source, utm_medium, _ in c.sources:
             direct = utm_source == "(direct)"
             table.append((None, None, None) if direct else (utm_source, utm_medium, c.name))
+    return offsets, table
+
+
+def _utm(campaign: np.ndarray, source: np.ndarray) -> tuple[pl.Series, ...]:
+    """Raw (source, medium, name) per visit; direct traffic carries no UTM at all."""
+    offsets, table = _utm_table()
     flat = offsets[campaign] + source
     return tuple(
         pl.Series([row[i] for row in table], dtype=pl.String).gather(flat) for i in range(3)
     )
 
 
-def _sources(campaign: np.ndarray, u: np.ndarray) -> np.ndarray:
-    """Which of its campaign's UTM source variants each visitor arrived with."""
-    source = np.zeros(len(campaign), dtype=np.int64)
-    for index, c in enumerate(CAMPAIGNS):
-        mask = campaign == index
-        source[mask] = rng.choice(u[mask], [w for *_, w in c.sources])
-    return source
+def _frame(
+    hi: np.ndarray,
+    lo: np.ndarray,
+    anon: np.ndarray,
+    user_id: np.ndarray | None,
+    event: str,
+    when: np.ndarray,
+    path: np.ndarray | str,
+    utm: tuple[pl.Series, ...] | None,
+) -> pl.DataFrame:
+    n = len(hi)
+    none = pl.Series([None] * n, dtype=pl.String)
+    src, med, name = utm if utm is not None else (none, none, none)
+    return pl.DataFrame(
+        {
+            "hi": hi,
+            "lo": lo,
+            "anon": anon,
+            "user_id": none if user_id is None else pl.Series(user_id).cast(pl.String),
+            "event": pl.Series([event] * n, dtype=pl.String),
+            "timestamp": when,
+            "context_page_path": pl.Series(np.broadcast_to(np.asarray(path, dtype=object), n)),
+            "context_campaign_source": src,
+            "context_campaign_medium": med,
+            "context_campaign_name": name,
+        },
+        schema_overrides={"context_page_path": pl.String},
+    )
+
+
+def _between(sorted_us: np.ndarray, first_us: int, end_us: int) -> slice:
+    lo, hi = np.searchsorted(sorted_us, [first_us, end_us])
+    return slice(int(lo), int(hi))
+
+
+def _journey_tracks(world: World, day: Day) -> pl.DataFrame:
+    """Future users' pre-signup sessions that touch `day`: landing view (+ /pricing)."""
+    j = world.journeys
+    part = _between(j.ts_us, day.start_us - _SPILL_US, day.end_us)
+    users = world.users
+    idx = j.user_index[part]
+    keep = kept_users(world, users.user_id[idx])
+    idx = idx[keep]
+    uid = users.user_id[idx]
+    touch = j.touch_no[part][keep]
+    key = uid * 8 + touch
+    when = j.ts_us[part][keep]
+    anon = rng.hash64(world.seed, "segment:anon", uid)
+    campaign, source = j.campaign[part][keep], j.source[part][keep]
+    landing = np.array(LANDING_PAGES, dtype=object)[
+        rng.choice(rng.uniform(world.seed, "segment:landing", key), np.ones(len(LANDING_PAGES)))
+    ]
+    pricing_at = when + ((1 + 4 * rng.uniform(world.seed, "segment:pricing", key)) * MINUTE_US)
+    touch_bits = touch.astype(np.uint64)
+    views = _frame(
+        rng.hash64(world.seed, "segment:touch", key), anon ^ np.uint64(16) ^ touch_bits,
+        anon, None, "Page Viewed", when, landing, _utm(campaign, source),
+    )  # fmt: skip
+    pricing = _frame(
+        rng.hash64(world.seed, "segment:touch_pricing", key),
+        anon ^ np.uint64(32) ^ touch_bits,
+        anon, None, "Page Viewed", pricing_at.astype(np.int64), "/pricing", None,
+    ).filter(pl.Series(j.pricing[part][keep]))  # fmt: skip
+    return pl.concat([views, pricing]).filter(
+        pl.col("timestamp").is_between(day.start_us, day.end_us, closed="left")
+    )
 
 
 def _user_tracks(world: World, day: Day) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Tracks and identifies of users who visit or sign up on `day`."""
+    """Sign-ups and activations on `day`, and the identifies that link browsers to users."""
     users = world.users
-    near = np.flatnonzero(
-        (users.signup_index >= day.index)
-        & (users.signup_index <= day.index + LOOKAHEAD_DAYS - 1)
-        & kept_users(world, users.user_id)
-    )
-    uid = users.user_id[near]
-    signup = users.signup_us[near]
-    lag = rng.choice(rng.uniform(world.seed, "segment:lag", uid), VISIT_LAG_WEIGHTS)
-    visit_day_start = (signup // DAY_US - lag) * DAY_US
-    other_day_visit = visit_day_start + time_of_day_us(
-        rng.uniform(world.seed, "segment:hour", uid),
-        rng.uniform(world.seed, "segment:min", uid),
-        SIGNUP_HOURS,
-    )
-    same_day_visit = signup - (
-        (3 + 40 * rng.uniform(world.seed, "segment:before", uid)) * MINUTE_US
-    ).astype(np.int64)
-    visit = np.where(
-        lag == 0, same_day_visit, np.minimum(other_day_visit, signup - 3600 * SECOND_US)
-    )
-    anon_hash = rng.hash64(world.seed, "segment:anon", uid)
-    landing = rng.choice(
-        rng.uniform(world.seed, "segment:landing", uid), np.ones(len(LANDING_PAGES))
-    )
-    src, med, name = _utm(world, users.campaign[near], users.source[near])
-    n = len(uid)
-    none = pl.Series([None] * n, dtype=pl.String)
-    pricing_view = visit + (
-        (1 + 4 * rng.uniform(world.seed, "segment:pricing", uid)) * MINUTE_US
-    ).astype(np.int64)
-    return_visit = np.where(lag > 0, signup - 10 * MINUTE_US, -1)  # -1: never (same-day signup)
-
-    def page(path: str) -> np.ndarray:
-        return np.full(n, path, dtype=object)
-
-    landing_page = np.array(LANDING_PAGES, dtype=object)[landing]
-    kinds = (  # (timestamp, event, path, carries the UTM?, identified?)
-        (visit, "Page Viewed", landing_page, True, False),
-        (pricing_view, "Page Viewed", page("/pricing"), False, False),
-        (return_visit, "Page Viewed", page("/"), False, False),
-        (signup + SECOND_US, "Signed Up", page("/signup"), False, True),
-    )
-    frames = []
-    for k, (when, event, path, with_utm, identified) in enumerate(kinds):
-        on_day = day.contains(when)
-        message = rng.hash64(world.seed, f"segment:track{k}", uid)
-        frames.append(
-            pl.DataFrame(
-                {
-                    "hi": message,
-                    "lo": anon_hash ^ np.uint64(k),
-                    "anon": anon_hash,
-                    "user_id": pl.Series(uid).cast(pl.String)
-                    if identified
-                    else pl.Series(none, dtype=pl.String),
-                    "event": pl.Series([event] * n, dtype=pl.String),
-                    "timestamp": when,
-                    "context_page_path": pl.Series(path, dtype=pl.String),
-                    "context_campaign_source": pl.Series(
-                        src if with_utm else none, dtype=pl.String
-                    ),
-                    "context_campaign_medium": pl.Series(
-                        med if with_utm else none, dtype=pl.String
-                    ),
-                    "context_campaign_name": pl.Series(name if with_utm else none, dtype=pl.String),
-                }
-            ).filter(pl.Series(on_day))
-        )
-    tracks = pl.concat(frames)
+    # Users are numbered in signup-day order; a signup at 23:59:59 lands its track a second later.
+    lo, hi = np.searchsorted(users.signup_index, [day.index - 1, day.index + 1])
+    near = np.arange(lo, hi)
+    near = near[kept_users(world, users.user_id[near])]
+    uid, signup = users.user_id[near], users.signup_us[near]
+    anon = rng.hash64(world.seed, "segment:anon", uid)
+    signed_up = _frame(
+        rng.hash64(world.seed, "segment:track3", uid), anon ^ np.uint64(3), anon, uid,
+        "Signed Up", signup + SECOND_US, "/signup", None,
+    ).filter(pl.Series(day.contains(signup + SECOND_US)))  # fmt: skip
+    order = world.activation_order
+    part = _between(users.activated_us[order], day.start_us, day.end_us)
+    act = order[part]
+    act = act[kept_users(world, users.user_id[act])]
+    act_uid = users.user_id[act]
+    act_anon = rng.hash64(world.seed, "segment:anon", act_uid)
+    activated = _frame(
+        rng.hash64(world.seed, "segment:activated", act_uid), act_anon ^ np.uint64(4), act_anon,
+        act_uid, ACTIVATED_EVENT, users.activated_us[act], "/app/welcome", None,
+    )  # fmt: skip
     on_day = day.contains(signup)
     identifies = pl.DataFrame(
         {
             "hi": rng.hash64(world.seed, "segment:identify", uid),
-            "lo": anon_hash ^ np.uint64(99),
-            "anon": anon_hash,
+            "lo": anon ^ np.uint64(99),
+            "anon": anon,
             "user_id": pl.Series(uid).cast(pl.String),
             "email": users.frame["email"].gather(near),
             "timestamp": signup,
         }
     ).filter(pl.Series(on_day))
-    return tracks, identifies
+    return pl.concat([signed_up, activated]), identifies
 
 
 def _bounces(world: World, day: Day) -> pl.DataFrame:
-    """Visitors who look around and leave: 1-2 page views, same UTM mix as the day's signups."""
+    """Visitors who look around and leave: the day's visits no journey accounts for."""
     acq = acquisition_day(world.seed, world.scale, world.start, day.index)
     g = rng.day_rng(world.seed, "segment:bounces", day.index)
-    per_campaign = g.poisson(acq.signups * BOUNCES_PER_SIGNUP + world.scale)
+    per_campaign = np.maximum(acq.visits - world.journey_visits[day.index], 0)
     campaign = np.repeat(np.arange(len(CAMPAIGNS)), per_campaign)
     n = len(campaign)
-    source = _sources(campaign, g.random(n))
-    src, med, name = _utm(world, campaign, source)
     anon = g.integers(0, np.iinfo(np.uint64).max, size=n, dtype=np.uint64, endpoint=True)
+    # Keyed by the anonymous id, so the UTM variant does not depend on the draw order above.
+    source = sources_for(world.seed, "segment:bounce_source", anon.astype(np.int64), campaign)
     start = day.start_us + time_of_day_us(g.random(n), g.random(n), SIGNUP_HOURS)
     landing = rng.choice(g.random(n), np.ones(len(LANDING_PAGES)))
     second = g.random(n) < 0.4
-    first_views = pl.DataFrame(
-        {
-            "hi": g.integers(0, np.iinfo(np.uint64).max, size=n, dtype=np.uint64, endpoint=True),
-            "lo": anon ^ np.uint64(7),
-            "anon": anon,
-            "user_id": pl.Series([None] * n, dtype=pl.String),
-            "event": pl.Series(["Page Viewed"] * n, dtype=pl.String),
-            "timestamp": start,
-            "context_page_path": pl.Series(
-                np.array(LANDING_PAGES, dtype=object)[landing], dtype=pl.String
-            ),
-            "context_campaign_source": pl.Series(src, dtype=pl.String),
-            "context_campaign_medium": pl.Series(med, dtype=pl.String),
-            "context_campaign_name": pl.Series(name, dtype=pl.String),
-        }
-    )
+    hi = g.integers(0, np.iinfo(np.uint64).max, size=n, dtype=np.uint64, endpoint=True)
+    first_views = _frame(
+        hi, anon ^ np.uint64(7), anon, None, "Page Viewed", start,
+        np.array(LANDING_PAGES, dtype=object)[landing], _utm(campaign, source),
+    )  # fmt: skip
     hi2 = g.integers(0, np.iinfo(np.uint64).max, size=n, dtype=np.uint64, endpoint=True)
     second_views = first_views.with_columns(
         hi=pl.Series(hi2),
@@ -193,7 +203,7 @@ def _bounces(world: World, day: Day) -> pl.DataFrame:
 def messages_on(world: World, day: Day) -> tuple[pl.DataFrame, pl.DataFrame]:
     """(tracks, identifies) that happened on `day`, with late/duplicate flags and ids."""
     user_tracks, identifies = _user_tracks(world, day)
-    tracks = pl.concat([user_tracks, _bounces(world, day)])
+    tracks = pl.concat([_journey_tracks(world, day), user_tracks, _bounces(world, day)])
     out = []
     for k, frame in enumerate((tracks, identifies)):
         n = frame.height

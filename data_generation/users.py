@@ -14,7 +14,8 @@ import numpy as np
 import polars as pl
 
 from data_generation import rng
-from data_generation.acquisition import CAMPAIGNS, signups_matrix
+from data_generation.acquisition import CAMPAIGNS, signups_tensor
+from data_generation.funnel import activation_us
 from data_generation.pools import (
     COMPANY_SUFFIXES,
     COUNTRIES,
@@ -42,8 +43,10 @@ class Users:
     user_id: np.ndarray
     signup_index: np.ndarray  # day index of signup
     signup_us: np.ndarray
-    campaign: np.ndarray  # index into CAMPAIGNS
+    campaign: np.ndarray  # index into CAMPAIGNS: the campaign of the first (converting) visit
     source: np.ndarray  # index into that campaign's sources
+    visit_lag: np.ndarray  # days between the first visit and the signup (0..13)
+    activated_us: np.ndarray  # when the user activated a workspace (funnel.py), or NEVER
     is_test: np.ndarray
     relocated_us: np.ndarray  # when the country changed, or -1
     country: np.ndarray  # index into COUNTRIES
@@ -68,10 +71,12 @@ def time_of_day_us(u_hour: np.ndarray, u_within: np.ndarray, hours: np.ndarray) 
 
 
 def build_users(seed: int, scale: float, start: dt.date, last_index: int) -> Users:
-    counts = signups_matrix(seed, scale, start, last_index)  # (days, campaigns)
+    counts = signups_tensor(seed, scale, start, last_index)  # (days, campaigns, visit lag)
     flat = counts.ravel()
     n = int(flat.sum())
-    days, campaigns = np.divmod(np.repeat(np.arange(flat.size), flat), len(CAMPAIGNS))
+    cell = np.repeat(np.arange(flat.size), flat)
+    days, rest = np.divmod(cell, counts.shape[1] * counts.shape[2])
+    campaigns, visit_lag = np.divmod(rest, counts.shape[2])
     user_id = np.arange(1, n + 1, dtype=np.int64)
 
     def u(stream: str) -> np.ndarray:
@@ -99,6 +104,8 @@ def build_users(seed: int, scale: float, start: dt.date, last_index: int) -> Use
         signup_us=signup_us,
         campaign=campaigns.astype(np.int64),
         source=source,
+        visit_lag=visit_lag.astype(np.int64),
+        activated_us=activation_us(seed, user_id, campaigns, signup_us),
         is_test=is_test,
         relocated_us=relocated_us,
         country=country,

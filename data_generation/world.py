@@ -14,16 +14,17 @@ from pathlib import Path
 
 import numpy as np
 
-from data_generation.acquisition import campaign_channels
+from data_generation.acquisition import CAMPAIGNS, MAX_SIGNUP_LAG_DAYS, campaign_channels
 from data_generation.config import WorldConfig
+from data_generation.journeys import Journeys, build_journeys
 from data_generation.lifecycle import NEVER, Periods, simulate_periods
 from data_generation.seeds import Seeds, load_seeds
-from data_generation.timeutil import day_start_us
+from data_generation.timeutil import DAY_US, day_start_us
 from data_generation.users import Users, build_users
 
-# Visitors browse up to a week before signing up, so a day's Segment tracks need the users who
-# sign up in the following week.
-LOOKAHEAD_DAYS = 7
+# Visitors browse up to two weeks before signing up (acquisition.SIGNUP_LAG_WEIGHTS), so a day's
+# Segment tracks need the users who sign up in the following two weeks.
+LOOKAHEAD_DAYS = MAX_SIGNUP_LAG_DAYS + 1
 PERIOD_MARGIN_DAYS = 90
 
 
@@ -45,6 +46,32 @@ class World:
         first = np.full(len(self.users.user_id), NEVER, dtype=np.int64)
         np.minimum.at(first, self.periods.user_id - 1, self.periods.paid_start_us)
         return first
+
+    @functools.cached_property
+    def journeys(self) -> Journeys:
+        """Every user's pre-signup sessions (journeys.py), sorted by time."""
+        return build_journeys(self.seed, self.users)
+
+    @functools.cached_property
+    def journey_visits(self) -> np.ndarray:
+        """(day index 0..horizon, campaign): landing page views of (kept) users' journeys.
+
+        A campaign's visits of a day (acquisition_day) are these plus the visitors who bounce,
+        so the bounces are the difference (segment.py) and UTM visits stay tied to ad clicks.
+        """
+        j = self.journeys
+        day = (j.ts_us - day_start_us(self.start)) // DAY_US
+        kept = (day >= 0) & (day <= self.horizon)
+        if not self.dirt:
+            kept &= ~self.users.is_test[j.user_index]
+        out = np.zeros((self.horizon + 1, len(CAMPAIGNS)), dtype=np.int64)
+        np.add.at(out, (day[kept], j.campaign[kept]), 1)
+        return out
+
+    @functools.cached_property
+    def activation_order(self) -> np.ndarray:
+        """User indices sorted by activation time (never-activated users last)."""
+        return np.argsort(self.users.activated_us, kind="stable")
 
 
 @functools.lru_cache(maxsize=4)

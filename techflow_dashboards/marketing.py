@@ -1,5 +1,5 @@
 """marketing_roi_dashboard: spend, signups, CAC and ROAS by channel and acquisition month, and
-the funnel from visit (ad click) to signup to paying — every figure a semantic-layer metric.
+the funnel from visit (a site session) to signup to paying — every figure a semantic-layer metric.
 """
 
 from __future__ import annotations
@@ -62,7 +62,7 @@ def _funnel(totals: dict) -> go.Figure:
     steps = ("visits", "signups", "acquired_paying_customers")
     fig = go.Figure(
         go.Funnel(
-            y=["Visits (ad clicks)", "Signups", "Paying customers"],
+            y=["Visits (sessions)", "Signups", "Paying customers"],
             x=[float(totals[s] or 0) for s in steps],
             textinfo="value+percent initial",
         )

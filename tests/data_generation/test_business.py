@@ -7,7 +7,15 @@ import datetime as dt
 import numpy as np
 
 from data_generation import WorldConfig
-from data_generation.acquisition import signups_matrix
+from data_generation.acquisition import (
+    CAMPAIGNS,
+    MAX_SIGNUP_LAG_DAYS,
+    PAID,
+    acquisition_day,
+    budget_multiplier,
+    signups_matrix,
+)
+from data_generation.funnel import NEVER
 from data_generation.lifecycle import CHURN, DOWNGRADE, SEAT_CHANGE, UPGRADE
 from data_generation.world import world_for
 
@@ -26,6 +34,139 @@ def test_signups_grow_and_weekdays_beat_weekends():
     weekday = np.array([(START + dt.timedelta(days=i)).weekday() for i in range(len(per_day))])
     assert per_day[-91:].mean() > 2 * per_day[:91].mean()
     assert per_day[weekday < 5].mean() > 1.4 * per_day[weekday >= 5].mean()
+
+
+# --- Acquisition and funnel (issue 13 A): clicks -> visits -> signups -> activation -> trial ---
+CAMPAIGN_INDEX = {c.name: i for i, c in enumerate(CAMPAIGNS) if c.name}
+DEFAULT_WORLD = WorldConfig(start=START, scale=1.0, seed=42)
+
+
+def _default_world():
+    return world_for(DEFAULT_WORLD, START + dt.timedelta(days=700))
+
+
+def test_paid_visits_are_the_documented_share_of_ad_clicks_per_campaign(dirty_world):
+    rows = dirty_world.sql(
+        """
+        with clicks as (
+            select lower(trim(campaign)) as campaign, sum(clicks) as clicks
+            from {ad_spend} group by 1
+        ), visits as (
+            select lower(trim(context_campaign_name)) as campaign, count(*) as visits
+            from (select distinct on (message_id) * from {tracks})
+            where event = 'Page Viewed' and context_campaign_name is not null group by 1
+        )
+        select campaign, clicks, visits from clicks join visits using (campaign)
+        """
+    )
+    checked = 0
+    for campaign, clicks, visits in rows:
+        share = CAMPAIGNS[CAMPAIGN_INDEX[campaign]].land_share
+        assert 0.7 <= share <= 0.95
+        if clicks >= 300:  # enough clicks for a ±6 % band (binomial noise ~2 %)
+            checked += 1
+            assert abs(visits / clicks / share - 1) < 0.06, (campaign, clicks, visits, share)
+    assert checked >= 6
+
+
+def test_spend_buys_clicks_with_diminishing_returns():
+    """Four-week budgets vary; in the high-budget periods a click costs more (Hill saturation)."""
+    days = range(700)
+    acq = [acquisition_day(42, 1.0, START, d) for d in days]
+    spend = np.stack([a.spend_cents for a in acq]).astype(float)
+    clicks = np.stack([a.clicks for a in acq]).astype(float)
+    level = np.stack([budget_multiplier(42, d) for d in days])
+    for c in np.flatnonzero(PAID):
+        on = spend[:, c] > 0
+        low = on & (level[:, c] <= np.quantile(level[on, c], 1 / 3))
+        high = on & (level[:, c] >= np.quantile(level[on, c], 2 / 3))
+        cpc_low = spend[low, c].sum() / clicks[low, c].sum()
+        cpc_high = spend[high, c].sum() / clicks[high, c].sum()
+        assert cpc_high > 1.1 * cpc_low, CAMPAIGNS[c].name
+
+
+def test_spend_drives_signups_over_the_following_two_weeks():
+    users = _default_world().users
+    lag = users.visit_lag
+    assert 0.3 < (lag == 0).mean() < 0.5
+    assert lag.max() == MAX_SIGNUP_LAG_DAYS
+    # The launch campaign runs days 90..240: its visitors keep signing up for two weeks after.
+    launch = users.signup_index[users.campaign == CAMPAIGN_INDEX["teamchat_launch"]]
+    assert launch.min() >= 90
+    assert (launch > 240).sum() > 0 and launch.max() <= 240 + MAX_SIGNUP_LAG_DAYS
+
+
+def test_visits_convert_to_signups_at_a_campaign_dependent_rate():
+    world = _default_world()
+    visits = np.stack([acquisition_day(42, 1.0, START, d).visits for d in range(680)]).sum(axis=0)
+    early = world.users.signup_index < 680
+    signups = np.bincount(world.users.campaign[early], minlength=len(CAMPAIGNS))
+    rate = signups / visits
+    assert 0.03 < signups.sum() / visits.sum() < 0.10
+    assert rate[CAMPAIGN_INDEX["brand_search"]] > 2 * rate[CAMPAIGN_INDEX["generic_search"]]
+    assert rate[CAMPAIGN_INDEX["partner_program"]] > 2 * rate[CAMPAIGN_INDEX["linkedin_b2b"]]
+
+
+def test_only_activated_users_subscribe_and_the_trial_starts_at_activation():
+    world = _default_world()
+    users, p = world.users, world.periods
+    activated = users.activated_us < NEVER
+    for name in ("brand_search", "facebook_retargeting", "partner_program"):
+        mine = users.campaign == CAMPAIGN_INDEX[name]
+        expected = CAMPAIGNS[CAMPAIGN_INDEX[name]].activation_rate
+        assert abs(activated[mine].mean() - expected) < 0.04, name
+    assert 0.55 < activated.mean() < 0.75
+    first_start = np.full(len(users.user_id), NEVER)
+    np.minimum.at(first_start, p.user_id - 1, p.started_us)
+    subscribed = first_start < NEVER
+    assert not (subscribed & ~activated).any()  # nobody subscribes without activating
+    # Every activated user's first period opens at activation (unless after the horizon).
+    opened = activated & subscribed
+    assert opened.sum() > 0.95 * activated[users.signup_index < 600].sum()
+    assert (first_start[opened] == users.activated_us[opened]).all()
+    lag_h = (users.activated_us[activated] - users.signup_us[activated]) / 3.6e9
+    assert lag_h.min() >= 1 / 6 and lag_h.max() <= 12 * 24
+    assert 2 < np.median(lag_h) < 12
+
+
+def test_activation_is_a_segment_track_at_the_first_subscription_start(dirty_world):
+    rows = dirty_world.sql(
+        """
+        with act as (
+            select cast(user_id as bigint) as user_id, min(timestamp) as activated_at
+            from {tracks} where event = 'Workspace Activated' group by 1
+        ), first_sub as (
+            select user_id, min(started_at) as started_at from {subscriptions} group by 1
+        ), signups as (select user_id, count(*) as n from {users} group by 1)
+        select count(*) as signups, count(act.user_id), count(first_sub.user_id),
+               count(*) filter (where first_sub.started_at <> act.activated_at),
+               count(*) filter (where first_sub.user_id is not null and act.user_id is null)
+        from signups left join act using (user_id) left join first_sub using (user_id)
+        """
+    )
+    [(signups, activated, subscribed, mismatched, subscribed_unactivated)] = rows
+    assert 0.5 * signups < activated < 0.8 * signups
+    assert subscribed <= activated and mismatched == subscribed_unactivated == 0
+
+
+def test_journeys_cross_channels_so_first_and_last_touch_disagree():
+    world = _default_world()
+    j, channels = world.journeys, np.array(world.channels)
+    n = len(world.users.user_id)
+    sessions = np.bincount(j.user_index, minlength=n)
+    assert (sessions >= 1).all() and 0.4 < (sessions > 1).mean() < 0.8 and sessions.max() <= 4
+    first = np.empty(n, dtype=object)
+    last = np.full(n, "direct", dtype=object)
+    order = np.lexsort((j.ts_us, j.user_index))
+    for i in order[::-1]:  # latest first: the first write per user wins for first touch below
+        first[j.user_index[i]] = channels[j.campaign[i]]
+    for i in order:  # in time order, the last non-direct session wins
+        if channels[j.campaign[i]] != "direct":
+            last[j.user_index[i]] = channels[j.campaign[i]]
+    differ = first != last
+    assert 0.2 < differ.mean() < 0.5
+    # A single session is both first and last touch: only multi-session journeys can disagree.
+    assert not differ[sessions == 1].any()
 
 
 def test_trials_last_14_days(dirty_world):

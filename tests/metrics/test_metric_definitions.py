@@ -292,7 +292,7 @@ def test_trial_to_paid_conversion(metric_store: MetricStore, warehouse_con) -> N
     [
         ("ad_spend", "spend_usd"),
         ("signups", "signups"),
-        ("visits", "clicks"),
+        ("visits", "visits"),
         ("acquired_paying_customers", "paying_customers"),
         ("attributed_revenue", "attributed_revenue_usd"),
     ],

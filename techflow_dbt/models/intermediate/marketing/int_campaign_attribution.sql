@@ -1,6 +1,8 @@
--- One row per day, channel and campaign that had ad spend or first-touch signups: what was spent
--- and how many users it acquired that day. A full outer join, because campaigns spend on days
--- without signups and organic/direct channels acquire users without spend.
+-- One row per day, channel and campaign that had ad spend, visits or signups: what was spent,
+-- the visits (sessions) it brought to the site, and the users it acquired that day under three
+-- attribution models (first touch, last non-direct touch, linear; int_user_touches). Stacked
+-- and summed rather than joined, because campaigns spend on days without signups, visits come
+-- from unpaid channels and signups land days after the visit that earned them.
 with
 
 ad_spend as (
@@ -15,16 +17,15 @@ user_acquisition as (
 
 ),
 
-daily_signups as (
+user_touches as (
 
-    select
-        signup_date as activity_date,
-        channel,
-        campaign,
-        count(*) as signups
+    select * from {{ ref('int_user_touches') }}
 
-    from user_acquisition
-    group by signup_date, channel, campaign
+),
+
+sessions as (
+
+    select * from {{ ref('int_touch_sessions') }}
 
 ),
 
@@ -34,32 +35,124 @@ daily_spend as (
         spend_date as activity_date,
         channel,
         campaign,
-        cast(sum(impressions) as bigint) as impressions,
-        cast(sum(clicks) as bigint) as clicks,
-        cast(sum(spend_usd) as decimal(18, 2)) as spend_usd
+        impressions,
+        clicks,
+        spend_usd,
+        0 as visits,
+        0 as signups,
+        0 as last_touch_signups,
+        0 as linear_signups
 
     from ad_spend
-    group by spend_date, channel, campaign
+
+),
+
+daily_visits as (
+
+    select
+        session_date as activity_date,
+        channel,
+        campaign,
+        0 as impressions,
+        0 as clicks,
+        0 as spend_usd,
+        1 as visits,
+        0 as signups,
+        0 as last_touch_signups,
+        0 as linear_signups
+
+    from sessions
+
+),
+
+-- Credit goes to the signup day: each user's first-touch, last-touch and linear credits sum to 1.
+first_touch_signups as (
+
+    select
+        signup_date as activity_date,
+        channel,
+        campaign,
+        0 as impressions,
+        0 as clicks,
+        0 as spend_usd,
+        0 as visits,
+        1 as signups,
+        0 as last_touch_signups,
+        0 as linear_signups
+
+    from user_acquisition
+
+),
+
+last_touch_signups as (
+
+    select
+        signup_date as activity_date,
+        last_touch_channel as channel,
+        last_touch_campaign as campaign,
+        0 as impressions,
+        0 as clicks,
+        0 as spend_usd,
+        0 as visits,
+        0 as signups,
+        1 as last_touch_signups,
+        0 as linear_signups
+
+    from user_acquisition
+
+),
+
+-- Users without a tracked touch have no touch row: linear credits them to direct, as first touch.
+linear_signups as (
+
+    select
+        user_acquisition.signup_date as activity_date,
+        coalesce(user_touches.channel, 'direct') as channel,
+        coalesce(user_touches.campaign, '(none)') as campaign,
+        0 as impressions,
+        0 as clicks,
+        0 as spend_usd,
+        0 as visits,
+        0 as signups,
+        0 as last_touch_signups,
+        coalesce(user_touches.linear_credit, 1) as linear_signups
+
+    from user_acquisition
+    left join user_touches
+        on user_acquisition.user_id = user_touches.user_id
+
+),
+
+stacked as (
+
+    select * from daily_spend
+    union all
+    select * from daily_visits
+    union all
+    select * from first_touch_signups
+    union all
+    select * from last_touch_signups
+    union all
+    select * from linear_signups
 
 ),
 
 final as (
 
     select
-        coalesce(daily_spend.activity_date, daily_signups.activity_date) as activity_date,
-        coalesce(daily_spend.channel, daily_signups.channel) as channel,
-        coalesce(daily_spend.campaign, daily_signups.campaign) as campaign,
-        coalesce(daily_spend.impressions, 0) as impressions,
-        coalesce(daily_spend.clicks, 0) as clicks,
-        coalesce(daily_spend.spend_usd, 0) as spend_usd,
-        coalesce(daily_signups.signups, 0) as signups
+        activity_date,
+        channel,
+        campaign,
+        cast(sum(impressions) as bigint) as impressions,
+        cast(sum(clicks) as bigint) as clicks,
+        cast(sum(spend_usd) as decimal(18, 2)) as spend_usd,
+        cast(sum(visits) as bigint) as visits,
+        cast(sum(signups) as bigint) as signups,
+        cast(sum(last_touch_signups) as bigint) as last_touch_signups,
+        cast(sum(linear_signups) as decimal(18, 6)) as linear_signups
 
-    from daily_spend
-    full outer join daily_signups
-        on
-            daily_spend.activity_date = daily_signups.activity_date
-            and daily_spend.channel = daily_signups.channel
-            and daily_spend.campaign = daily_signups.campaign
+    from stacked
+    group by activity_date, channel, campaign
 
 )
 

@@ -1,4 +1,5 @@
--- Grain: one row per marketing channel and campaign that either spent money or acquired a user.
+-- Grain: one row per marketing channel and campaign that spent money, brought a visit or acquired
+-- a user.
 -- Untagged acquisition appears as campaign '(none)' of its channel (e.g. direct), so every
 -- acquired user points at a campaign row. Lifetime spend and acquisition totals are included for
 -- convenience; per-month figures live in rpt_marketing_roi.
@@ -26,7 +27,10 @@ campaign_totals as (
         cast(sum(spend_usd) as decimal(18, 2)) as lifetime_spend_usd,
         cast(sum(impressions) as bigint) as lifetime_impressions,
         cast(sum(clicks) as bigint) as lifetime_clicks,
-        cast(sum(signups) as bigint) as lifetime_signups
+        cast(sum(visits) as bigint) as lifetime_visits,
+        cast(sum(signups) as bigint) as lifetime_signups,
+        cast(sum(last_touch_signups) as bigint) as lifetime_last_touch_signups,
+        cast(sum(linear_signups) as decimal(18, 6)) as lifetime_linear_signups
 
     from campaign_attribution
     group by channel, campaign
@@ -63,7 +67,10 @@ final as (
         campaign_totals.lifetime_spend_usd,
         campaign_totals.lifetime_impressions,
         campaign_totals.lifetime_clicks,
+        campaign_totals.lifetime_visits,
         campaign_totals.lifetime_signups,
+        campaign_totals.lifetime_last_touch_signups,
+        campaign_totals.lifetime_linear_signups,
         coalesce(campaign_pipeline.opportunities, 0) as opportunities,
         coalesce(campaign_pipeline.won_opportunities, 0) as won_opportunities,
         coalesce(campaign_pipeline.won_amount_usd, 0) as won_amount_usd

@@ -1,6 +1,7 @@
 -- Grain: one row per real app user: the acquisition event (signup) with its first-touch channel
--- and campaign, how long the journey took, whether and when the user became paying, and the
--- revenue collected from them so far (the numerator of marketing ROI).
+-- and campaign (and the last non-direct touch, which often differs), how long the journey took,
+-- the funnel after signup (activation, trial, paying) and the revenue collected from the user so
+-- far (the numerator of marketing ROI).
 with
 
 user_acquisition as (
@@ -30,6 +31,12 @@ mrr_daily as (
 revenue_attribution as (
 
     select * from {{ ref('int_revenue_attribution') }}
+
+),
+
+user_funnel as (
+
+    select * from {{ ref('int_user_funnel') }}
 
 ),
 
@@ -74,6 +81,17 @@ final as (
         {{ dbt.datediff('user_acquisition.first_touch_at', 'user_acquisition.signup_at', 'day') }}
             as days_first_touch_to_signup,
         user_acquisition.touches_before_signup,
+        user_acquisition.last_touch_channel,
+        user_acquisition.last_touch_campaign,
+        user_acquisition.last_touch_at,
+        user_acquisition.channel <> user_acquisition.last_touch_channel
+            as is_last_touch_channel_different,
+        user_funnel.activated_at,
+        user_funnel.activated_at is not null as is_activated,
+        {{ dbt.datediff('user_acquisition.signup_at', 'user_funnel.activated_at', 'hour') }}
+            as hours_signup_to_activation,
+        user_funnel.trial_started_at,
+        user_funnel.trial_started_at is not null as has_started_trial,
         first_paid.first_paid_date,
         first_paid.first_paid_date is not null as is_paying_customer,
         {{ dbt.datediff('user_acquisition.signup_date', 'first_paid.first_paid_date', 'day') }}
@@ -92,6 +110,8 @@ final as (
         on user_acquisition.user_id = first_paid.customer_id
     left join revenue_to_date
         on user_acquisition.user_id = revenue_to_date.customer_id
+    left join user_funnel
+        on user_acquisition.user_id = user_funnel.user_id
 
 )
 

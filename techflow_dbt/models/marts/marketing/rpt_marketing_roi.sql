@@ -1,6 +1,8 @@
--- Grain: one row per month, marketing channel and campaign that spent money or acquired a user
--- in that month. A cohort view of marketing returns: the month's spend against the users the
--- campaign acquired that month (first touch), how many became paying, and all revenue collected
+-- Grain: one row per month, marketing channel and campaign that spent money, brought visits or
+-- acquired a user in that month. Signups are first touch (the cohort the revenue and CAC follow);
+-- last_touch_signups and linear_signups show the same month under the other attribution models.
+-- A cohort view of marketing returns: the month's spend against the users the campaign acquired
+-- that month (first touch), how many became paying, and all revenue collected
 -- from them to date. roi = attributed revenue / spend (revenue per dollar spent; above 1 means
 -- the cohort has paid back its spend). Recent cohorts have had less time to pay back.
 with
@@ -31,7 +33,10 @@ monthly_spend as (
         campaign,
         cast(sum(spend_usd) as decimal(18, 2)) as spend_usd,
         cast(sum(impressions) as bigint) as impressions,
-        cast(sum(clicks) as bigint) as clicks
+        cast(sum(clicks) as bigint) as clicks,
+        cast(sum(visits) as bigint) as visits,
+        cast(sum(last_touch_signups) as bigint) as last_touch_signups,
+        cast(sum(linear_signups) as decimal(18, 6)) as linear_signups
 
     from campaign_attribution
     group by {{ dbt.date_trunc('month', 'activity_date') }}, channel, campaign
@@ -62,6 +67,9 @@ combined as (
         coalesce(monthly_spend.spend_usd, 0) as spend_usd,
         coalesce(monthly_spend.impressions, 0) as impressions,
         coalesce(monthly_spend.clicks, 0) as clicks,
+        coalesce(monthly_spend.visits, 0) as visits,
+        coalesce(monthly_spend.last_touch_signups, 0) as last_touch_signups,
+        coalesce(monthly_spend.linear_signups, 0) as linear_signups,
         coalesce(monthly_acquisition.signups, 0) as signups,
         coalesce(monthly_acquisition.paying_customers, 0) as paying_customers,
         coalesce(monthly_acquisition.attributed_revenue_usd, 0) as attributed_revenue_usd
@@ -88,10 +96,17 @@ final as (
         combined.spend_usd,
         combined.impressions,
         combined.clicks,
+        combined.visits,
         combined.signups,
+        combined.last_touch_signups,
+        combined.linear_signups,
         combined.paying_customers,
         combined.attributed_revenue_usd,
         -- Ratios are null where their denominator is zero (unpaid channels, no conversions).
+        case
+            when combined.visits > 0
+                then cast(combined.signups as double precision) / combined.visits
+        end as visit_to_signup_rate,
         case
             when combined.signups > 0
                 then cast(combined.spend_usd / combined.signups as decimal(18, 2))
