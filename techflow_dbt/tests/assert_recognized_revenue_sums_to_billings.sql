@@ -1,5 +1,6 @@
 -- Recognized revenue only moves billings in time (METRICS.md): the service months of every invoice
--- sum exactly to its net_collected in fct_revenue, and an annual invoice has 12 of them.
+-- sum exactly to its net_collected in fct_revenue, and an annual invoice has 12 of them (a
+-- prorated one after a mid-cycle change, the calendar months its service period spans).
 with
 
 recognized as (
@@ -24,4 +25,11 @@ left join recognized on revenue.invoice_id = recognized.invoice_id
 where
     recognized.invoice_id is null
     or recognized.recognized_usd <> revenue.net_collected
-    or recognized.months <> case when revenue.billing_period = 'annual' then 12 else 1 end
+    or recognized.months <> case
+        when revenue.period_start_at is null then 1
+        when {{ dbt.datediff('revenue.period_start_at', 'revenue.period_end_at', 'month') }} > 12
+            then 12
+        when {{ dbt.datediff('revenue.period_start_at', 'revenue.period_end_at', 'month') }} < 1
+            then 1
+        else {{ dbt.datediff('revenue.period_start_at', 'revenue.period_end_at', 'month') }}
+    end
