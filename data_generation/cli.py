@@ -55,7 +55,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--seed", type=int, default=42, help="random seed (default 42)")
     parser.add_argument("--out", type=Path, help="raw root (default: $TECHFLOW_DATA_DIR/raw)")
-    parser.add_argument("--tables", help=f"comma-separated table names (default: all {len(RAW_TABLES)})")
+    parser.add_argument(
+        "--tables", help=f"comma-separated table names (default: all {len(RAW_TABLES)})"
+    )
     parser.add_argument(
         "--no-dirt",
         action="store_true",

@@ -132,7 +132,8 @@ class _DayWriter:
 def generate_day(
     cfg: WorldConfig, day: dt.date, tables: Iterable[str] | None = None
 ) -> list[TableDayResult]:
-    """Write one day's partition of each table (all of RAW_TABLES by default); returns one result per file."""
+    """Write one day's partition of each table (all of RAW_TABLES by default); one result per
+    file."""
     return generate_range(cfg, day, day, tables)
 
 

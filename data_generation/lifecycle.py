@@ -107,12 +107,11 @@ class Periods:
     def billing_months(self) -> np.ndarray:
         return np.where(self.billing == 1, 12, 1)
 
-    def cycle_start_us(self, n: np.ndarray, rows: np.ndarray | slice = slice(None)) -> np.ndarray:
-        """When cycle n of the periods `rows` opens: the paid start for n = 0, else boundary k0 + n."""
+    def cycle_start_us(self, n: np.ndarray) -> np.ndarray:
+        """When each period's cycle n opens: the paid start for n = 0, else boundary k0 + n."""
         return cycle_start(
-            self.anchor_us[rows], self.first_cycle_k[rows], self.billing_months[rows],
-            self.paid_start_us[rows], n,
-        )  # fmt: skip
+            self.anchor_us, self.first_cycle_k, self.billing_months, self.paid_start_us, n
+        )
 
     def dunning_cycle_start_us(self) -> np.ndarray:
         """When the cycle whose charges all fail opens (NEVER unless the period ends by dunning)."""

@@ -66,7 +66,8 @@ RAW_TABLES: tuple[RawTable, ...] = (
             "trial_ends_at": TS,  # null when the period had no trial
             "started_at": TS,
             "ended_at": TS,  # null while open
-            "ended_reason": pl.String(),  # null, upgrade, downgrade, seat_change, churn, dunning, refund
+            # null, upgrade, downgrade, seat_change, churn, dunning, refund (issue 13)
+            "ended_reason": pl.String(),
             "previous_subscription_id": pl.Int64(),  # the period this one replaced, or null
             "created_at": TS,
             "updated_at": TS,

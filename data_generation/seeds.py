@@ -83,7 +83,9 @@ def _validate_billing(billing: pl.DataFrame, fx: pl.DataFrame, seeds_dir: Path) 
     """Check country_billing and fx_rates together; return fx with rate_month as a Date."""
     path = seeds_dir / "country_billing.csv"
     if billing["country_code"].is_duplicated().any():
-        raise InvalidInputError(f"seed file {path}: a country_code appears twice; keep one row each")
+        raise InvalidInputError(
+            f"seed file {path}: a country_code appears twice; keep one row each"
+        )
     bad_rate = billing.filter((pl.col("tax_rate") < 0) | (pl.col("tax_rate") >= 1))
     if bad_rate.height:
         raise InvalidInputError(
@@ -227,6 +229,4 @@ def load_seeds(seeds_dir: Path = DEFAULT_SEEDS_DIR) -> Seeds:
     }
     billing = _read_seed(seeds_dir, "country_billing")
     fx = _validate_billing(billing, _read_seed(seeds_dir, "fx_rates"), seeds_dir)
-    return Seeds(
-        plans=plans, features=features, utm_channels=utm_channels, billing=billing, fx=fx
-    )
+    return Seeds(plans=plans, features=features, utm_channels=utm_channels, billing=billing, fx=fx)

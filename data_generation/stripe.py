@@ -243,8 +243,10 @@ def _cycles(world: World, day: Day) -> dict[str, np.ndarray]:
     lo, hi = VOID_AFTER_MINUTES
     voided_at = np.where(
         rng.uniform(world.seed, "invoice:void", key) < VOID_DRAFT_SHARE,
-        issued + ((lo + (hi - lo) * rng.uniform(world.seed, "invoice:void_at", key)) * MINUTE_US)
-        .astype(np.int64),
+        issued
+        + ((lo + (hi - lo) * rng.uniform(world.seed, "invoice:void_at", key)) * MINUTE_US).astype(
+            np.int64
+        ),
         NEVER,
     )
     return {
@@ -290,9 +292,7 @@ def invoices_day(world: World, day: Day) -> pl.DataFrame:
     void_idx = np.flatnonzero(day.contains(c["voided_at"]))
     idx = np.concatenate([open_idx, settled_idx, void_idx])
     kind = np.repeat([0, 1, 2], [len(open_idx), len(settled_idx), len(void_idx)])
-    status = np.select(
-        [kind == 0, kind == 1], ["open", settled_status[idx]], "void"
-    ).astype(object)
+    status = np.select([kind == 0, kind == 1], ["open", settled_status[idx]], "void").astype(object)
     updated = np.select(
         [kind == 0, kind == 1],
         [c["attempts"][idx, 0], c["settled_at"][idx]],
@@ -323,9 +323,7 @@ def invoices_day(world: World, day: Day) -> pl.DataFrame:
             "subtotal": c["subtotal"][idx],
             "tax": c["tax"][idx],
             "total": c["total"][idx],
-            "_loaded_at": ts(
-                landed_us(world.seed, "invoices", key * 4 + kind, updated, day)
-            ),
+            "_loaded_at": ts(landed_us(world.seed, "invoices", key * 4 + kind, updated, day)),
         }
     ).sort("updated_at", "invoice_id")
 

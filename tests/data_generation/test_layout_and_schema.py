@@ -75,8 +75,8 @@ def test_money_is_integer_cents_and_invoices_bill_price_times_seats(dirty_world)
         select
             count(*) filter (where l.currency = 'usd'
                 and l.amount <> p.price_per_period_cents * s.quantity),
-            count(*) filter (where abs(l.amount * fx.usd_per_unit
-                - p.price_per_period_cents * s.quantity) > 0.01 * p.price_per_period_cents * s.quantity + 1),
+            count(*) filter (where abs(l.amount * fx.usd_per_unit - p.price_per_period_cents
+                * s.quantity) > 0.01 * p.price_per_period_cents * s.quantity + 1),
             count(*) filter (where l.quantity <> s.quantity or l.plan_id <> s.plan_id),
             count(*)
         from {invoice_line_items} l
