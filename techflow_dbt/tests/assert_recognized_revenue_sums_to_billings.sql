@@ -12,6 +12,17 @@ recognized as (
     from {{ ref('fct_recognized_revenue_monthly') }}
     group by invoice_id
 
+),
+
+-- The service months an invoice spans: 1..12 calendar months of its service period.
+revenue as (
+
+    select
+        *,
+        {{ dbt.datediff('period_start_at', 'period_end_at', 'month') }}
+            as spanned_months
+    from {{ ref('fct_revenue') }}
+
 )
 
 select
@@ -20,16 +31,13 @@ select
     revenue.net_collected,
     recognized.recognized_usd,
     recognized.months
-from {{ ref('fct_revenue') }} as revenue
+from revenue
 left join recognized on revenue.invoice_id = recognized.invoice_id
 where
     recognized.invoice_id is null
     or recognized.recognized_usd <> revenue.net_collected
     or recognized.months <> case
-        when revenue.period_start_at is null then 1
-        when {{ dbt.datediff('revenue.period_start_at', 'revenue.period_end_at', 'month') }} > 12
-            then 12
-        when {{ dbt.datediff('revenue.period_start_at', 'revenue.period_end_at', 'month') }} < 1
-            then 1
-        else {{ dbt.datediff('revenue.period_start_at', 'revenue.period_end_at', 'month') }}
+        when revenue.spanned_months is null or revenue.spanned_months < 1 then 1
+        when revenue.spanned_months > 12 then 12
+        else revenue.spanned_months
     end

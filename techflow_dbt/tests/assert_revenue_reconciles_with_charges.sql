@@ -3,8 +3,9 @@
 --   = what succeeded charges actually collected, net of refunds,
 -- (both in the invoices' own currencies), and fct_revenue's net_collected for the month equals
 -- the same charge total converted to USD revenue excluding tax (int_invoice_conversion, the same
--- to_usd_revenue conversion per invoice), so the mart neither drops nor double counts money. Both sides come from separate Stripe objects (invoices
--- vs charges), so a lost charge, a double charge or an unpaid "paid" invoice shows up here.
+-- to_usd_revenue conversion per invoice), so the mart neither drops nor double counts money. Both
+-- sides come from separate Stripe objects (invoices vs charges), so a lost charge, a double
+-- charge or an unpaid "paid" invoice shows up here.
 -- Returns each month that does not reconcile (to the cent).
 with
 
@@ -84,13 +85,13 @@ customers_usd as (
     select
         cast({{ dbt.date_trunc('month', 'invoices.created_at') }} as date) as revenue_month,
         sum(
-            {{ to_usd_revenue('charges_of_customers.collected', 'conversion') }}
-            - {{ to_usd_revenue('charges_of_customers.refunded', 'conversion') }}
+            {{ to_usd_revenue('charges_of_customers.collected', 'invoice_fx') }}
+            - {{ to_usd_revenue('charges_of_customers.refunded', 'invoice_fx') }}
         ) as charges_net
     from charges_of_customers
     inner join invoices on charges_of_customers.invoice_id = invoices.invoice_id
-    inner join {{ ref('int_invoice_conversion') }} as conversion
-        on charges_of_customers.invoice_id = conversion.invoice_id
+    inner join {{ ref('int_invoice_conversion') }} as invoice_fx
+        on charges_of_customers.invoice_id = invoice_fx.invoice_id
     group by revenue_month
 
 )

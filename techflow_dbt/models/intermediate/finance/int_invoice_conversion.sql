@@ -32,21 +32,31 @@ bounds as (
 
 ),
 
+issued as (
+
+    select
+        invoice_id,
+        currency,
+        subtotal,
+        total,
+        cast({{ dbt.date_trunc('month', 'created_at') }} as date) as invoice_month
+    from invoices
+
+),
+
 invoice_months as (
 
     select
-        invoices.invoice_id,
-        invoices.currency,
-        invoices.subtotal,
-        invoices.total,
+        issued.invoice_id,
+        issued.currency,
+        issued.subtotal,
+        issued.total,
         case
-            when cast({{ dbt.date_trunc('month', 'invoices.created_at') }} as date) < bounds.first_month
-                then bounds.first_month
-            when cast({{ dbt.date_trunc('month', 'invoices.created_at') }} as date) > bounds.last_month
-                then bounds.last_month
-            else cast({{ dbt.date_trunc('month', 'invoices.created_at') }} as date)
+            when issued.invoice_month < bounds.first_month then bounds.first_month
+            when issued.invoice_month > bounds.last_month then bounds.last_month
+            else issued.invoice_month
         end as rate_month
-    from invoices
+    from issued
     cross join bounds
 
 ),

@@ -3,8 +3,8 @@
 -- period starts. Grain: one row per invoice x service month. A monthly invoice is one row; an
 -- annual one is twelve; a prorated invoice after a mid-cycle change (issue 13) covers the calendar
 -- months its service period spans (an annual plan upgraded in month 5 bills months 5..12). Money
--- is USD revenue excluding tax, as fct_revenue. Cents are split so the months sum exactly to the invoice: every month
--- gets the rounded share and the last month the remainder.
+-- is USD revenue excluding tax, as fct_revenue. Cents are split so the months sum exactly to the
+-- invoice: every month gets the rounded share and the last month the remainder.
 with
 
 revenue as (
