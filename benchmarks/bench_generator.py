@@ -1,8 +1,9 @@
 """The generator on the real workload against two anchors on the same layout (issue 10, (e)).
 
 Workload: the default range (WORLD_START to the as-of day: 698 days on 2026-11-30) at scale 10,
-all 11 tables, ≈32 M rows in 11 x 698 daily files — `techflow-generate` as a process, timed from
-its start to its exit; its peak RSS read from the kernel (wait4) — target ≤ 4 GiB.
+every table of RAW_TABLES (11 when measured: ≈32 M rows in 11 x 698 daily files) —
+`techflow-generate` as a process, timed from its start to its exit; its peak RSS read from the
+kernel (wait4) — target ≤ 4 GiB.
 
 Anchors, measured in the same run:
 - the naive loop: one Python dict per row with mimesis/random draws, collected per day and

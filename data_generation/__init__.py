@@ -1,4 +1,5 @@
-"""TechFlow's synthetic SaaS world: raw Parquet for 11 tables from 5 systems, day by day.
+"""TechFlow's synthetic SaaS world: raw Parquet for every table of
+schema.RAW_TABLES from 5 systems, day by day.
 
     from data_generation import WorldConfig, generate_day, generate_range, RAW_TABLES
     cfg = WorldConfig.from_env(scale=0.05)

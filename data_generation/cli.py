@@ -18,6 +18,7 @@ from data_generation.config import (
 )
 from data_generation.errors import InvalidInputError
 from data_generation.generate import generate_range
+from data_generation.schema import RAW_TABLES
 from data_generation.seeds import DEFAULT_SEEDS_DIR
 from data_generation.writer import TableDayResult
 
@@ -54,7 +55,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--seed", type=int, default=42, help="random seed (default 42)")
     parser.add_argument("--out", type=Path, help="raw root (default: $TECHFLOW_DATA_DIR/raw)")
-    parser.add_argument("--tables", help="comma-separated table names (default: all 11)")
+    parser.add_argument(
+        "--tables", help=f"comma-separated table names (default: all {len(RAW_TABLES)})"
+    )
     parser.add_argument(
         "--no-dirt",
         action="store_true",

@@ -27,6 +27,7 @@ BUILDERS: dict[str, Builder] = {
     "customers": stripe.customers_day,
     "invoices": stripe.invoices_day,
     "charges": stripe.charges_day,
+    "invoice_line_items": stripe.invoice_line_items_day,
     "tracks": segment.tracks_day,
     "identifies": segment.identifies_day,
     "accounts": salesforce.accounts_day,
@@ -37,7 +38,7 @@ assert set(BUILDERS) == set(RAW_TABLES_BY_NAME), "every raw table needs exactly 
 
 
 def resolve_tables(tables: Iterable[str] | None) -> list[RawTable]:
-    """Table names (or system.table) → RawTables in contract order; None means all 11."""
+    """Table names (or system.table) → RawTables in contract order; None means all of RAW_TABLES."""
     if tables is None:
         return list(RAW_TABLES)
     wanted = []
@@ -131,7 +132,8 @@ class _DayWriter:
 def generate_day(
     cfg: WorldConfig, day: dt.date, tables: Iterable[str] | None = None
 ) -> list[TableDayResult]:
-    """Write one day's partition of each table (all 11 by default); returns one result per file."""
+    """Write one day's partition of each table (all of RAW_TABLES by default); one result per
+    file."""
     return generate_range(cfg, day, day, tables)
 
 

@@ -24,7 +24,7 @@ import numpy as np
 from data_generation import rng
 from data_generation.acquisition import CAMPAIGNS
 from data_generation.seeds import PRODUCTS, Seeds
-from data_generation.timeutil import DAY_US, HOUR_US, add_months
+from data_generation.timeutil import DAY_US, HOUR_US, add_months, months_between
 from data_generation.users import Users
 
 TRIAL_DAYS = 14
@@ -33,8 +33,9 @@ RETRY_OFFSETS_DAYS = (0, 3, 7, 14)  # Stripe smart-retry schedule of one invoice
 FIRST_ATTEMPT_DELAY_US = HOUR_US  # invoices finalise an hour after the cycle opens
 DUNNING_CANCEL_DELAY_US = 2 * HOUR_US  # after the last failed attempt
 NEVER = np.int64(2**62)
-REASONS = ("upgrade", "downgrade", "seat_change", "churn", "dunning")
-UPGRADE, DOWNGRADE, SEAT_CHANGE, CHURN, DUNNING = range(5)
+# refund (billing, issue 13): a fully refunded billing cycle ends the period when refunded.
+REASONS = ("upgrade", "downgrade", "seat_change", "churn", "dunning", "refund")
+UPGRADE, DOWNGRADE, SEAT_CHANGE, CHURN, DUNNING, REFUND = range(6)
 DAYS_PER_MONTH = 30.44
 
 PRODUCT_WEIGHTS = {None: (0.45, 0.35, 0.20), "teamchat_launch": (0.15, 0.75, 0.10)}
@@ -64,6 +65,11 @@ DOWNGRADE_HAZARD = (0.0, 0.008, 0.012)
 SEAT_CHANGE_HAZARD = (0.02, 0.035, 0.045)
 DUNNING_PER_CYCLE = (0.012, 0.02)  # monthly, annual
 REACTIVATION_AFTER_CHURN, REACTIVATION_AFTER_DUNNING = 0.15, 0.30
+# Billing (issue 13): a customer asks for their money back on a cycle, which is refunded in full
+# and ends the period (per cycle, like dunning). The refund lands REFUND_DAYS after the cycle
+# opened: after its last possible retry (day 14), before the next monthly cycle (day 28).
+FULL_REFUND_PER_CYCLE = 0.012
+REFUND_DAYS = (15.0, 27.0)
 
 
 @dataclass(frozen=True)
@@ -87,6 +93,12 @@ class Periods:
     reason: np.ndarray  # index into REASONS
     previous_id: np.ndarray  # -1 when none
     dunning_cycle: np.ndarray  # the cycle whose charges all fail, -1 unless reason is dunning
+    # Billing cycles (issue 13, proration): a period that replaces another keeps its billing
+    # anchor, so cycle boundaries are anchor + k x billing months; cycle 0 of a period runs from
+    # its paid start to the boundary after it (a prorated stub after a mid-cycle change).
+    anchor_us: np.ndarray  # the billing anchor (paid start of the chain's first changed period)
+    first_cycle_k: np.ndarray  # k of the boundary at or before the paid start
+    refund_cycle: np.ndarray  # the cycle refunded in full, -1 unless reason is refund
 
     def __len__(self) -> int:
         return len(self.subscription_id)
@@ -95,13 +107,16 @@ class Periods:
     def billing_months(self) -> np.ndarray:
         return np.where(self.billing == 1, 12, 1)
 
+    def cycle_start_us(self, n: np.ndarray) -> np.ndarray:
+        """When each period's cycle n opens: the paid start for n = 0, else boundary k0 + n."""
+        return cycle_start(
+            self.anchor_us, self.first_cycle_k, self.billing_months, self.paid_start_us, n
+        )
+
     def dunning_cycle_start_us(self) -> np.ndarray:
         """When the cycle whose charges all fail opens (NEVER unless the period ends by dunning)."""
         dunning = self.reason == DUNNING
-        start = add_months(
-            np.where(dunning, self.paid_start_us, 0),
-            np.maximum(self.dunning_cycle, 0) * self.billing_months,
-        )
+        start = self.cycle_start_us(np.maximum(self.dunning_cycle, 0))
         return np.where(dunning, start, NEVER)
 
     def dunning_started_us(self) -> np.ndarray:
@@ -109,6 +124,20 @@ class Periods:
         return np.where(
             self.reason == DUNNING, self.dunning_cycle_start_us() + FIRST_ATTEMPT_DELAY_US, NEVER
         )
+
+
+def cycle_index(anchor: np.ndarray, t: np.ndarray, months: np.ndarray) -> np.ndarray:
+    """k of the last cycle boundary anchor + k x months at or before t (t >= anchor)."""
+    k = months_between(anchor, t) // months
+    return np.where(add_months(anchor, k * months) > t, k - 1, k)
+
+
+def cycle_start(
+    anchor: np.ndarray, k0: np.ndarray, months: np.ndarray, paid_start: np.ndarray, n: np.ndarray
+) -> np.ndarray:
+    """Start of a period's cycle n (see Periods.first_cycle_k)."""
+    boundary = add_months(anchor, (k0 + np.maximum(n, 1)) * months)
+    return np.where(n == 0, paid_start, boundary)
 
 
 def _per_campaign(channels: list[str], table: dict) -> np.ndarray:
@@ -198,6 +227,7 @@ def simulate_periods(
     )
     quantity = _seats(seed, "chain:seats", chain_id, tier)
     previous = np.full(len(chain_id), -1, dtype=np.int64)
+    anchor = np.full(len(chain_id), -1, dtype=np.int64)  # -1: the period's own paid start
     rows: list[dict[str, np.ndarray]] = []
 
     for link in range(MAX_PERIODS_PER_CHAIN):
@@ -206,16 +236,23 @@ def simulate_periods(
         sid = chain_id * 100 + link  # e.g. 421_03 → user 42, product 1, link 3
         u = {name: rng.uniform(seed, "period:" + name, sid) for name in (
             "convert", "churn", "up", "down", "seat", "dunning", "react", "react_gap", "new_seats",
+            "refund", "refund_at",
         )}  # fmt: skip
         trial_end = np.where(trial, start + TRIAL_DAYS * DAY_US, -1)
         converted = ~trial | (u["convert"] < conversion)
         paid_start = np.where(trial, trial_end, start)
         months = np.where(billing == 1, 12, 1)
+        # Proration (issue 13): a replacing period keeps its predecessor's billing anchor; its
+        # cycle 0 is the stub to the next boundary. Its credit-bearing stub never dunns or is
+        # refunded (cycle numbers start at 1 for it), so those always hit a full cycle.
+        successor = anchor >= 0
+        anchor_eff = np.where(successor, anchor, paid_start)
+        k0 = np.where(successor, cycle_index(anchor_eff, paid_start, months), 0)
 
         churn_rate = np.take(CHURN_HAZARD, tier) * np.where(billing == 1, ANNUAL_CHURN_FACTOR, 1.0)
         churn_months = rng.exponential(u["churn"], 1.0 / churn_rate)
         churn_cycles = np.maximum(1, np.ceil(churn_months / months)).astype(np.int64)
-        churn_at = add_months(paid_start, np.minimum(churn_cycles * months, 1200))
+        churn_at = add_months(anchor_eff, (k0 + np.minimum(churn_cycles, 1200 // months)) * months)
 
         def change_at(
             rate: np.ndarray, uniform: np.ndarray, paid_start: np.ndarray = paid_start
@@ -231,14 +268,22 @@ def simulate_periods(
         seat_at = change_at(np.take(SEAT_CHANGE_HAZARD, tier) * (not last_link), u["seat"])
         p_dun = np.take(DUNNING_PER_CYCLE, billing)
         dun_cycle = np.floor(np.log1p(-u["dunning"]) / np.log1p(-p_dun)).astype(np.int64)
-        dun_cycle = np.minimum(dun_cycle, 1200 // months)
+        dun_cycle = np.minimum(dun_cycle, 1200 // months) + successor
         dun_at = (
-            add_months(paid_start, dun_cycle * months)
+            cycle_start(anchor_eff, k0, months, paid_start, dun_cycle)
             + FIRST_ATTEMPT_DELAY_US
             + RETRY_OFFSETS_DAYS[-1] * DAY_US
             + DUNNING_CANCEL_DELAY_US
         )
-        candidates = np.stack([up_at, down_at, seat_at, churn_at, dun_at])
+        refund_cycle = np.floor(np.log1p(-u["refund"]) / np.log1p(-FULL_REFUND_PER_CYCLE))
+        refund_cycle = np.minimum(refund_cycle.astype(np.int64), 1200 // months) + successor
+        lo, hi = REFUND_DAYS
+        refund_at = (
+            cycle_start(anchor_eff, k0, months, paid_start, refund_cycle)
+            + FIRST_ATTEMPT_DELAY_US
+            + ((lo + (hi - lo) * u["refund_at"]) * DAY_US).astype(np.int64)
+        )
+        candidates = np.stack([up_at, down_at, seat_at, churn_at, dun_at, refund_at])
         reason = np.argmin(candidates, axis=0)
         ended = candidates[reason, np.arange(len(sid))]
         # An unconverted trial simply expires: no invoice, no further links.
@@ -254,6 +299,8 @@ def simulate_periods(
             "paid_start_us": np.where(converted, paid_start, NEVER), "ended_us": ended,
             "reason": reason, "previous_id": previous,
             "dunning_cycle": np.where(reason == DUNNING, dun_cycle, -1),
+            "anchor_us": anchor_eff, "first_cycle_k": k0,
+            "refund_cycle": np.where(reason == REFUND, refund_cycle, -1),
         })  # fmt: skip
 
         # Next link: changes continue at once; churn/dunning may come back after a gap.
@@ -286,6 +333,7 @@ def simulate_periods(
         tier, billing = next_tier[keep], np.where(is_change, billing, 0)[keep]
         quantity, start = next_quantity[keep], next_start[keep]
         previous = np.where(is_change, sid, -1)[keep]
+        anchor = np.where(is_change, anchor_eff, -1)[keep]
         trial = np.zeros(len(chain_id), dtype=bool)
         conversion = conversion[keep]
 

@@ -7,7 +7,8 @@ document the same columns; the Dagster raw assets take their keys from RAW_TABLE
 Conventions (see ../shared/ARCHITECTURE.md):
 - Files land at <data_dir>/raw/<system>/<table>/date=YYYY-MM-DD/part-0.parquet. The hive key
   `date` is the day the extract landed; it is not a column inside the file.
-- Timestamps are naive and in UTC (microseconds). Money is integer USD cents.
+- Timestamps are naive and in UTC (microseconds). Money is integer cents (USD, except Stripe
+  invoices, their line items and charges: the invoice's currency).
 - Mutable tables carry `updated_at`: a day's file holds the rows changed that day (one row per
   changed version); staging keeps the latest version of each key.
 - Every row carries `_loaded_at`, when the extract landed, for source freshness.
@@ -65,7 +66,8 @@ RAW_TABLES: tuple[RawTable, ...] = (
             "trial_ends_at": TS,  # null when the period had no trial
             "started_at": TS,
             "ended_at": TS,  # null while open
-            "ended_reason": pl.String(),  # null, upgrade, downgrade, seat_change, churn, dunning
+            # null, upgrade, downgrade, seat_change, churn, dunning, refund (issue 13)
+            "ended_reason": pl.String(),
             "previous_subscription_id": pl.Int64(),  # the period this one replaced, or null
             "created_at": TS,
             "updated_at": TS,
@@ -118,6 +120,12 @@ RAW_TABLES: tuple[RawTable, ...] = (
             "status": pl.String(),  # paid, open, void, uncollectible
             "created_at": TS,
             "updated_at": TS,  # re-landed when the status changes
+            # Billing (issue 13): money above is in `currency` (usd, eur, gbp, cad, aud) cents;
+            # subtotal = sum of the invoice's line items, total = subtotal + tax, and
+            # amount_due = max(total, 0) (a negative total stays on the customer's balance).
+            "subtotal": pl.Int64(),
+            "tax": pl.Int64(),
+            "total": pl.Int64(),
             "_loaded_at": TS,
         },
         ("invoice_id",),
@@ -136,10 +144,35 @@ RAW_TABLES: tuple[RawTable, ...] = (
             "failure_code": pl.String(),  # null unless failed
             "created_at": TS,
             "updated_at": TS,  # re-landed when refunded
+            "currency": pl.String(),  # issue 13: the invoice's currency (amounts are its cents)
             "_loaded_at": TS,
         },
         ("charge_id",),
         mutable=True,
+    ),
+    # Billing (issue 13): what each invoice bills, Stripe-style. A plan line per invoice (a whole
+    # cycle, or the prorated rest of it after a mid-cycle change) and, after a change, a proration
+    # credit (negative) for the replaced period's unused time. Lands with its invoice's first
+    # version; never changes.
+    RawTable(
+        "stripe",
+        "invoice_line_items",
+        {
+            "line_item_id": pl.String(),  # il_...
+            "invoice_id": pl.String(),
+            "subscription_id": pl.Int64(),  # the period the line bills or credits
+            "plan_id": pl.String(),
+            "quantity": pl.Int32(),  # seats
+            "amount": pl.Int64(),  # invoice currency cents, excluding tax; credits are negative
+            "currency": pl.String(),
+            "proration": pl.Boolean(),  # true for both lines of a mid-cycle change
+            "period_start": TS,
+            "period_end": TS,
+            "created_at": TS,
+            "_loaded_at": TS,
+        },
+        ("line_item_id",),
+        mutable=False,
     ),
     RawTable(
         "segment",

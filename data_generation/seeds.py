@@ -35,6 +35,15 @@ _REQUIRED_COLUMNS = {
         "usage_weight": pl.Float64,
     },
     "utm_channel_mapping": {"utm_source": pl.String, "utm_medium": pl.String, "channel": pl.String},
+    # Billing (issue 13): the currency and sales tax of a customer's country, and monthly rates
+    # to USD; the revenue marts read the same files to report USD net of tax.
+    "country_billing": {
+        "country_code": pl.String,
+        "currency": pl.String,
+        "tax_type": pl.String,
+        "tax_rate": pl.Float64,
+    },
+    "fx_rates": {"rate_month": pl.String, "currency": pl.String, "usd_per_unit": pl.Float64},
 }
 
 
@@ -50,6 +59,8 @@ class Seeds:
     plans: pl.DataFrame
     features: pl.DataFrame
     utm_channels: dict[tuple[str, str], str]
+    billing: pl.DataFrame  # country_code, currency, tax_type, tax_rate (unlisted: usd, no tax)
+    fx: pl.DataFrame  # rate_month (Date), currency, usd_per_unit
 
     def plan_ids(self) -> list[list[list[str]]]:
         """plan_id indexed [product][tier][billing] in PRODUCTS/TIERS/BILLING_PERIODS order."""
@@ -66,6 +77,42 @@ class Seeds:
             for r in self.plans.iter_rows(named=True)
         }
         return [[[lookup[(p, t, b)] for b in BILLING_PERIODS] for t in TIERS] for p in PRODUCTS]
+
+
+def _validate_billing(billing: pl.DataFrame, fx: pl.DataFrame, seeds_dir: Path) -> pl.DataFrame:
+    """Check country_billing and fx_rates together; return fx with rate_month as a Date."""
+    path = seeds_dir / "country_billing.csv"
+    if billing["country_code"].is_duplicated().any():
+        raise InvalidInputError(
+            f"seed file {path}: a country_code appears twice; keep one row each"
+        )
+    bad_rate = billing.filter((pl.col("tax_rate") < 0) | (pl.col("tax_rate") >= 1))
+    if bad_rate.height:
+        raise InvalidInputError(
+            f"seed file {path}: tax_rate of {bad_rate['country_code'][0]} must be in [0, 1)"
+        )
+    fx_path = seeds_dir / "fx_rates.csv"
+    month = pl.col("rate_month").str.to_date("%Y-%m-%d", strict=False)
+    bad_month = fx.filter(month.is_null() | (month.dt.day() != 1))
+    if bad_month.height:
+        raise InvalidInputError(
+            f"seed file {fx_path}: rate_month {bad_month['rate_month'][0]!r} must be the first "
+            "day of a month as YYYY-MM-01"
+        )
+    fx = fx.with_columns(month.alias("rate_month"))
+    if (fx["usd_per_unit"] <= 0).any():
+        raise InvalidInputError(f"seed file {fx_path}: usd_per_unit must be positive")
+    if fx.select("rate_month", "currency").is_duplicated().any():
+        raise InvalidInputError(f"seed file {fx_path}: one rate per rate_month and currency")
+    months = fx["rate_month"].unique()
+    for currency in billing["currency"].unique().to_list():
+        have = fx.filter(pl.col("currency") == currency)["rate_month"]
+        if have.len() != months.len():
+            raise InvalidInputError(
+                f"seed file {fx_path}: currency {currency!r} (used in {path.name}) needs a rate "
+                f"for every rate_month ({months.len()}), has {have.len()}"
+            )
+    return fx.sort("rate_month", "currency")
 
 
 def _read_seed(seeds_dir: Path, name: str) -> pl.DataFrame:
@@ -149,7 +196,7 @@ def _validate_plans(plans: pl.DataFrame, path: Path) -> None:
 
 
 def load_seeds(seeds_dir: Path = DEFAULT_SEEDS_DIR) -> Seeds:
-    """Read plan_catalog, product_features, utm_channel_mapping; InvalidInputError if broken."""
+    """Read every seed the generator shares with dbt; InvalidInputError if one is broken."""
     seeds_dir = Path(seeds_dir)
     plans = _read_seed(seeds_dir, "plan_catalog")
     _validate_plans(plans, seeds_dir / "plan_catalog.csv")
@@ -180,4 +227,6 @@ def load_seeds(seeds_dir: Path = DEFAULT_SEEDS_DIR) -> Seeds:
         (r[0], r[1]): r[2]
         for r in mapping.select("utm_source", "utm_medium", "channel").iter_rows()
     }
-    return Seeds(plans=plans, features=features, utm_channels=utm_channels)
+    billing = _read_seed(seeds_dir, "country_billing")
+    fx = _validate_billing(billing, _read_seed(seeds_dir, "fx_rates"), seeds_dir)
+    return Seeds(plans=plans, features=features, utm_channels=utm_channels, billing=billing, fx=fx)

@@ -1,5 +1,6 @@
 -- Recognized revenue only moves billings in time (METRICS.md): the service months of every invoice
--- sum exactly to its net_collected in fct_revenue, and an annual invoice has 12 of them.
+-- sum exactly to its net_collected in fct_revenue, and an annual invoice has 12 of them (a
+-- prorated one after a mid-cycle change, the calendar months its service period spans).
 with
 
 recognized as (
@@ -11,6 +12,17 @@ recognized as (
     from {{ ref('fct_recognized_revenue_monthly') }}
     group by invoice_id
 
+),
+
+-- The service months an invoice spans: 1..12 calendar months of its service period.
+revenue as (
+
+    select
+        *,
+        {{ dbt.datediff('period_start_at', 'period_end_at', 'month') }}
+            as spanned_months
+    from {{ ref('fct_revenue') }}
+
 )
 
 select
@@ -19,9 +31,13 @@ select
     revenue.net_collected,
     recognized.recognized_usd,
     recognized.months
-from {{ ref('fct_revenue') }} as revenue
+from revenue
 left join recognized on revenue.invoice_id = recognized.invoice_id
 where
     recognized.invoice_id is null
     or recognized.recognized_usd <> revenue.net_collected
-    or recognized.months <> case when revenue.billing_period = 'annual' then 12 else 1 end
+    or recognized.months <> case
+        when revenue.spanned_months is null or revenue.spanned_months < 1 then 1
+        when revenue.spanned_months > 12 then 12
+        else revenue.spanned_months
+    end

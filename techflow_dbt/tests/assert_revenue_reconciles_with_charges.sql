@@ -1,9 +1,11 @@
 -- Revenue reconciles, per month an invoice was issued:
 --   what paid invoices say was paid, less what was refunded on them
 --   = what succeeded charges actually collected, net of refunds,
--- and fct_revenue's net_collected for the month equals the same charge total, so the mart
--- neither drops nor double counts money. Both sides come from separate Stripe objects (invoices
--- vs charges), so a lost charge, a double charge or an unpaid "paid" invoice shows up here.
+-- (both in the invoices' own currencies), and fct_revenue's net_collected for the month equals
+-- the same charge total converted to USD revenue excluding tax (int_invoice_conversion, the same
+-- to_usd_revenue conversion per invoice), so the mart neither drops nor double counts money. Both
+-- sides come from separate Stripe objects (invoices vs charges), so a lost charge, a double
+-- charge or an unpaid "paid" invoice shows up here.
 -- Returns each month that does not reconcile (to the cent).
 with
 
@@ -62,15 +64,34 @@ mart as (
 charges_of_customers as (
 
     select
-        cast({{ dbt.date_trunc('month', 'invoices.created_at') }} as date) as revenue_month,
-        coalesce(sum(charges.net_amount), 0) as charges_net
+        charges.invoice_id,
+        coalesce(sum(case when charges.charge_status = 'succeeded' then charges.amount end), 0)
+            as collected,
+        coalesce(
+            sum(case when charges.charge_status = 'succeeded' then charges.amount_refunded end), 0
+        ) as refunded
     from charges
-    inner join invoices on charges.invoice_id = invoices.invoice_id
     where
         exists (
             select 1 from {{ ref('stg_stripe__customers') }} as customers
             where customers.stripe_customer_id = charges.stripe_customer_id
         )
+    group by charges.invoice_id
+
+),
+
+customers_usd as (
+
+    select
+        cast({{ dbt.date_trunc('month', 'invoices.created_at') }} as date) as revenue_month,
+        sum(
+            {{ to_usd_revenue('charges_of_customers.collected', 'invoice_fx') }}
+            - {{ to_usd_revenue('charges_of_customers.refunded', 'invoice_fx') }}
+        ) as charges_net
+    from charges_of_customers
+    inner join invoices on charges_of_customers.invoice_id = invoices.invoice_id
+    inner join {{ ref('int_invoice_conversion') }} as invoice_fx
+        on charges_of_customers.invoice_id = invoice_fx.invoice_id
     group by revenue_month
 
 )
@@ -80,12 +101,12 @@ select
     by_invoice_month.paid_less_refunds,
     by_invoice_month.charges_net,
     mart.mart_net,
-    charges_of_customers.charges_net as customers_charges_net
+    customers_usd.charges_net as customers_charges_net
 from by_invoice_month
 full outer join mart on by_invoice_month.revenue_month = mart.revenue_month
 left join
-    charges_of_customers
-    on by_invoice_month.revenue_month = charges_of_customers.revenue_month
+    customers_usd
+    on by_invoice_month.revenue_month = customers_usd.revenue_month
 where
     by_invoice_month.paid_less_refunds != by_invoice_month.charges_net
-    or coalesce(mart.mart_net, 0) != coalesce(charges_of_customers.charges_net, 0)
+    or coalesce(mart.mart_net, 0) != coalesce(customers_usd.charges_net, 0)

@@ -1,10 +1,11 @@
 """Raw assets: one per raw table, keyed ["raw", system, table], daily-partitioned.
 
 A single subsettable multi-asset drives them because the generator simulates the whole world at
-once: writing all eleven tables for a day costs one simulation, not eleven. A run materializes any
-subset of tables for any partition range; `BackfillPolicy.single_run()` makes a backfill of N days
-one run and one `generate_range` call. The generator is called in-process (no subprocess) and only
-writes Parquet, so these assets need no pool: they run alongside the DuckDB writers.
+once: writing every raw table for a day costs one simulation, not one per table. A run
+materializes any subset of tables for any partition range; `BackfillPolicy.single_run()` makes a
+backfill of N days one run and one `generate_range` call. The generator is called in-process (no
+subprocess) and only writes Parquet, so these assets need no pool: they run alongside the DuckDB
+writers.
 """
 
 # No `from __future__ import annotations` here: Dagster inspects the `context` type hints of

@@ -87,6 +87,34 @@ def test_malformed_plan_catalog(tmp_path, capsys, content, words):
     assert_rejected(code, err, out, "plan_catalog.csv", *words)
 
 
+def _billing_seed(tmp_path: Path, name: str, content: str) -> Path:
+    seeds = tmp_path / "seeds"
+    shutil.copytree(DEFAULT_SEEDS_DIR, seeds)
+    (seeds / name).write_text(content)
+    return seeds
+
+
+@pytest.mark.parametrize(
+    ("name", "edit", "words"),
+    [
+        # A currency a country bills in, without its monthly rates: invoices cannot be priced.
+        ("fx_rates.csv", lambda text: "\n".join(
+            line for line in text.splitlines() if ",gbp," not in line), ("'gbp'", "rate_month")),
+        ("fx_rates.csv", lambda text: text.replace("2025-03-01,eur", "2025-03-15,eur"),
+         ("2025-03-15", "first day of a month")),
+        ("country_billing.csv", lambda text: text.replace("DE,eur,vat,0.19", "DE,eur,vat,19"),
+         ("tax_rate", "DE")),
+    ],
+    ids=["currency-without-rates", "mid-month-rate", "tax-rate-as-percent"],
+)  # fmt: skip
+def test_malformed_billing_seeds(tmp_path, capsys, name, edit, words):
+    """The currency and tax seeds (issue 13) are checked before anything is written."""
+    out = tmp_path / "raw"
+    seeds = _billing_seed(tmp_path, name, edit((DEFAULT_SEEDS_DIR / name).read_text()))
+    code, err = run(capsys, *ARGS, "--out", str(out), "--seeds-dir", str(seeds))
+    assert_rejected(code, err, out, name, *words)
+
+
 def test_unwritable_out(tmp_path, capsys):
     blocker = tmp_path / "a_file"
     blocker.write_text("not a directory")

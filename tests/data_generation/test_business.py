@@ -224,7 +224,9 @@ def test_annual_plans_churn_less_and_on_their_anniversary():
     churned = paid & (p.reason == CHURN)
     assert churned[p.billing == 1].mean() < churned[p.billing == 0].mean()
     annual = np.flatnonzero(churned & (p.billing == 1))
-    starts = p.paid_start_us[annual].astype("datetime64[us]").astype("datetime64[D]")
+    # On the anniversary of the billing anchor: a period that replaced another by a plan or seat
+    # change keeps its predecessor's anchor (proration), so churn lands on a cycle boundary.
+    starts = p.anchor_us[annual].astype("datetime64[us]").astype("datetime64[D]")
     ends = p.ended_us[annual].astype("datetime64[us]").astype("datetime64[D]")
     same_day_of_year = [
         (e.item().month, e.item().day) == (s.item().month, s.item().day)
@@ -235,7 +237,10 @@ def test_annual_plans_churn_less_and_on_their_anniversary():
 
 
 def test_every_billing_cycle_of_a_paid_period_is_invoiced_once(dirty_world):
-    """Cycle n opens at paid start + n x billing months; each one that opened has an invoice.
+    """Cycle boundaries are the billing anchor + k x billing months; a period's cycles are its
+    paid start (cycle 0) and every boundary before it ends, and each one has one invoice (voided
+    drafts aside). The anchor is the paid start of the first period of a run of plan or seat
+    changes: a replacing period keeps its predecessor's anchor (proration, issue 13).
 
     Counted up to the settled horizon: after it, a late cancellation may not have landed yet, so
     the raw subscription still looks open while Stripe (the true timeline) stopped billing it.
@@ -243,21 +248,31 @@ def test_every_billing_cycle_of_a_paid_period_is_invoiced_once(dirty_world):
     settled = dirty_world.settled
     missing = dirty_world.scalar(
         f"""
-        with latest as (
+        with recursive latest as (
             select * from {{subscriptions}}
             qualify row_number() over (
                 partition by subscription_id order by updated_at desc, _loaded_at desc) = 1
         ), paid as (
-            select subscription_id, coalesce(trial_ends_at, started_at) as paid_start,
+            select subscription_id, previous_subscription_id,
+                   coalesce(trial_ends_at, started_at) as paid_start,
                    least(coalesce(ended_at, timestamp '9999-01-01'), {settled}) as until,
                    case when plan_id like '%annual' then 12 else 1 end as months
             from latest
             -- paid periods: past their trial (if any), and not a trial that lapsed unpaid
             where status <> 'trialing'
               and (trial_ends_at is null or ended_at is null or ended_at > trial_ends_at)
+        ), anchored as (
+            select subscription_id, paid_start as anchor from paid
+            where previous_subscription_id is null
+            union all
+            select p.subscription_id, a.anchor
+            from anchored a join paid p on p.previous_subscription_id = a.subscription_id
         ), cycles as (
-            select subscription_id, paid_start + to_months(n * months) as cycle_start, until
-            from paid, range(0, 24) r(n)
+            select subscription_id, paid_start as cycle_start, until from paid
+            union all
+            select subscription_id, anchor + to_months(n * months), until
+            from paid join anchored using (subscription_id), range(1, 40) r(n)
+            where anchor + to_months(n * months) > paid_start
         ), expected as (
             select subscription_id, count(*) as n from cycles where cycle_start < until group by 1
         ), actual as (
@@ -265,6 +280,7 @@ def test_every_billing_cycle_of_a_paid_period_is_invoiced_once(dirty_world):
             select subscription_id, count(distinct invoice_id) as n
             from {{invoices}} i left join paid using (subscription_id)
             where i.period_start < coalesce(paid.until, timestamp '9999-01-01')
+              and invoice_id not in (select invoice_id from {{invoices}} where status = 'void')
             group by 1
         )
         select count(*) from expected e full join actual a using (subscription_id)
@@ -272,6 +288,137 @@ def test_every_billing_cycle_of_a_paid_period_is_invoiced_once(dirty_world):
         """
     )
     assert missing == 0
+
+
+def test_invoices_add_up_their_line_items_and_tax(dirty_world):
+    """subtotal = the sum of the lines; total = subtotal + tax at the customer's country's rate
+    (seed country_billing, by the country the user signed up from); amount_due = max(total, 0)."""
+    rows = dirty_world.sql(
+        """
+        with lines as (
+            select invoice_id, sum(amount) as amount, count(*) as n from {invoice_line_items}
+            group by 1
+        ), inv as (
+            select distinct i.invoice_id, i.subtotal, i.tax, i.total, i.amount_due, i.currency,
+                   coalesce(b.tax_rate, 0) as rate, coalesce(b.currency, 'usd') as country_currency
+            from {invoices} i
+            join {customers} c using (customer_id)
+            join (select * from {users} qualify row_number() over (
+                    partition by user_id order by updated_at) = 1) u
+              on u.user_id = cast(c.app_user_id as bigint)
+            left join read_csv('techflow_dbt/seeds/country_billing.csv') b
+              on b.country_code = u.country
+        )
+        select
+            count(*) filter (where l.invoice_id is null or l.amount <> inv.subtotal),
+            count(*) filter (where inv.total <> inv.subtotal + inv.tax
+                             or inv.amount_due <> greatest(inv.total, 0)),
+            count(*) filter (where abs(inv.tax - inv.subtotal * inv.rate) > 0.5),
+            count(*) filter (where inv.currency <> inv.country_currency),
+            count(*) filter (where inv.tax > 0),
+            count(distinct inv.currency),
+            count(*)
+        from inv left join lines l using (invoice_id)
+        """
+    )[0]
+    assert rows[:4] == (0, 0, 0, 0), rows
+    assert rows[4] > 100 and rows[5] == 5, "taxed invoices in all five currencies"
+
+
+def test_a_replaced_period_is_billed_exactly_for_the_time_it_was_used(dirty_world):
+    """Proration: a mid-cycle change credits the old plan's unused rest of its cycle and charges
+    the new plan to the cycle's end. So the old period's last cycle, net of the credit, bills the
+    old plan's full-cycle price x seats times the share of the cycle it was used, to the cent, and
+    the new plan's line is the same share of its own price (USD invoices: no conversion)."""
+    rows = dirty_world.sql(
+        """
+        with lines as (
+            select distinct l.*, p.price_per_period_cents * l.quantity as full_cycle,
+                   p.billing_months as months
+            from {invoice_line_items} l
+            join read_csv('techflow_dbt/seeds/plan_catalog.csv') p using (plan_id)
+            where l.currency = 'usd'
+              and l.invoice_id not in (select invoice_id from {invoices} where status = 'void')
+        ), credits as (
+            select * from lines where proration and amount < 0
+        ), pairs as (
+            select c.amount as credit, c.full_cycle, c.period_start as changed_at,
+                   c.period_end as cycle_end, c.months, old.amount as old_amount,
+                   new.amount as new_amount, new.full_cycle as new_full
+            from credits c
+            join lines old on old.subscription_id = c.subscription_id and not old.amount < 0
+                and old.period_start < c.period_start and old.period_end = c.period_end
+            join lines new on new.invoice_id = c.invoice_id and new.amount >= 0
+        ), shares as (
+            select *,
+                epoch(changed_at - (cycle_end - to_months(months)))
+                  / epoch(cycle_end - (cycle_end - to_months(months))) as used
+            from pairs
+        )
+        select
+            count(*) filter (where abs(old_amount + credit - full_cycle * used) > 1),
+            count(*) filter (where abs(new_amount - new_full * (1 - used)) > 1),
+            count(*)
+        from shares
+        """
+    )[0]
+    assert rows[:2] == (0, 0) and rows[2] > 10, rows
+
+
+def test_a_full_refund_ends_its_period_and_a_partial_one_does_not(dirty_world):
+    """A period ended for `refund` had the charge of one cycle refunded in full when it ended;
+    every other refund is partial and its period goes on (or ends for another reason)."""
+    rows = dirty_world.sql(
+        """
+        with latest_sub as (
+            select * from {subscriptions}
+            qualify row_number() over (
+                partition by subscription_id order by updated_at desc, _loaded_at desc) = 1
+        ), refunds as (
+            select c.charge_id, c.amount, c.amount_refunded, c.updated_at as refunded_at,
+                   i.subscription_id
+            from {charges} c
+            join (select distinct invoice_id, subscription_id from {invoices}) i using (invoice_id)
+            where c.amount_refunded > 0
+        )
+        select
+            count(*) filter (where s.ended_reason = 'refund'
+                and not exists (select 1 from refunds r where r.subscription_id = s.subscription_id
+                    and r.amount_refunded = r.amount and r.refunded_at >= s.ended_at)),
+            (select count(*) from refunds r join latest_sub s using (subscription_id)
+              where r.amount_refunded = r.amount and s.ended_reason is distinct from 'refund'),
+            (select count(*) from refunds r join latest_sub s using (subscription_id)
+              where r.amount_refunded < r.amount and s.ended_reason = 'refund'
+                and r.refunded_at = s.ended_at),
+            count(*) filter (where s.ended_reason = 'refund'),
+            (select count(*) from refunds where amount_refunded < amount)
+        from latest_sub s
+        """
+    )[0]
+    assert rows[:3] == (0, 0, 0), rows
+    assert rows[3] > 3 and rows[4] > 1, "the world has refunds of both kinds"
+
+
+def test_voided_drafts_are_reissued_and_never_charged(dirty_world):
+    rows = dirty_world.sql(
+        """
+        with void as (
+            select * from {invoices} where status = 'void'
+        )
+        select
+            count(*),
+            count(*) filter (where amount_paid <> 0),
+            count(*) filter (where exists (select 1 from {charges} c
+                                           where c.invoice_id = void.invoice_id)),
+            count(*) filter (where not exists (select 1 from {invoices} i
+                where i.subscription_id = void.subscription_id
+                  and i.period_start = void.period_start and i.status <> 'void')),
+            count(*) filter (where not exists (select 1 from {invoice_line_items} l
+                                               where l.invoice_id = void.invoice_id))
+        from void
+        """
+    )[0]
+    assert rows[0] > 2 and rows[1:] == (0, 0, 0, 0), rows
 
 
 def test_dunning_means_four_declines_an_uncollectible_invoice_and_a_cancellation(dirty_world):

@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from data_generation import WorldConfig, generate_day, generate_range
+from data_generation import RAW_TABLES, WorldConfig, generate_day, generate_range
 from data_generation.late import MAX_LATE_DAYS, subscription_landing
 from data_generation.lifecycle import CHURN, NEVER, SEAT_CHANGE, UPGRADE
 from data_generation.timeutil import DAY_US, day_of
@@ -87,7 +87,7 @@ def test_late_rows_exist_by_default_and_are_deterministic(tmp_path, dirty_world)
         cfg = WorldConfig(start=START, scale=0.3, seed=5, out_dir=tmp_path / name)
         generate_range(cfg, first_day, last_day)
     first, second = bytes_by_file(tmp_path / "a"), bytes_by_file(tmp_path / "b")
-    assert len(first) == 30 * 11
+    assert len(first) == 30 * len(RAW_TABLES)
     assert first == second
     world = RawWorld(tmp_path / "a", cfg, first_day, last_day, 30)
     assert sum(n for lag, n in lags(world).items() if lag > 0) > 0, "the range has late rows"
@@ -318,7 +318,7 @@ def test_a_day_receiving_late_rows_is_the_same_alone_and_inside_a_range(tmp_path
     generate_range(ranged, day - dt.timedelta(days=2), day + dt.timedelta(days=10))
     alone_files = bytes_by_file(tmp_path / "alone")
     ranged_files = bytes_by_file(tmp_path / "ranged")
-    assert len(alone_files) == 11
+    assert len(alone_files) == len(RAW_TABLES)
     for name, content in alone_files.items():
         assert ranged_files[name] == content, name
     one_day = RawWorld(tmp_path / "alone", alone, day, day, 1)

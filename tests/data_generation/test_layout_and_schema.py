@@ -11,7 +11,8 @@ from data_generation import RAW_TABLES
 from data_generation.writer import partition_path
 
 MONEY_COLUMNS = {
-    "invoices": ("amount_due", "amount_paid"),
+    "invoices": ("amount_due", "amount_paid", "subtotal", "tax", "total"),
+    "invoice_line_items": ("amount",),
     "charges": ("amount", "amount_refunded"),
     "opportunities": ("amount",),
     "ad_spend": ("spend_cents",),
@@ -20,7 +21,7 @@ CHANGE_TIME = {  # the column whose day decides the partition (the change or the
     "users": "updated_at", "subscriptions": "updated_at", "customers": "updated_at",
     "invoices": "updated_at", "charges": "updated_at", "accounts": "updated_at",
     "opportunities": "updated_at", "usage_events": "occurred_at", "tracks": "timestamp",
-    "identifies": "timestamp",
+    "identifies": "timestamp", "invoice_line_items": "created_at",
 }  # fmt: skip
 
 
@@ -61,20 +62,30 @@ def test_money_is_integer_cents_and_invoices_bill_price_times_seats(dirty_world)
         for column in MONEY_COLUMNS.get(table.name, ()):
             assert table.schema[column] == pl.Int64()
     # Stripe bills the true seats; the subscription's latest version says them once any
-    # correction of a mistyped seat count has landed (by the settled horizon).
-    wrong = dirty_world.scalar(
+    # correction of a mistyped seat count has landed (by the settled horizon). A whole cycle's plan
+    # line bills price x seats, in USD exactly and at the fx_rates seed's rate of the invoice month
+    # in other currencies (the seed's months cover the world).
+    wrong = dirty_world.sql(
         """
         with latest as (
             select * from {subscriptions}
             qualify row_number() over (
                 partition by subscription_id order by updated_at desc, _loaded_at desc) = 1
         )
-        select count(*) from {invoices} i
+        select
+            count(*) filter (where l.currency = 'usd'
+                and l.amount <> p.price_per_period_cents * s.quantity),
+            count(*) filter (where abs(l.amount * fx.usd_per_unit - p.price_per_period_cents
+                * s.quantity) > 0.01 * p.price_per_period_cents * s.quantity + 1),
+            count(*) filter (where l.quantity <> s.quantity or l.plan_id <> s.plan_id),
+            count(*)
+        from {invoice_line_items} l
         join latest s using (subscription_id)
-        join read_csv('techflow_dbt/seeds/plan_catalog.csv') p using (plan_id)
-        where i.amount_due <> p.price_per_period_cents * s.quantity and s.started_at < SETTLED
+        join read_csv('techflow_dbt/seeds/plan_catalog.csv') p on p.plan_id = s.plan_id
+        join read_csv('techflow_dbt/seeds/fx_rates.csv') fx
+          on fx.currency = l.currency and fx.rate_month = date_trunc('month', l.created_at)
+        where not l.proration and s.started_at < SETTLED
         """.replace("SETTLED", dirty_world.settled)
-    )
-    assert wrong == 0
+    )[0]
+    assert wrong[:3] == (0, 0, 0) and wrong[3] > 200, wrong
     assert dirty_world.scalar("select count(distinct subscription_id) from {invoices}") > 50
-    assert dirty_world.scalar("select count(*) from {invoices} where currency <> 'usd'") == 0

@@ -12,7 +12,9 @@ Customers (app users):
   4  datahub starter monthly S+3 .. S+5 (MRR 30, churn S+5), back without trial S+8 (reactivation).
   5  internal QA account (qa+5@techflow.test) paying cloudsync starter: never a customer.
 Stripe: cus_1 (invoice in_1 4800 paid by ch_1, 1000 refunded later), cus_2 (invoice in_2 72000:
-ch_2a failed, ch_2b succeeded), cus_5 (QA, invoice in_5 1200).
+ch_2a failed, ch_2b succeeded), cus_5 (QA, invoice in_5 1200). Every invoice has one plan line
+item for its amount (line_items_for), so invoices add up to their lines; billing_world() adds
+proration, currencies, tax and a void draft (test_finance_billing.py).
 """
 
 from __future__ import annotations
@@ -190,7 +192,7 @@ def invoice(
         "customer_id": customer,
         "subscription_id": subscription_id,
         "period_start": issued,
-        "period_end": issued + dt.timedelta(days=30 * months),
+        "period_end": add_months(issued, months),
         "amount_due": amount,
         "amount_paid": amount,
         "currency": "usd",
@@ -200,6 +202,41 @@ def invoice(
         "_loaded_at": landed(issued),
     }
     return row | overrides
+
+
+def add_months(ts: dt.datetime, months: int) -> dt.datetime:
+    """Calendar months later (the fixtures' days are never past the 28th's clamp)."""
+    month = ts.month - 1 + months
+    return ts.replace(year=ts.year + month // 12, month=month % 12 + 1, day=min(ts.day, 28))
+
+
+def line_items_for(
+    invoice_rows: list[dict[str, Any]], subscription_rows: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """One plan line per invoice for its subtotal (its amount due when it has no subtotal), taken
+    from the invoice's first version and landing with it, as the generator writes them; the
+    line names the plan of the period billed."""
+    plans = {row["subscription_id"]: row["plan_id"] for row in subscription_rows}
+    first: dict[str, dict[str, Any]] = {}
+    for row in sorted(invoice_rows, key=lambda r: r["updated_at"]):
+        first.setdefault(row["invoice_id"], row)
+    return [
+        {
+            "line_item_id": "il_" + row["invoice_id"],
+            "invoice_id": row["invoice_id"],
+            "subscription_id": row["subscription_id"],
+            "plan_id": plans[row["subscription_id"]],
+            "quantity": 1,
+            "amount": row["subtotal"] if row.get("subtotal") is not None else row["amount_due"],
+            "currency": row["currency"],
+            "proration": False,
+            "period_start": row["period_start"],
+            "period_end": row["period_end"],
+            "created_at": row["created_at"],
+            "_loaded_at": row["_loaded_at"],
+        }
+        for row in first.values()
+    ]
 
 
 def invoices() -> list[dict[str, Any]]:
@@ -260,5 +297,10 @@ def write_finance_world(
     data_dir: Path, tables: dict[str, list[dict[str, Any]]] | None = None
 ) -> Path:
     """Write the finance world (or a variant of its tables) under data_dir/raw."""
-    write_world(data_dir / "raw", tables if tables is not None else finance_tables(), AS_OF)
+    tables = dict(tables if tables is not None else finance_tables())
+    if "invoice_line_items" not in tables:
+        tables["invoice_line_items"] = line_items_for(
+            tables.get("invoices", []), tables.get("subscriptions", [])
+        )
+    write_world(data_dir / "raw", tables, AS_OF)
     return data_dir

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from data_generation.schema import RAW_TABLES
 from techflow_orchestration.assets.dbt import build_dbt_assets
 from techflow_orchestration.partitions import daily_partitions
 from techflow_orchestration.project import load_manifest
@@ -31,6 +32,6 @@ def test_every_feed_guard_is_an_asset_check_of_a_dbt_step() -> None:
     checks = {key.name for step in assets.all() for key in step.check_keys}
     guards = guard_tests()
     landed = {name for name in guards if name.startswith(GUARDS[0])}
-    # One landed check per raw table (11 daily-partitioned feeds), each on its staging model.
-    assert len(landed) == 11, sorted(landed)
+    # One landed check per raw table (every daily-partitioned feed), each on its staging model.
+    assert len(landed) == len(RAW_TABLES), sorted(landed)
     assert guards - checks == set()

@@ -5,7 +5,8 @@
 --   subscribed       a paid period opened without a trial and without a predecessor
 --   reactivated      the same, for a customer who had a period of the product before
 --   upgrade / downgrade / seat_change   the period was replaced by the next one
---   churn / dunning  the period ended for good (canceled, or unpaid after retries)
+--   churn / dunning / refund  the period ended for good (canceled, unpaid after retries, or
+--                    a billing cycle refunded in full)
 -- Events dated in the future (a trial that ends tomorrow) have not happened yet and are left out.
 -- The MRR date rule decides paid vs not (models/METRICS.md): a period pays on day D when
 -- paid_start_date <= D < ended_date, so a trial converted and cancelled on one day never paid,

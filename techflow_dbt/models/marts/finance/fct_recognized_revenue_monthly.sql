@@ -1,8 +1,10 @@
 -- Recognized revenue (METRICS.md, "Billings vs recognized revenue"): each invoice's net collected
 -- amount spread evenly over the months of service it pays for, starting with the month its service
 -- period starts. Grain: one row per invoice x service month. A monthly invoice is one row; an
--- annual one is twelve. Cents are split so the months sum exactly to the invoice: every month
--- gets the rounded share and the last month the remainder.
+-- annual one is twelve; a prorated invoice after a mid-cycle change (issue 13) covers the calendar
+-- months its service period spans (an annual plan upgraded in month 5 bills months 5..12). Money
+-- is USD revenue excluding tax, as fct_revenue. Cents are split so the months sum exactly to the
+-- invoice: every month gets the rounded share and the last month the remainder.
 with
 
 revenue as (
@@ -19,7 +21,10 @@ invoices as (
         product,
         billing_period,
         net_collected,
-        case when billing_period = 'annual' then 12 else 1 end as service_months,
+        -- Calendar months the service period spans (1..12); 1 for a period-less invoice.
+        least(greatest(coalesce(
+            {{ dbt.datediff('period_start_at', 'period_end_at', 'month') }}, 1
+        ), 1), 12) as service_months,
         cast({{ dbt.date_trunc('month', 'coalesce(period_start_at, invoiced_at)') }} as date)
             as first_service_month
     from revenue

@@ -22,7 +22,8 @@ final as (
         period_mrr,
         seats,
         event_type in ('trial_converted', 'subscribed', 'reactivated') as is_paid_start,
-        event_type in ('churn', 'dunning') as is_churn
+        -- refund: the customer got the cycle back in full and the period ended for good (issue 13).
+        event_type in ('churn', 'dunning', 'refund') as is_churn
 
     from events
 

@@ -1,4 +1,5 @@
--- One row per Stripe charge (payment attempt): its latest version, money in decimal dollars.
+-- One row per Stripe charge (payment attempt): its latest version, money in decimal units of
+-- the invoice's currency (usd when the extract has no currency).
 -- net_amount is what TechFlow kept: a succeeded charge's amount less refunds, 0 for failures.
 with
 
@@ -16,6 +17,7 @@ renamed as (
         customer_id as stripe_customer_id,
         {{ cents_to_dollars('amount') }} as amount,
         {{ cents_to_dollars('amount_refunded') }} as amount_refunded,
+        lower(trim(coalesce(currency, 'usd'))) as currency,
         lower(trim(status)) as charge_status,
         failure_code,
         cast(created_at as timestamp) as created_at,
@@ -43,6 +45,7 @@ final as (
         stripe_customer_id,
         amount,
         amount_refunded,
+        currency,
         case
             when charge_status = 'succeeded' then amount - amount_refunded
             else cast(0 as decimal(18, 2))

@@ -1,6 +1,8 @@
--- One row per Stripe invoice (one per billing period of a subscription): its latest version,
--- money in decimal dollars. Two different versions with the same updated_at are both kept so the
--- unique test on invoice_id fails instead of picking one.
+-- One row per Stripe invoice (one per billing cycle of a subscription, plus voided drafts): its
+-- latest version, money in decimal units of the invoice's currency (the marts convert to USD).
+-- An extract without subtotal/tax/total (written before issue 13) reads as untaxed:
+-- subtotal = total = amount_due. Two different versions with the same updated_at are both kept so
+-- the unique test on invoice_id fails instead of picking one.
 with
 
 source as (
@@ -19,6 +21,9 @@ renamed as (
         cast(period_end as timestamp) as period_end_at,
         {{ cents_to_dollars('amount_due') }} as amount_due,
         {{ cents_to_dollars('amount_paid') }} as amount_paid,
+        {{ cents_to_dollars('coalesce(subtotal, amount_due)') }} as subtotal,
+        {{ cents_to_dollars('coalesce(tax, 0)') }} as tax,
+        {{ cents_to_dollars('coalesce(total, amount_due)') }} as total,
         lower(trim(currency)) as currency,
         lower(trim(status)) as invoice_status,
         cast(created_at as timestamp) as created_at,

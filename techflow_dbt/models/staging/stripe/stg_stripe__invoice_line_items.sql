@@ -1,0 +1,34 @@
+-- One row per Stripe invoice line item (issue 13: proration). Money in decimal units of the
+-- invoice's currency, excluding tax; a proration credit is negative. Lines never change, but an
+-- extract may land one twice: keep one row per line_item_id.
+with
+
+source as (
+
+    select * from {{ source('stripe', 'invoice_line_items') }}
+
+),
+
+renamed as (
+
+    select
+        line_item_id,
+        invoice_id,
+        cast(subscription_id as bigint) as subscription_id,
+        plan_id,
+        cast(quantity as integer) as quantity,
+        {{ cents_to_dollars('amount') }} as amount,
+        lower(trim(currency)) as currency,
+        proration as is_proration,
+        amount < 0 as is_credit,
+        cast(period_start as timestamp) as period_start_at,
+        cast(period_end as timestamp) as period_end_at,
+        cast(created_at as timestamp) as created_at,
+        max(cast(_loaded_at as timestamp)) as loaded_at
+
+    from source
+    group by all
+
+)
+
+select * from renamed
