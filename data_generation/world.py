@@ -18,6 +18,7 @@ from data_generation.acquisition import campaign_channels
 from data_generation.config import WorldConfig
 from data_generation.lifecycle import NEVER, Periods, simulate_periods
 from data_generation.seeds import Seeds, load_seeds
+from data_generation.teams import Teammates, build_teammates
 from data_generation.timeutil import day_start_us
 from data_generation.users import Users, build_users
 
@@ -45,6 +46,11 @@ class World:
         first = np.full(len(self.users.user_id), NEVER, dtype=np.int64)
         np.minimum.at(first, self.periods.user_id - 1, self.periods.paid_start_us)
         return first
+
+    @functools.cached_property
+    def teammates(self) -> Teammates:
+        """The users the owners invite to fill their seats (issue 13 C; see teams.py)."""
+        return build_teammates(self.seed, self.users, self.periods)
 
 
 @functools.lru_cache(maxsize=4)
