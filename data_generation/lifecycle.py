@@ -83,9 +83,9 @@ CHURN_ENGAGEMENT_BETA = 0.45  # hazard x exp(-beta z - beta²/2): mean 1 over ac
 CHURN_UTILISATION_BETA = 2.0  # hazard x exp(-beta (utilisation - pivot))
 CONVERSION_ENGAGEMENT_BETA = 0.35  # trial conversion odds-like factor exp(beta z - beta²/2)
 UPGRADE_UTILISATION_BETA = 2.0  # upgrade x exp(+beta (u - pivot)); downgrade x exp(-beta (...))
-SEAT_GROW_HAZARD = (0.016, 0.028, 0.036)  # monthly, at the pivot; x exp(+3 (u - pivot))
-SEAT_SHRINK_HAZARD = (0.004, 0.007, 0.009)  # monthly, at the pivot; x exp(-3 (u - pivot))
-SEAT_UTILISATION_BETA = 3.0
+SEAT_GROW_HAZARD = (0.016, 0.028, 0.036)  # monthly, at the pivot; x exp(+4 (u - pivot))
+SEAT_SHRINK_HAZARD = (0.005, 0.008, 0.01)  # monthly, at the pivot; x exp(-4 (u - pivot))
+SEAT_UTILISATION_BETA = 4.0
 
 
 @dataclass(frozen=True)
@@ -311,9 +311,10 @@ def simulate_periods(
             * (not last_link),
             u["seat"],
         )
-        shrink_at = change_at(
+        shrink_at = change_at(  # at the tier's seat floor there is nothing to shrink
             np.take(SEAT_SHRINK_HAZARD, tier)
             * np.exp(-SEAT_UTILISATION_BETA * fill)
+            * (quantity > np.take(SEATS_MIN, tier))
             * (not last_link),
             u["shrink"],
         )
