@@ -1,14 +1,17 @@
--- One row per (real) app user: their profile and the first-touch marketing attribution of their
--- signup. The one reader of stg_app_db__users on the product/marketing side, so the user spine
--- (which users are real, when they signed up) is defined once for every mart downstream.
+-- One row per (real) signup, i.e. account owner: their profile and the first-touch marketing
+-- attribution of their signup. Reads the user spine int_account_members (which users are real,
+-- who owns which account), so it is defined once for every mart downstream.
 -- Segment identifies link each browser (anonymous_id) to the user; every tracked visit of those
 -- browsers, or of the user once identified, up to the signup is a touch, and the earliest one gets
 -- the credit. Users with no tracked touch were not measured by Segment: they count as direct.
 with
 
+-- Signups only: invited teammates (issue 13 C) joined an account, they did not sign up, so every
+-- signup, acquisition and cohort count downstream counts account owners.
 users as (
 
-    select * from {{ ref('stg_app_db__users') }}
+    select * from {{ ref('int_account_members') }}
+    where is_account_owner
 
 ),
 

@@ -1,7 +1,8 @@
 -- Grain: one row per paying customer and complete ISO week (Monday to Sunday) at whose end the
--- customer had MRR. The feature table of the churn model: engagement level and trend, seats and
--- MRR movement, payment failures, tenure, all as of the week's last day (so no feature peeks into
--- the future), and the label: did the customer lose all MRR within the 30 days after the week?
+-- customer had MRR. The feature table of the churn model: engagement level and trend, seats, seat
+-- utilisation (the account's distinct active people, owner and invited teammates, over its seats)
+-- and MRR movement, payment failures, tenure, all as of the week's last day (so no feature peeks
+-- into the future), and the label: did the customer lose all MRR within the 30 days after the week?
 -- The label is null while those 30 days are not yet fully in the data.
 with
 
@@ -98,22 +99,63 @@ customer_weeks as (
 
 ),
 
--- Usage per user and ISO week (Monday to Sunday, named by its Sunday). Because features are
--- measured as of a Sunday, "the last 7 days" is exactly one such week and "the last 28 days"
--- four of them, so trailing windows become equality joins and window functions over weeks
--- instead of a range join of every customer-week with every active day.
+-- Usage per customer account and ISO week (Monday to Sunday, named by its Sunday), summed over
+-- the account's people. Because features are measured as of a Sunday, "the last 7 days" is
+-- exactly one such week and "the last 28 days" four of them, so trailing windows become equality
+-- joins and window functions over weeks instead of a range join of every customer-week with
+-- every active day.
 weekly_usage as (
 
     select
-        user_id as customer_id,
+        customer_id,
         {{ iso_week_end('activity_date') }} as week_end,
-        count(*) as active_days,
+        count(distinct activity_date) as active_days,
         sum(event_count) as event_count,
         max(features_used) as max_daily_features,
         max(activity_date) as last_active_date
 
     from engagement_daily
-    group by user_id, {{ iso_week_end('activity_date') }}
+    where customer_id is not null
+    group by customer_id, {{ iso_week_end('activity_date') }}
+
+),
+
+-- Who was active in which week: distinct people do not add up across weeks, so the 28-day count
+-- joins the four weeks ending on the feature week.
+weekly_active_people as (
+
+    select distinct
+        customer_id,
+        user_id,
+        {{ iso_week_end('activity_date') }} as week_end
+
+    from engagement_daily
+    where customer_id is not null
+
+),
+
+active_people as (
+
+    select
+        customer_weeks.customer_id,
+        customer_weeks.week_end,
+        count(distinct case
+            when weekly_active_people.week_end = customer_weeks.week_end
+                then weekly_active_people.user_id
+        end) as active_users_last_7_days,
+        count(distinct weekly_active_people.user_id) as active_users_last_28_days
+
+    from customer_weeks
+    left join weekly_active_people
+        on
+            customer_weeks.customer_id = weekly_active_people.customer_id
+            and weekly_active_people.week_end in (
+                customer_weeks.week_end,
+                {{ add_days(-7, 'customer_weeks.week_end') }},
+                {{ add_days(-14, 'customer_weeks.week_end') }},
+                {{ add_days(-21, 'customer_weeks.week_end') }}
+            )
+    group by customer_weeks.customer_id, customer_weeks.week_end
 
 ),
 
@@ -257,6 +299,12 @@ final as (
         customer_weeks.week_end,
         cast(customer_weeks.mrr as decimal(18, 2)) as mrr,
         cast(customer_weeks.seats as integer) as seats,
+        cast(active_people.active_users_last_7_days as integer) as active_users_last_7_days,
+        cast(active_people.active_users_last_28_days as integer) as active_users_last_28_days,
+        -- Seat utilisation: distinct people active in the 28 days over the seats paid for (summed
+        -- over the account's products, so a multi-product account reads lower).
+        cast(active_people.active_users_last_28_days as double precision)
+        / nullif(customer_weeks.seats, 0) as seat_utilisation_last_28_days,
         customer_weeks.paid_products,
         cast(customer_weeks.mrr - customer_weeks.mrr_28_days_earlier as decimal(18, 2))
             as mrr_change_28_days,
@@ -301,6 +349,10 @@ final as (
         on
             customer_weeks.customer_id = churn_next_30_days.customer_id
             and customer_weeks.week_end = churn_next_30_days.week_end
+    inner join active_people
+        on
+            customer_weeks.customer_id = active_people.customer_id
+            and customer_weeks.week_end = active_people.week_end
 
 )
 
