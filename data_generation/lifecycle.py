@@ -79,7 +79,9 @@ UTILISATION_PIVOT = 0.6  # hazards are at their tier's base at this utilisation
 # Churn: cumulative hazard H(t) = rate x 12 x (t / 12)^SHAPE for tenure t in months, so a year
 # survives as under the old constant rate, but month 1 is ≈ 1.6x riskier and month 24 ≈ 0.7x.
 CHURN_WEIBULL_SHAPE = 0.6
-CHURN_ENGAGEMENT_BETA = 0.45  # hazard x exp(-beta z - beta²/2): mean 1 over accounts
+CHURN_ENGAGEMENT_BETA = 0.6  # hazard x exp(-beta z - beta²/2): mean 1 over accounts
+# Hazards use the realised utilisation seat_users / seats (neutral for a single seat): the share
+# of seats a customer sees filled, which the marts measure (fct_churn_signals).
 CHURN_UTILISATION_BETA = 2.0  # hazard x exp(-beta (utilisation - pivot))
 CONVERSION_ENGAGEMENT_BETA = 0.35  # trial conversion odds-like factor exp(beta z - beta²/2)
 UPGRADE_UTILISATION_BETA = 2.0  # upgrade x exp(+beta (u - pivot)); downgrade x exp(-beta (...))
@@ -110,13 +112,18 @@ class Periods:
     previous_id: np.ndarray  # -1 when none
     dunning_cycle: np.ndarray  # the cycle whose charges all fail, -1 unless reason is dunning
     engagement: np.ndarray  # latent engagement z ~ N(0, 1) of the period (issue 13 C)
-    utilisation: np.ndarray  # share of seats the team fills, in (0, 1)
+    utilisation: np.ndarray  # latent share of seats the team fills, in (0, 1)
     seat_users: (
         np.ndarray
     )  # people using the product: owner + teammates, 1 <= seat_users <= quantity
 
     def __len__(self) -> int:
         return len(self.subscription_id)
+
+    @property
+    def seat_utilisation(self) -> np.ndarray:
+        """Realised utilisation: the people using the period over its seats (issue 13 C)."""
+        return self.seat_users / self.quantity
 
     @property
     def billing_months(self) -> np.ndarray:
@@ -213,12 +220,16 @@ def _behaviour(seed: int, user_id: np.ndarray, sid: np.ndarray) -> tuple[np.ndar
     return z, 1.0 / (1.0 + np.exp(-logit))
 
 
-def _churn_multiplier(engagement: np.ndarray, utilisation: np.ndarray) -> np.ndarray:
+def _seat_fill(seat_users: np.ndarray, quantity: np.ndarray) -> np.ndarray:
+    """Realised seat utilisation (people using it / seats) minus the pivot: what a customer can
+    see and the marts measure. A single seat says nothing about a team, so it counts as neutral."""
+    return np.where(quantity > 1, seat_users / quantity - UTILISATION_PIVOT, 0.0)
+
+
+def _churn_multiplier(engagement: np.ndarray, fill: np.ndarray) -> np.ndarray:
     """Proportional-hazards factor: disengaged accounts and half-empty seats churn more."""
     beta = CHURN_ENGAGEMENT_BETA
-    return np.exp(-beta * engagement - beta**2 / 2) * np.exp(
-        -CHURN_UTILISATION_BETA * (utilisation - UTILISATION_PIVOT)
-    )
+    return np.exp(-beta * engagement - beta**2 / 2) * np.exp(-CHURN_UTILISATION_BETA * fill)
 
 
 def _weibull_months(u: np.ndarray, rate: np.ndarray, tenure: np.ndarray) -> np.ndarray:
@@ -277,7 +288,8 @@ def simulate_periods(
         origin = np.where(origin < 0, paid_start, origin)
 
         churn_rate = np.take(CHURN_HAZARD, tier) * np.where(billing == 1, ANNUAL_CHURN_FACTOR, 1.0)
-        churn_rate = churn_rate * _churn_multiplier(engagement, utilisation)
+        fill = _seat_fill(seat_users, quantity)
+        churn_rate = churn_rate * _churn_multiplier(engagement, fill)
         churn_months = _weibull_months(u["churn"], churn_rate, (paid_start - origin) / MONTH_US)
         churn_cycles = np.maximum(1, np.ceil(churn_months / months)).astype(np.int64)
         churn_at = add_months(paid_start, np.minimum(churn_cycles * months, 1200))
@@ -292,7 +304,6 @@ def simulate_periods(
 
         last_link = link == MAX_PERIODS_PER_CHAIN - 1
         # Full teams grow and upgrade; half-empty ones shrink and downgrade.
-        fill = utilisation - UTILISATION_PIVOT
         up_at = change_at(
             np.take(UPGRADE_HAZARD, tier)
             * np.exp(UPGRADE_UTILISATION_BETA * fill)

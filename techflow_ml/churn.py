@@ -30,6 +30,8 @@ FEATURES = (
     "active_users_last_7_days",
     "active_users_last_28_days",
     "seat_utilisation_last_28_days",
+    "events_per_seat_last_28_days",
+    "events_per_active_user_last_28_days",
     "paid_products",
     "mrr_change_28_days",
     "tenure_days",

@@ -159,6 +159,83 @@ active_people as (
 
 ),
 
+-- Seat utilisation compares like with like: per paid product, the distinct people who used that
+-- product in the four weeks over its seats, summed over the customer's paid products (a trial
+-- of another product, or a product that just ended, uses no paid seat).
+product_days as (
+
+    select customer_id, user_id, activity_date, 'cloudsync' as product
+    from engagement_daily
+    where customer_id is not null and cloudsync_event_count > 0
+
+    union all
+
+    select customer_id, user_id, activity_date, 'teamchat' as product
+    from engagement_daily
+    where customer_id is not null and teamchat_event_count > 0
+
+    union all
+
+    select customer_id, user_id, activity_date, 'datahub' as product
+    from engagement_daily
+    where customer_id is not null and datahub_event_count > 0
+
+),
+
+weekly_product_people as (
+
+    select distinct
+        customer_id,
+        user_id,
+        product,
+        {{ iso_week_end('activity_date') }} as week_end
+
+    from product_days
+
+),
+
+paid_product_seat_use as (
+
+    select
+        customer_weeks.customer_id,
+        customer_weeks.week_end,
+        mrr_daily.product,
+        max(mrr_daily.seats) as seats,
+        count(distinct weekly_product_people.user_id) as people
+
+    from customer_weeks
+    inner join mrr_daily
+        on
+            customer_weeks.customer_id = mrr_daily.customer_id
+            and customer_weeks.week_end = mrr_daily.date_day
+            and mrr_daily.mrr > 0
+    left join weekly_product_people
+        on
+            mrr_daily.customer_id = weekly_product_people.customer_id
+            and mrr_daily.product = weekly_product_people.product
+            and weekly_product_people.week_end in (
+                customer_weeks.week_end,
+                {{ add_days(-7, 'customer_weeks.week_end') }},
+                {{ add_days(-14, 'customer_weeks.week_end') }},
+                {{ add_days(-21, 'customer_weeks.week_end') }}
+            )
+    group by customer_weeks.customer_id, customer_weeks.week_end, mrr_daily.product
+
+),
+
+seat_utilisation as (
+
+    select
+        customer_id,
+        week_end,
+        cast(sum(people) as double precision) / nullif(sum(seats), 0)
+            as seat_utilisation_last_28_days
+
+    from paid_product_seat_use
+    group by customer_id, week_end
+
+),
+
 -- Every paid customer-week, active or not, next to the weeks with usage, so the windows below
 -- see quiet weeks too.
 week_grid as (
@@ -301,10 +378,17 @@ final as (
         cast(customer_weeks.seats as integer) as seats,
         cast(active_people.active_users_last_7_days as integer) as active_users_last_7_days,
         cast(active_people.active_users_last_28_days as integer) as active_users_last_28_days,
-        -- Seat utilisation: distinct people active in the 28 days over the seats paid for (summed
-        -- over the account's products, so a multi-product account reads lower).
-        cast(active_people.active_users_last_28_days as double precision)
-        / nullif(customer_weeks.seats, 0) as seat_utilisation_last_28_days,
+        seat_utilisation.seat_utilisation_last_28_days,
+        -- Engagement intensity, independent of team size: the 28 days' events per seat and per
+        -- active person (null without an active person).
+        cast(
+            engagement_as_of_week_end.events_last_7_days
+            + engagement_as_of_week_end.events_prior_21_days as double precision
+        ) / nullif(customer_weeks.seats, 0) as events_per_seat_last_28_days,
+        cast(
+            engagement_as_of_week_end.events_last_7_days
+            + engagement_as_of_week_end.events_prior_21_days as double precision
+        ) / nullif(active_people.active_users_last_28_days, 0) as events_per_active_user_last_28_days,
         customer_weeks.paid_products,
         cast(customer_weeks.mrr - customer_weeks.mrr_28_days_earlier as decimal(18, 2))
             as mrr_change_28_days,
@@ -353,6 +437,10 @@ final as (
         on
             customer_weeks.customer_id = active_people.customer_id
             and customer_weeks.week_end = active_people.week_end
+    inner join seat_utilisation
+        on
+            customer_weeks.customer_id = seat_utilisation.customer_id
+            and customer_weeks.week_end = seat_utilisation.week_end
 
 )
 
