@@ -244,36 +244,55 @@ def test_signups_count_account_owners_and_teammates_roll_up_to_them(
 def test_churn_signals_count_each_accounts_distinct_active_people(
     built_warehouse: DbtProject, real_users: pl.DataFrame, real_usage_events: pl.DataFrame
 ) -> None:
-    """Seat utilisation: the distinct people (owner and teammates) active in the 28 days ending
-    on the week's Sunday, over the seats paid for; recomputed from the raw events."""
+    """The account's distinct people (owner and teammates) active in the week and the 28 days
+    ending on its Sunday, and seat utilisation: per paid product, the people who used it in the
+    28 days over its seats, summed over the paid products; recomputed from the raw events."""
     account_of = real_users.select(
         "user_id", customer_id=pl.coalesce("account_owner_id", "user_id")
     )
     active = (
         real_usage_events.join(account_of, on="user_id")
-        .select("customer_id", "user_id", "activity_date")
+        .select("customer_id", "user_id", "product", "activity_date")
         .unique()
     )
     signals = built_warehouse.query_pl(
-        "select customer_id, week_end, seats, active_users_last_7_days, "
-        "active_users_last_28_days, seat_utilisation_last_28_days from product.fct_churn_signals"
+        "select customer_id, week_end, active_users_last_7_days, active_users_last_28_days, "
+        "seat_utilisation_last_28_days from product.fct_churn_signals"
     )
-    expected = (
+    windowed = (
         signals.select("customer_id", "week_end")
         .join(active, on="customer_id", how="left")
         .with_columns(age=(pl.col("week_end") - pl.col("activity_date")).dt.total_days())
-        .group_by("customer_id", "week_end")
-        .agg(
-            last_7=pl.col("user_id").filter(pl.col("age").is_between(0, 6)).n_unique(),
-            last_28=pl.col("user_id").filter(pl.col("age").is_between(0, 27)).n_unique(),
-        )
     )
-    joined = signals.join(expected, on=["customer_id", "week_end"])
+    people = windowed.group_by("customer_id", "week_end").agg(
+        last_7=pl.col("user_id").filter(pl.col("age").is_between(0, 6)).n_unique(),
+        last_28=pl.col("user_id").filter(pl.col("age").is_between(0, 27)).n_unique(),
+    )
+    paid = built_warehouse.query_pl(
+        "select customer_id, date_day as week_end, product, seats from finance.fct_mrr_daily "
+        "where mrr > 0"
+    )
+    per_product = (
+        paid.join(signals.select("customer_id", "week_end"), on=["customer_id", "week_end"])
+        .join(
+            windowed.filter(pl.col("age").is_between(0, 27)).select(
+                "customer_id", "week_end", "product", "user_id"
+            ),
+            on=["customer_id", "week_end", "product"],
+            how="left",
+        )
+        .group_by("customer_id", "week_end", "product")
+        .agg(seats=pl.col("seats").first(), people=pl.col("user_id").drop_nulls().n_unique())
+        .group_by("customer_id", "week_end")
+        .agg(utilisation=pl.col("people").sum() / pl.col("seats").sum())
+    )
+    joined = signals.join(people, on=["customer_id", "week_end"]).join(
+        per_product, on=["customer_id", "week_end"]
+    )
     assert joined.height == signals.height
     assert (joined["active_users_last_7_days"] == joined["last_7"]).all()
     assert (joined["active_users_last_28_days"] == joined["last_28"]).all()
-    assert (
-        (joined["seat_utilisation_last_28_days"] - joined["last_28"] / joined["seats"]).abs() < 1e-9
-    ).all()
-    # Teams exist: many paying accounts have more than one active person.
+    assert ((joined["seat_utilisation_last_28_days"] - joined["utilisation"]).abs() < 1e-9).all()
+    # Teams exist: many paying accounts have more than one active person; seats bound them.
     assert (joined["last_28"] > 1).mean() > 0.2
+    assert (joined["utilisation"] <= 1).mean() > 0.99
