@@ -164,19 +164,31 @@ active_people as (
 -- of another product, or a product that just ended, uses no paid seat).
 product_days as (
 
-    select customer_id, user_id, activity_date, 'cloudsync' as product
+    select
+        customer_id,
+        user_id,
+        activity_date,
+        'cloudsync' as product
     from engagement_daily
     where customer_id is not null and cloudsync_event_count > 0
 
     union all
 
-    select customer_id, user_id, activity_date, 'teamchat' as product
+    select
+        customer_id,
+        user_id,
+        activity_date,
+        'teamchat' as product
     from engagement_daily
     where customer_id is not null and teamchat_event_count > 0
 
     union all
 
-    select customer_id, user_id, activity_date, 'datahub' as product
+    select
+        customer_id,
+        user_id,
+        activity_date,
+        'datahub' as product
     from engagement_daily
     where customer_id is not null and datahub_event_count > 0
 
@@ -388,7 +400,8 @@ final as (
         cast(
             engagement_as_of_week_end.events_last_7_days
             + engagement_as_of_week_end.events_prior_21_days as double precision
-        ) / nullif(active_people.active_users_last_28_days, 0) as events_per_active_user_last_28_days,
+        ) / nullif(active_people.active_users_last_28_days, 0)
+            as events_per_active_user_last_28_days,
         customer_weeks.paid_products,
         cast(customer_weeks.mrr - customer_weeks.mrr_28_days_earlier as decimal(18, 2))
             as mrr_change_28_days,
