@@ -79,7 +79,7 @@ UTILISATION_PIVOT = 0.6  # hazards are at their tier's base at this utilisation
 # Churn: cumulative hazard H(t) = rate x 12 x (t / 12)^SHAPE for tenure t in months, so a year
 # survives as under the old constant rate, but month 1 is ≈ 1.6x riskier and month 24 ≈ 0.7x.
 CHURN_WEIBULL_SHAPE = 0.6
-CHURN_ENGAGEMENT_BETA = 0.6  # hazard x exp(-beta z - beta²/2): mean 1 over accounts
+CHURN_ENGAGEMENT_BETA = 1.0  # hazard x exp(-beta z - beta²/2): mean 1 over accounts
 # Hazards use the realised utilisation seat_users / seats (neutral for a single seat): the share
 # of seats a customer sees filled, which the marts measure (fct_churn_signals).
 CHURN_UTILISATION_BETA = 2.0  # hazard x exp(-beta (utilisation - pivot))

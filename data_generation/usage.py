@@ -28,8 +28,8 @@ from data_generation.world import World
 EVENTS_PER_ACTIVE_DAY = (0.8, 1.3, 1.0)  # cloudsync, teamchat, datahub, per active person-day
 TIER_FACTOR = (0.8, 1.0, 1.3)
 ACTIVE_SHARE_WEEKDAY, ACTIVE_SHARE_WEEKEND = 0.25, 0.06  # per person (teams are ~6 people)
-ENGAGEMENT_USAGE_SD = 0.6  # intensity = exp(sd x z - sd²/2): lognormal, mean 1 over periods
-PERSONAL_USAGE_SD = 0.35  # each person's own level around their team's
+ENGAGEMENT_USAGE_SD = 1.0  # intensity = exp(sd x z - sd²/2): lognormal, mean 1 over periods
+PERSONAL_USAGE_SD = 0.2  # each person's own level around their team's
 LATE_SHARE = 0.02  # dirt: events whose batch arrives in the next day's partition
 SESSION_HOURS = np.array(
     [0.3, 0.2, 0.2, 0.2, 0.3, 0.5, 1.0, 2.0, 3.5, 4.5, 4.8, 4.6, 4.0, 4.4, 4.7, 4.6, 4.2,
