@@ -23,14 +23,38 @@ def users_day(world: World, day: Day) -> pl.DataFrame:
     relocated = base[moved].with_columns(
         country=pl.col("new_country"), updated_at=ts(users.relocated_us[moved])
     )
-    frame = pl.concat([created, relocated])
-    changed = np.concatenate([users.signup_us[signed_up], users.relocated_us[moved]])
+    team = world.teammates.invited_between(day.start_us, day.end_us)
+    frame = pl.concat([created, relocated, _teammates_invited(world, team)])
+    changed = np.concatenate(
+        [users.signup_us[signed_up], users.relocated_us[moved], world.teammates.invited_us[team]]
+    )
     # Key the landing lag by (user, version) so the two versions of a user land independently.
     version_key = frame["user_id"].to_numpy() * 2 + (np.arange(frame.height) >= len(signed_up))
     frame = frame.with_columns(
         _loaded_at=ts(landed_us(world.seed, "users", version_key, changed, day))
     )
-    return frame.filter(pl.Series(kept_users(world, frame["user_id"].to_numpy())))
+    owner = frame["account_owner_id"].fill_null(frame["user_id"]).to_numpy()
+    return frame.filter(pl.Series(kept_users(world, owner)))
+
+
+def _teammates_invited(world: World, idx: np.ndarray) -> pl.DataFrame:
+    """Teammates `idx` as user rows (issue 13 C): the owner's company, domain and country, a work
+    email at the company's domain, signup_at = when they accepted the invitation."""
+    people = world.teammates.frame[idx]
+    owners = world.users.frame[people["account_owner_id"].to_numpy() - 1]
+    return people.select(
+        "user_id",
+        pl.format("{}.{}@{}", "first", "last", owners["company_domain"])
+        .str.to_lowercase()
+        .alias("email"),
+        pl.format("{} {}", "first", "last").alias("full_name"),
+        owners["company_name"],
+        owners["company_domain"],
+        owners["country"],
+        owners["new_country"],
+        pl.from_epoch(pl.col("invited_us"), time_unit="us").alias("signup_at"),
+        "account_owner_id",
+    ).with_columns(updated_at=pl.col("signup_at"))
 
 
 # The versions of a period, in the order they happen: (status, is the ending version; None: a

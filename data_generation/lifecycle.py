@@ -13,6 +13,12 @@ depend on which days were generated before.
   come back later (reactivation: a new chain link without a trial and without a predecessor).
 - Dunning: every charge attempt of one billing cycle fails (at 0, 3, 7 and 14 days), the period is
   past_due from the first failure and canceled after the last one; some customers come back.
+- Behaviour (issue 13 C): each period has an engagement level (the account's latent level, drifting
+  a little per period) and a seat utilisation (the share of seats its team fills, rising with
+  engagement). Both are drawn when the period opens and drive its timeline: churn follows a
+  Weibull hazard that falls with tenure and rises with low engagement and low utilisation; seat
+  growth and upgrades come sooner at high utilisation, seat shrinks and downgrades at low. Trials
+  of engaged accounts convert more. Usage (usage.py) and teammates (teams.py) follow from them.
 """
 
 from __future__ import annotations
@@ -37,6 +43,7 @@ NEVER = np.int64(2**62)
 REASONS = ("upgrade", "downgrade", "seat_change", "churn", "dunning", "refund")
 UPGRADE, DOWNGRADE, SEAT_CHANGE, CHURN, DUNNING, REFUND = range(6)
 DAYS_PER_MONTH = 30.44
+MONTH_US = DAYS_PER_MONTH * DAY_US
 
 PRODUCT_WEIGHTS = {None: (0.45, 0.35, 0.20), "teamchat_launch": (0.15, 0.75, 0.10)}
 CROSS_SELL_SHARE = 0.12
@@ -62,7 +69,6 @@ CHURN_HAZARD = (0.045, 0.028, 0.016)
 ANNUAL_CHURN_FACTOR = 0.55
 UPGRADE_HAZARD = (0.022, 0.012, 0.0)
 DOWNGRADE_HAZARD = (0.0, 0.008, 0.012)
-SEAT_CHANGE_HAZARD = (0.02, 0.035, 0.045)
 DUNNING_PER_CYCLE = (0.012, 0.02)  # monthly, annual
 REACTIVATION_AFTER_CHURN, REACTIVATION_AFTER_DUNNING = 0.15, 0.30
 # Billing (issue 13): a customer asks for their money back on a cycle, which is refunded in full
@@ -70,6 +76,24 @@ REACTIVATION_AFTER_CHURN, REACTIVATION_AFTER_DUNNING = 0.15, 0.30
 # opened: after its last possible retry (day 14), before the next monthly cycle (day 28).
 FULL_REFUND_PER_CYCLE = 0.012
 REFUND_DAYS = (15.0, 27.0)
+# Behaviour (issue 13 C). Engagement z ~ N(0, 1) per period: sqrt(P) x the account's level plus
+# sqrt(1 - P) x the period's own drift. Utilisation = logistic(BASE + ENG x z + NOISE x adoption),
+# with adoption ~ N(0, 1) per account (how readily its team takes the tool up): mean ≈ 0.6.
+ENGAGEMENT_PERSISTENCE = 0.8
+UTILISATION_BASE, UTILISATION_ENGAGEMENT, UTILISATION_NOISE = 0.45, 0.8, 0.6
+UTILISATION_PIVOT = 0.6  # hazards are at their tier's base at this utilisation
+# Churn: cumulative hazard H(t) = rate x 12 x (t / 12)^SHAPE for tenure t in months, so a year
+# survives as under the old constant rate, but month 1 is ≈ 1.6x riskier and month 24 ≈ 0.7x.
+CHURN_WEIBULL_SHAPE = 0.6
+CHURN_ENGAGEMENT_BETA = 1.0  # hazard x exp(-beta z - beta²/2): mean 1 over accounts
+# Hazards use the realised utilisation seat_users / seats (neutral for a single seat): the share
+# of seats a customer sees filled, which the marts measure (fct_churn_signals).
+CHURN_UTILISATION_BETA = 2.0  # hazard x exp(-beta (utilisation - pivot))
+CONVERSION_ENGAGEMENT_BETA = 0.35  # trial conversion odds-like factor exp(beta z - beta²/2)
+UPGRADE_UTILISATION_BETA = 2.0  # upgrade x exp(+beta (u - pivot)); downgrade x exp(-beta (...))
+SEAT_GROW_HAZARD = (0.016, 0.028, 0.036)  # monthly, at the pivot; x exp(+4 (u - pivot))
+SEAT_SHRINK_HAZARD = (0.005, 0.008, 0.01)  # monthly, at the pivot; x exp(-4 (u - pivot))
+SEAT_UTILISATION_BETA = 4.0
 
 
 @dataclass(frozen=True)
@@ -99,9 +123,19 @@ class Periods:
     anchor_us: np.ndarray  # the billing anchor (paid start of the chain's first changed period)
     first_cycle_k: np.ndarray  # k of the boundary at or before the paid start
     refund_cycle: np.ndarray  # the cycle refunded in full, -1 unless reason is refund
+    engagement: np.ndarray  # latent engagement z ~ N(0, 1) of the period (issue 13 C)
+    utilisation: np.ndarray  # latent share of seats the team fills, in (0, 1)
+    seat_users: (
+        np.ndarray
+    )  # people using the product: owner + teammates, 1 <= seat_users <= quantity
 
     def __len__(self) -> int:
         return len(self.subscription_id)
+
+    @property
+    def seat_utilisation(self) -> np.ndarray:
+        """Realised utilisation: the people using the period over its seats (issue 13 C)."""
+        return self.seat_users / self.quantity
 
     @property
     def billing_months(self) -> np.ndarray:
@@ -205,6 +239,41 @@ def _open_chains(seed: int, users: Users, channels: list[str]) -> dict[str, np.n
     }
 
 
+def _behaviour(seed: int, user_id: np.ndarray, sid: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Engagement z and seat utilisation of each period, drawn when it opens (issue 13 C).
+
+    The account's level (hashed from the owner's user_id) persists; each period adds its own
+    drift, so an account's engagement moves a little at every plan or seat change.
+    """
+    level = rng.normal(seed, "account:engagement", user_id)
+    drift = rng.normal(seed, "period:engagement", sid)
+    z = np.sqrt(ENGAGEMENT_PERSISTENCE) * level + np.sqrt(1 - ENGAGEMENT_PERSISTENCE) * drift
+    adoption = rng.normal(seed, "account:adoption", user_id)
+    logit = UTILISATION_BASE + UTILISATION_ENGAGEMENT * z + UTILISATION_NOISE * adoption
+    return z, 1.0 / (1.0 + np.exp(-logit))
+
+
+def _seat_fill(seat_users: np.ndarray, quantity: np.ndarray) -> np.ndarray:
+    """Realised seat utilisation (people using it / seats) minus the pivot: what a customer can
+    see and the marts measure. A single seat says nothing about a team, so it counts as neutral."""
+    return np.where(quantity > 1, seat_users / quantity - UTILISATION_PIVOT, 0.0)
+
+
+def _churn_multiplier(engagement: np.ndarray, fill: np.ndarray) -> np.ndarray:
+    """Proportional-hazards factor: disengaged accounts and half-empty seats churn more."""
+    beta = CHURN_ENGAGEMENT_BETA
+    return np.exp(-beta * engagement - beta**2 / 2) * np.exp(-CHURN_UTILISATION_BETA * fill)
+
+
+def _weibull_months(u: np.ndarray, rate: np.ndarray, tenure: np.ndarray) -> np.ndarray:
+    """Months until churn for a customer already `tenure` months old (inverse of the conditional
+    Weibull survival): solve H(tenure + t) - H(tenure) = E with E ~ Exp(1) and
+    H(t) = rate x 12 x (t / 12)^SHAPE, so the hazard falls as tenure grows."""
+    k = CHURN_WEIBULL_SHAPE
+    target = np.power(np.maximum(tenure, 0.0) / 12.0, k) + rng.exponential(u, 1.0) / (12.0 * rate)
+    return 12.0 * np.power(target, 1.0 / k) - tenure
+
+
 def simulate_periods(
     seed: int, users: Users, seeds: Seeds, channels: list[str], until_us: int
 ) -> Periods:
@@ -228,6 +297,9 @@ def simulate_periods(
     quantity = _seats(seed, "chain:seats", chain_id, tier)
     previous = np.full(len(chain_id), -1, dtype=np.int64)
     anchor = np.full(len(chain_id), -1, dtype=np.int64)  # -1: the period's own paid start
+    # Tenure is counted from the paid start of the current unbroken stretch of a chain: kept
+    # across plan and seat changes, restarted by a reactivation (the customer is new again).
+    origin = np.full(len(chain_id), -1, dtype=np.int64)
     rows: list[dict[str, np.ndarray]] = []
 
     for link in range(MAX_PERIODS_PER_CHAIN):
@@ -237,9 +309,15 @@ def simulate_periods(
         u = {name: rng.uniform(seed, "period:" + name, sid) for name in (
             "convert", "churn", "up", "down", "seat", "dunning", "react", "react_gap", "new_seats",
             "refund", "refund_at",
+            "shrink",
         )}  # fmt: skip
+        engagement, utilisation = _behaviour(seed, user_id, sid)
+        seat_users = np.clip(np.round(utilisation * quantity), 1, quantity).astype(np.int64)
         trial_end = np.where(trial, start + TRIAL_DAYS * DAY_US, -1)
-        converted = ~trial | (u["convert"] < conversion)
+        engaged = np.exp(
+            CONVERSION_ENGAGEMENT_BETA * engagement - CONVERSION_ENGAGEMENT_BETA**2 / 2
+        )
+        converted = ~trial | (u["convert"] < np.minimum(conversion * engaged, 0.95))
         paid_start = np.where(trial, trial_end, start)
         months = np.where(billing == 1, 12, 1)
         # Proration (issue 13): a replacing period keeps its predecessor's billing anchor; its
@@ -248,9 +326,12 @@ def simulate_periods(
         successor = anchor >= 0
         anchor_eff = np.where(successor, anchor, paid_start)
         k0 = np.where(successor, cycle_index(anchor_eff, paid_start, months), 0)
+        origin = np.where(origin < 0, paid_start, origin)
 
         churn_rate = np.take(CHURN_HAZARD, tier) * np.where(billing == 1, ANNUAL_CHURN_FACTOR, 1.0)
-        churn_months = rng.exponential(u["churn"], 1.0 / churn_rate)
+        fill = _seat_fill(seat_users, quantity)
+        churn_rate = churn_rate * _churn_multiplier(engagement, fill)
+        churn_months = _weibull_months(u["churn"], churn_rate, (paid_start - origin) / MONTH_US)
         churn_cycles = np.maximum(1, np.ceil(churn_months / months)).astype(np.int64)
         churn_at = add_months(anchor_eff, (k0 + np.minimum(churn_cycles, 1200 // months)) * months)
 
@@ -263,9 +344,34 @@ def simulate_periods(
             )
 
         last_link = link == MAX_PERIODS_PER_CHAIN - 1
-        up_at = change_at(np.take(UPGRADE_HAZARD, tier) * (not last_link), u["up"])
-        down_at = change_at(np.take(DOWNGRADE_HAZARD, tier) * (not last_link), u["down"])
-        seat_at = change_at(np.take(SEAT_CHANGE_HAZARD, tier) * (not last_link), u["seat"])
+        # Full teams grow and upgrade; half-empty ones shrink and downgrade.
+        up_at = change_at(
+            np.take(UPGRADE_HAZARD, tier)
+            * np.exp(UPGRADE_UTILISATION_BETA * fill)
+            * (not last_link),
+            u["up"],
+        )
+        down_at = change_at(
+            np.take(DOWNGRADE_HAZARD, tier)
+            * np.exp(-UPGRADE_UTILISATION_BETA * fill)
+            * (not last_link),
+            u["down"],
+        )
+        grow_at = change_at(
+            np.take(SEAT_GROW_HAZARD, tier)
+            * np.exp(SEAT_UTILISATION_BETA * fill)
+            * (not last_link),
+            u["seat"],
+        )
+        shrink_at = change_at(  # at the tier's seat floor there is nothing to shrink
+            np.take(SEAT_SHRINK_HAZARD, tier)
+            * np.exp(-SEAT_UTILISATION_BETA * fill)
+            * (quantity > np.take(SEATS_MIN, tier))
+            * (not last_link),
+            u["shrink"],
+        )
+        grows = grow_at <= shrink_at
+        seat_at = np.minimum(grow_at, shrink_at)
         p_dun = np.take(DUNNING_PER_CYCLE, billing)
         dun_cycle = np.floor(np.log1p(-u["dunning"]) / np.log1p(-p_dun)).astype(np.int64)
         dun_cycle = np.minimum(dun_cycle, 1200 // months) + successor
@@ -301,15 +407,21 @@ def simulate_periods(
             "dunning_cycle": np.where(reason == DUNNING, dun_cycle, -1),
             "anchor_us": anchor_eff, "first_cycle_k": k0,
             "refund_cycle": np.where(reason == REFUND, refund_cycle, -1),
+            "engagement": engagement, "utilisation": utilisation, "seat_users": seat_users,
         })  # fmt: skip
 
         # Next link: changes continue at once; churn/dunning may come back after a gap.
         next_tier = tier + (reason == UPGRADE) - (reason == DOWNGRADE)
-        grown = np.round(quantity * np.exp(0.12 + 0.3 * (u["new_seats"] - 0.35) * 2)).astype(
-            np.int64
+        # A growing team buys 10-55 % more seats; a shrinking one drops to about its users.
+        grown = np.maximum(
+            np.round(quantity * np.exp(0.1 + 0.35 * u["new_seats"])).astype(np.int64), quantity + 1
         )
-        grown = np.where(grown == quantity, quantity + 1, np.maximum(grown, 1))
-        next_quantity = np.where(reason == SEAT_CHANGE, grown, quantity)
+        shrunk = np.minimum(
+            np.maximum(seat_users, np.round(quantity * (0.55 + 0.35 * u["new_seats"]))),
+            quantity - 1,
+        ).astype(np.int64)
+        changed_seats = np.where(grows, grown, np.maximum(shrunk, 1))
+        next_quantity = np.where(reason == SEAT_CHANGE, changed_seats, quantity)
         # Moving to enterprise means more seats: keep at least the tier's minimum.
         next_quantity = np.maximum(next_quantity, np.take(SEATS_MIN, next_tier))
         # A shrink clipped back to the tier's floor would leave plan and seats unchanged, which is
@@ -334,6 +446,7 @@ def simulate_periods(
         quantity, start = next_quantity[keep], next_start[keep]
         previous = np.where(is_change, sid, -1)[keep]
         anchor = np.where(is_change, anchor_eff, -1)[keep]
+        origin = np.where(is_change, origin, -1)[keep]
         trial = np.zeros(len(chain_id), dtype=bool)
         conversion = conversion[keep]
 

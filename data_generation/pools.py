@@ -15,6 +15,13 @@ COMPANY_SUFFIXES = (
     "Labs", "Systems", "Analytics", "Group", "Health", "Logistics", "Software", "Partners",
     "Media", "Capital", "Robotics", "Foods", "Studio", "Works", "Energy", "Cloud",
 )  # fmt: skip
+# Issue 13 C: a distinguishing first word, so (prefix, word, suffix) names enough distinct companies
+# (24 x ~600 x 16 ≈ 230,000) for every account of a large world to have its own (users.py).
+COMPANY_PREFIXES = (
+    "", "North", "Blue", "Bright", "Summit", "Silver", "Red", "Green", "Open", "True", "Clear",
+    "Swift", "Prime", "Nova", "Apex", "Iron", "Golden", "Evergreen", "Pacific", "Atlantic",
+    "Urban", "Alpine", "Coastal", "Granite",
+)  # fmt: skip
 TLDS = ("com", "io", "co", "ai", "net", "de", "co.uk", "app")
 FREE_MAIL_DOMAINS = ("gmail.com", "outlook.com", "yahoo.com", "proton.me")
 INDUSTRIES = (
@@ -54,7 +61,12 @@ def build_pools(seed: int) -> Pools:
     nouns = [w.title() for w in text.words(quantity=POOL_SIZE) if w.isalpha() and len(w) > 4]
     brands = [re.split(r"[ ,.&]", finance.company())[0] for _ in range(100)]
     words = _unique(brands + lasts[: POOL_SIZE // 2] + nouns, POOL_SIZE)
-    slugs = [re.sub(r"[^a-z0-9]", "", w.lower()) or "acme" for w in words]
+    # One word per slug ("O'Neil" and "Oneil" would share a domain label): company identities
+    # are built from these and must not collide (users.py).
+    by_slug = {re.sub(r"[^a-z0-9]", "", w.lower()): w for w in reversed(words)}
+    by_slug.pop("", None)
+    words = [w for w in words if by_slug.get(re.sub(r"[^a-z0-9]", "", w.lower())) == w]
+    slugs = [re.sub(r"[^a-z0-9]", "", w.lower()) for w in words]
     return Pools(
         first_names=pl.Series(firsts, dtype=pl.String),
         last_names=pl.Series(lasts, dtype=pl.String),

@@ -47,7 +47,10 @@ RAW_TABLES: tuple[RawTable, ...] = (
             "company_name": pl.String(),
             "company_domain": pl.String(),
             "country": pl.String(),  # ISO 3166-1 alpha-2
-            "signup_at": TS,
+            "signup_at": TS,  # for an invited teammate: when they joined
+            # Issue 13 C: null for the user who signed up (the account owner), else the owner's
+            # user_id: an invited teammate who fills one of the account's seats.
+            "account_owner_id": pl.Int64(),
             "updated_at": TS,
             "_loaded_at": TS,
         },

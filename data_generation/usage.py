@@ -1,9 +1,11 @@
 """app_db.usage_events of one day: what active subscribers do in the products.
 
-Every (user, product) with a live period that day may be active; how much they do depends on
-product, tier, seats and a per-user engagement level, with quiet weekends. Engagement decays over
-the five weeks before a period ends in churn (including trials that never convert), so churn
-leaves a signal in usage. A day's events come from that day's own random stream.
+Every live period is used by its team: the owner plus the teammates invited so far, at most the
+period's `seat_users` (lifecycle.py; teams.py), so seat utilisation is measurable as active users
+over seats. How much each person does depends on product, tier, the period's engagement level
+(the same latent level that drives its churn and seat changes: the signal is causal, not an echo
+of a churn already decided) and a personal factor, with quiet weekends. A day's events come from
+that day's own random stream.
 """
 
 from __future__ import annotations
@@ -17,17 +19,17 @@ import polars as pl
 from data_generation import rng
 from data_generation.frames import Day, kept_users, ts
 from data_generation.ids import uuid_strings
-from data_generation.lifecycle import CHURN
 from data_generation.seeds import PRODUCTS, TIERS
+from data_generation.teams import teammate_user_id
 from data_generation.timeutil import DAY_US, HOUR_US, MINUTE_US
 from data_generation.users import time_of_day_us
 from data_generation.world import World
 
-EVENTS_PER_ACTIVE_DAY = (1.4, 2.4, 1.8)  # cloudsync, teamchat, datahub, per active user-day
+EVENTS_PER_ACTIVE_DAY = (0.8, 1.3, 1.0)  # cloudsync, teamchat, datahub, per active person-day
 TIER_FACTOR = (0.8, 1.0, 1.3)
-ACTIVE_SHARE_WEEKDAY, ACTIVE_SHARE_WEEKEND = 0.55, 0.15
-DECAY_DAYS = 35  # engagement fades over this many days before churn
-DECAY_FLOOR = 0.15
+ACTIVE_SHARE_WEEKDAY, ACTIVE_SHARE_WEEKEND = 0.25, 0.06  # per person (teams are ~6 people)
+ENGAGEMENT_USAGE_SD = 1.0  # intensity = exp(sd x z - sd²/2): lognormal, mean 1 over periods
+PERSONAL_USAGE_SD = 0.2  # each person's own level around their team's
 LATE_SHARE = 0.02  # dirt: events whose batch arrives in the next day's partition
 SESSION_HOURS = np.array(
     [0.3, 0.2, 0.2, 0.2, 0.3, 0.5, 1.0, 2.0, 3.5, 4.5, 4.8, 4.6, 4.0, 4.4, 4.7, 4.6, 4.2,
@@ -60,12 +62,6 @@ def feature_table(world: World) -> FeatureTable:
     return FeatureTable(names=f["feature"], allowed=allowed)
 
 
-@functools.lru_cache(maxsize=4)  # per world
-def user_engagement(world: World) -> np.ndarray:
-    """How heavily each user uses the products (lognormal, mean 1), indexed by user_id - 1."""
-    return np.exp(0.5 * rng.normal(world.seed, "usage:engagement", world.users.user_id) - 0.125)
-
-
 @dataclass(frozen=True)
 class DayEvents:
     """The usage events that happened on one day (numpy columns, in time order)."""
@@ -91,24 +87,27 @@ def events_on(world: World, day: Day) -> DayEvents:
     # One period per chain: on a change day, the one that opened last.
     chain = p.chain_id[live]
     live = live[np.r_[chain[1:] != chain[:-1], True]] if len(live) else live
-    user = p.user_id[live]
+    owner = p.user_id[live]
+    # The team using each period today: the owner (slot 0) and teammates 1..n-1 invited before
+    # the day, never more than the period's seat users.
+    invited = world.teammates.invited_before(owner, day.start_us)
+    team = 1 + np.minimum(invited, p.seat_users[live] - 1)
+    seat = np.repeat(np.arange(len(live)), team)
+    slot = np.arange(len(seat)) - np.repeat(np.cumsum(team) - team, team)
+    live = live[seat]
+    owner = owner[seat]
+    user = np.where(slot == 0, owner, teammate_user_id(owner, slot))
     product = p.product[live]
     tier = p.tier[live]
-    to_end_days = (p.ended_us[live] - day.start_us) / DAY_US
-    decay = np.where(
-        (p.reason[live] == CHURN) & (to_end_days < DECAY_DAYS),
-        DECAY_FLOOR + (1 - DECAY_FLOOR) * np.clip(to_end_days / DECAY_DAYS, 0, 1),
-        1.0,
+    sd = ENGAGEMENT_USAGE_SD
+    engagement = np.exp(sd * p.engagement[live] - sd**2 / 2) * np.exp(
+        PERSONAL_USAGE_SD * rng.normal(world.seed, "usage:person", user) - PERSONAL_USAGE_SD**2 / 2
     )
-    engagement = user_engagement(world)[user - 1]
     weekend = day.date.weekday() >= 5
-    share = (
-        (ACTIVE_SHARE_WEEKEND if weekend else ACTIVE_SHARE_WEEKDAY)
-        * decay
-        * np.minimum(engagement, 1.6)
+    share = (ACTIVE_SHARE_WEEKEND if weekend else ACTIVE_SHARE_WEEKDAY) * np.minimum(
+        engagement, 1.6
     )
-    rate = np.take(EVENTS_PER_ACTIVE_DAY, product) * np.take(TIER_FACTOR, tier)
-    rate = rate * np.power(p.quantity[live], 0.15) * engagement * decay
+    rate = np.take(EVENTS_PER_ACTIVE_DAY, product) * np.take(TIER_FACTOR, tier) * engagement
 
     g = rng.day_rng(world.seed, "usage", day.index)
     active = g.random(len(live)) < share

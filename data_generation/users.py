@@ -17,6 +17,7 @@ from data_generation import rng
 from data_generation.acquisition import CAMPAIGNS, signups_tensor
 from data_generation.funnel import activation_us
 from data_generation.pools import (
+    COMPANY_PREFIXES,
     COMPANY_SUFFIXES,
     COUNTRIES,
     FREE_MAIL_DOMAINS,
@@ -122,52 +123,99 @@ def _profile_frame(users: Users) -> pl.DataFrame:
 
     first = pools.first_names.gather(rng.choice(u("first"), np.ones(len(pools.first_names))))
     last = pools.last_names.gather(rng.choice(u("last"), np.ones(len(pools.last_names))))
-    word_index = rng.choice(u("company"), np.ones(len(pools.company_words)))
-    suffix_index = rng.choice(u("suffix"), np.ones(16))
+    prefix_index, word_index, suffix_index, cycle = company_identity(
+        users.seed, users.user_id, len(pools.company_words)
+    )
     tld_index = rng.choice(u("tld"), [5, 3, 1, 1, 1, 1, 1, 1])
     free_mail = rng.choice(u("free"), np.ones(len(FREE_MAIL_DOMAINS)))
-    return pl.DataFrame(
-        {
-            "user_id": users.user_id,
-            "first": first,
-            "last": last,
-            "word": pools.company_words.gather(word_index),
-            "slug": pools.company_slugs.gather(word_index),
-            "suffix": pl.Series(COMPANY_SUFFIXES).gather(suffix_index),
-            "tld": pl.Series(TLDS).gather(tld_index),
-            "free_domain": pl.Series(FREE_MAIL_DOMAINS).gather(free_mail),
-            "uses_free_mail": u("uses_free") < FREE_MAIL_SHARE,
-            "digits": (u("digits") * 90 + 10).astype(np.int64),
-            "is_test": users.is_test,
-            "country": pl.Series(country_codes).gather(users.country),
-            "new_country": pl.Series(country_codes).gather(users.new_country),
-            "signup_at": users.signup_us,
-        }
-    ).select(
-        "user_id",
-        pl.when("is_test")
-        .then(pl.format("qa+{}@techflow.test", "user_id"))
-        .when("uses_free_mail")
-        .then(pl.format("{}.{}{}@{}", "first", "last", "digits", "free_domain").str.to_lowercase())
-        .otherwise(
-            pl.format(
-                "{}.{}@{}{}.{}", "first", "last", "slug", pl.col("suffix").str.to_lowercase(), "tld"
-            ).str.to_lowercase()
+    return (
+        pl.DataFrame(
+            {
+                "user_id": users.user_id,
+                "prefix": pl.Series(COMPANY_PREFIXES).gather(prefix_index),
+                "cycle": pl.Series(np.where(cycle > 0, (cycle + 1).astype(str), "")),
+                "first": first,
+                "last": last,
+                "word": pools.company_words.gather(word_index),
+                "slug": pools.company_slugs.gather(word_index),
+                "suffix": pl.Series(COMPANY_SUFFIXES).gather(suffix_index),
+                "tld": pl.Series(TLDS).gather(tld_index),
+                "free_domain": pl.Series(FREE_MAIL_DOMAINS).gather(free_mail),
+                "uses_free_mail": u("uses_free") < FREE_MAIL_SHARE,
+                "digits": (u("digits") * 90 + 10).astype(np.int64),
+                "is_test": users.is_test,
+                "country": pl.Series(country_codes).gather(users.country),
+                "new_country": pl.Series(country_codes).gather(users.new_country),
+                "signup_at": users.signup_us,
+            }
         )
-        .alias("email"),
-        pl.when("is_test")
-        .then(pl.lit("QA Tester"))
-        .otherwise(pl.format("{} {}", "first", "last"))
-        .alias("full_name"),
-        pl.when("is_test")
-        .then(pl.lit("TechFlow QA"))
-        .otherwise(pl.format("{} {}", "word", "suffix"))
-        .alias("company_name"),
-        pl.when("is_test")
-        .then(pl.lit("techflow.test"))
-        .otherwise(pl.format("{}{}.{}", "slug", pl.col("suffix").str.to_lowercase(), "tld"))
-        .alias("company_domain"),
-        "country",
-        "new_country",
-        pl.from_epoch(pl.col("signup_at"), time_unit="us").alias("signup_at"),
+        .with_columns(
+            domain=pl.format(
+                "{}{}{}{}.{}",
+                # "red-fordlabs" vs "redfordlabs": the hyphen keeps a prefix apart from the word.
+                pl.when(pl.col("prefix") == "")
+                .then(pl.lit(""))
+                .otherwise(pl.col("prefix").str.to_lowercase() + "-"),
+                "slug",
+                pl.col("suffix").str.to_lowercase(),
+                "cycle",
+                "tld",
+            )
+        )
+        .select(
+            "user_id",
+            pl.when("is_test")
+            .then(pl.format("qa+{}@techflow.test", "user_id"))
+            .when("uses_free_mail")
+            .then(
+                pl.format("{}.{}{}@{}", "first", "last", "digits", "free_domain").str.to_lowercase()
+            )
+            .otherwise(pl.format("{}.{}@{}", "first", "last", "domain").str.to_lowercase())
+            .alias("email"),
+            pl.when("is_test")
+            .then(pl.lit("QA Tester"))
+            .otherwise(pl.format("{} {}", "first", "last"))
+            .alias("full_name"),
+            pl.when("is_test")
+            .then(pl.lit("TechFlow QA"))
+            .otherwise(
+                pl.format("{} {} {} {}", "prefix", "word", "suffix", "cycle").str.strip_chars()
+            )
+            .alias("company_name"),
+            pl.when("is_test")
+            .then(pl.lit("techflow.test"))
+            .otherwise("domain")
+            .alias("company_domain"),
+            "country",
+            "new_country",
+            pl.from_epoch(pl.col("signup_at"), time_unit="us").alias("signup_at"),
+            pl.lit(None, dtype=pl.Int64).alias("account_owner_id"),  # owners own their account
+        )
     )
+
+
+# A large odd multiplier: n -> (n x M + offset) mod N is a bijection whenever gcd(M, N) = 1.
+_IDENTITY_MULTIPLIER = 2_654_435_761
+
+
+def company_identity(
+    seed: int, user_id: np.ndarray, words: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(prefix, word, suffix, cycle) of each owner's company, distinct for distinct user_ids.
+
+    Issue 13 C: drawing word and suffix independently gave thousands of unrelated accounts one
+    company. Instead user n takes slot perm(n) of the prefixes x words x suffixes grid, perm an
+    affine bijection (seeded offset), so no two of the first N accounts share a company; account
+    N + n reuses the grid with a number (cycle 1 → "… 2"). A word's slug ends in no suffix, so
+    the domain label (prefix- + slug + suffix + number) is as unique as the name.
+    """
+    grid = len(COMPANY_PREFIXES) * words * len(COMPANY_SUFFIXES)
+    multiplier = _IDENTITY_MULTIPLIER
+    while np.gcd(multiplier, grid) != 1:
+        multiplier += 2
+    n = np.asarray(user_id, dtype=np.int64) - 1
+    offset = int(rng.hash64(seed, "company:offset", 0)[0] % np.uint64(grid))
+    slot = (n % grid * multiplier + offset) % grid  # < 2^63: grid < 2^18 and multiplier < 2^32
+    word_suffix, prefix = np.divmod(slot, len(COMPANY_PREFIXES))
+    word, suffix = np.divmod(word_suffix, len(COMPANY_SUFFIXES))
+    return prefix, word, suffix, n // grid

@@ -19,6 +19,7 @@ from data_generation.config import WorldConfig
 from data_generation.journeys import Journeys, build_journeys
 from data_generation.lifecycle import NEVER, Periods, simulate_periods
 from data_generation.seeds import Seeds, load_seeds
+from data_generation.teams import Teammates, build_teammates
 from data_generation.timeutil import DAY_US, day_start_us
 from data_generation.users import Users, build_users
 
@@ -72,6 +73,9 @@ class World:
     def activation_order(self) -> np.ndarray:
         """User indices sorted by activation time (never-activated users last)."""
         return np.argsort(self.users.activated_us, kind="stable")
+    def teammates(self) -> Teammates:
+        """The users the owners invite to fill their seats (issue 13 C; see teams.py)."""
+        return build_teammates(self.seed, self.users, self.periods)
 
 
 @functools.lru_cache(maxsize=4)

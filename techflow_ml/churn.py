@@ -26,6 +26,12 @@ from threadpoolctl import threadpool_limits
 FEATURES = (
     "mrr",
     "seats",
+    # Seat use (issue 13 C): teams that leave seats empty churn more and shrink.
+    "active_users_last_7_days",
+    "active_users_last_28_days",
+    "seat_utilisation_last_28_days",
+    "events_per_seat_last_28_days",
+    "events_per_active_user_last_28_days",
     "paid_products",
     "mrr_change_28_days",
     "tenure_days",

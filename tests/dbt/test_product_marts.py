@@ -88,8 +88,10 @@ def test_daily_engagement_and_its_trailing_week_match_the_raw_events(
 def test_retention_cohort_sizes_equal_signups_per_month(
     built_warehouse: DbtProject, real_users: pl.DataFrame
 ) -> None:
+    # Signups are account owners: invited teammates are users but never signed up.
     signups = (
-        real_users.group_by(cohort_month=pl.col("signup_at").dt.truncate("1mo").dt.date())
+        real_users.filter(pl.col("account_owner_id").is_null())
+        .group_by(cohort_month=pl.col("signup_at").dt.truncate("1mo").dt.date())
         .agg(cohort_size=pl.len())
         .sort("cohort_month")
     )
@@ -103,12 +105,15 @@ def test_retention_cohort_sizes_equal_signups_per_month(
 def test_retention_counts_cohort_members_active_in_each_month(
     built_warehouse: DbtProject, real_users: pl.DataFrame, real_usage_events: pl.DataFrame
 ) -> None:
-    cohorts = real_users.select(
+    # Cohorts are signups (account owners); an account is active when any of its people is.
+    cohorts = real_users.filter(pl.col("account_owner_id").is_null()).select(
         "user_id", cohort_month=pl.col("signup_at").dt.truncate("1mo").dt.date()
     )
+    account_of = real_users.select("user_id", account=pl.coalesce("account_owner_id", "user_id"))
     active = (
-        real_usage_events.select(
-            "user_id", activity_month=pl.col("occurred_at").dt.truncate("1mo").dt.date()
+        real_usage_events.join(account_of, on="user_id")
+        .select(
+            user_id="account", activity_month=pl.col("occurred_at").dt.truncate("1mo").dt.date()
         )
         .unique()
         .join(cohorts, on="user_id")
@@ -194,8 +199,10 @@ def test_churn_label_is_total_mrr_hitting_zero_within_30_days(
 def test_churn_features_look_only_at_the_week_and_before(
     built_warehouse: DbtProject,
 ) -> None:
+    # Usage rolls up to the customer account: the owner's and their teammates' events.
     events = built_warehouse.query_pl(
-        "select user_id as customer_id, event_date from product.fct_events"
+        "select u.customer_id, e.event_date from product.fct_events e "
+        "join product.dim_users u using (user_id)"
     )
     signals = built_warehouse.query_pl(
         "select customer_id, week_end, events_last_7_days, events_prior_21_days "
@@ -213,3 +220,79 @@ def test_churn_features_look_only_at_the_week_and_before(
     joined = signals.join(windowed, on=["customer_id", "week_end"])
     assert (joined["events_last_7_days"] == joined["last_7"]).all()
     assert (joined["events_prior_21_days"] == joined["prior_21"]).all()
+
+
+def test_signups_count_account_owners_and_teammates_roll_up_to_them(
+    built_warehouse: DbtProject, real_users: pl.DataFrame
+) -> None:
+    """Invited teammates are users, not signups: acquisition counts owners only, and every
+    teammate belongs to an owner's account and shares its company."""
+    owners = real_users.filter(pl.col("account_owner_id").is_null())
+    assert real_users.height > owners.height, "the world has invited teammates"
+    acquired = built_warehouse.query_pl("select user_id from marketing.fct_customer_acquisition")
+    assert sorted(acquired["user_id"]) == sorted(owners["user_id"])
+    dim = built_warehouse.query_pl(
+        "select t.user_id, o.is_account_owner as owner_owns, t.company_domain = o.company_domain "
+        "as same_company, t.acquisition_channel = o.acquisition_channel as same_channel "
+        "from product.dim_users t join product.dim_users o on t.customer_id = o.user_id "
+        "where not t.is_account_owner"
+    )
+    assert dim.height == real_users.height - owners.height
+    assert dim["owner_owns"].all() and dim["same_company"].all() and dim["same_channel"].all()
+
+
+def test_churn_signals_count_each_accounts_distinct_active_people(
+    built_warehouse: DbtProject, real_users: pl.DataFrame, real_usage_events: pl.DataFrame
+) -> None:
+    """The account's distinct people (owner and teammates) active in the week and the 28 days
+    ending on its Sunday, and seat utilisation: per paid product, the people who used it in the
+    28 days over its seats, summed over the paid products; recomputed from the raw events."""
+    account_of = real_users.select(
+        "user_id", customer_id=pl.coalesce("account_owner_id", "user_id")
+    )
+    active = (
+        real_usage_events.join(account_of, on="user_id")
+        .select("customer_id", "user_id", "product", "activity_date")
+        .unique()
+    )
+    signals = built_warehouse.query_pl(
+        "select customer_id, week_end, active_users_last_7_days, active_users_last_28_days, "
+        "seat_utilisation_last_28_days from product.fct_churn_signals"
+    )
+    windowed = (
+        signals.select("customer_id", "week_end")
+        .join(active, on="customer_id", how="left")
+        .with_columns(age=(pl.col("week_end") - pl.col("activity_date")).dt.total_days())
+    )
+    people = windowed.group_by("customer_id", "week_end").agg(
+        last_7=pl.col("user_id").filter(pl.col("age").is_between(0, 6)).n_unique(),
+        last_28=pl.col("user_id").filter(pl.col("age").is_between(0, 27)).n_unique(),
+    )
+    paid = built_warehouse.query_pl(
+        "select customer_id, date_day as week_end, product, seats from finance.fct_mrr_daily "
+        "where mrr > 0"
+    )
+    per_product = (
+        paid.join(signals.select("customer_id", "week_end"), on=["customer_id", "week_end"])
+        .join(
+            windowed.filter(pl.col("age").is_between(0, 27)).select(
+                "customer_id", "week_end", "product", "user_id"
+            ),
+            on=["customer_id", "week_end", "product"],
+            how="left",
+        )
+        .group_by("customer_id", "week_end", "product")
+        .agg(seats=pl.col("seats").first(), people=pl.col("user_id").drop_nulls().n_unique())
+        .group_by("customer_id", "week_end")
+        .agg(utilisation=pl.col("people").sum() / pl.col("seats").sum())
+    )
+    joined = signals.join(people, on=["customer_id", "week_end"]).join(
+        per_product, on=["customer_id", "week_end"]
+    )
+    assert joined.height == signals.height
+    assert (joined["active_users_last_7_days"] == joined["last_7"]).all()
+    assert (joined["active_users_last_28_days"] == joined["last_28"]).all()
+    assert ((joined["seat_utilisation_last_28_days"] - joined["utilisation"]).abs() < 1e-9).all()
+    # Teams exist: many paying accounts have more than one active person; seats bound them.
+    assert (joined["last_28"] > 1).mean() > 0.2
+    assert (joined["utilisation"] <= 1).mean() > 0.99

@@ -1,15 +1,18 @@
--- One row per (real) app user: their profile and the marketing attribution of their signup. The
--- user spine (which users are real, when they signed up) of every product/marketing mart
--- downstream; int_user_touches reads the same staging model only to stop a journey at signup.
+-- One row per (real) signup, i.e. account owner: their profile and the marketing attribution of
+-- their signup. Reads the user spine int_account_members (which users are real, who owns which
+-- account), so it is defined once for every mart downstream.
 -- The touches (sessions up to the signup) come from int_user_touches: the first one names the
 -- acquisition channel and campaign (first touch, the credit every existing mart uses), the last
 -- non-direct one names the last touch. Users with no tracked touch were not measured by Segment:
 -- they count as direct for both.
 with
 
+-- Signups only: invited teammates (issue 13 C) joined an account, they did not sign up, so every
+-- signup, acquisition and cohort count downstream counts account owners.
 users as (
 
-    select * from {{ ref('stg_app_db__users') }}
+    select * from {{ ref('int_account_members') }}
+    where is_account_owner
 
 ),
 

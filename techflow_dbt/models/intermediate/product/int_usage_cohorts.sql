@@ -1,6 +1,7 @@
--- One row per user and calendar month in which the user was active (had a usage event), with the
--- user's signup cohort month and the month's distance from it. The basis of cohort retention:
--- month 0 is the signup month.
+-- One row per signup (account owner) and calendar month in which the account was active (any of
+-- its people, owner or invited teammate, had a usage event), with the signup cohort month and the
+-- month's distance from it. The basis of cohort retention: month 0 is the signup month; an
+-- account whose owner went quiet while the team kept working is retained.
 with
 
 engagement_daily as (
@@ -18,13 +19,13 @@ user_acquisition as (
 monthly_activity as (
 
     select
-        user_id,
+        customer_id as user_id,
         cast({{ dbt.date_trunc('month', 'activity_date') }} as date) as activity_month,
-        count(*) as active_days,
+        count(distinct activity_date) as active_days,
         cast(sum(event_count) as bigint) as event_count
 
     from engagement_daily
-    group by user_id, {{ dbt.date_trunc('month', 'activity_date') }}
+    group by customer_id, {{ dbt.date_trunc('month', 'activity_date') }}
 
 ),
 

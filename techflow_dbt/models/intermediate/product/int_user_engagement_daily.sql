@@ -9,22 +9,35 @@ usage_events as (
 
 ),
 
+account_members as (
+
+    select * from {{ ref('int_account_members') }}
+
+),
+
 final as (
 
     select
-        user_id,
-        cast(occurred_at as date) as activity_date,
+        usage_events.user_id,
+        -- The account the person's usage counts for (null for QA accounts, dropped downstream).
+        account_members.customer_id,
+        cast(usage_events.occurred_at as date) as activity_date,
         count(*) as event_count,
-        count(distinct product || '.' || feature) as features_used,
-        count(distinct product) as products_used,
-        count(case when product = 'cloudsync' then 1 end) as cloudsync_event_count,
-        count(case when product = 'teamchat' then 1 end) as teamchat_event_count,
-        count(case when product = 'datahub' then 1 end) as datahub_event_count,
-        min(occurred_at) as first_event_at,
-        max(occurred_at) as last_event_at
+        count(distinct usage_events.product || '.' || usage_events.feature) as features_used,
+        count(distinct usage_events.product) as products_used,
+        count(case when usage_events.product = 'cloudsync' then 1 end) as cloudsync_event_count,
+        count(case when usage_events.product = 'teamchat' then 1 end) as teamchat_event_count,
+        count(case when usage_events.product = 'datahub' then 1 end) as datahub_event_count,
+        min(usage_events.occurred_at) as first_event_at,
+        max(usage_events.occurred_at) as last_event_at
 
     from usage_events
-    group by user_id, cast(occurred_at as date)
+    left join account_members
+        on usage_events.user_id = account_members.user_id
+    group by
+        usage_events.user_id,
+        account_members.customer_id,
+        cast(usage_events.occurred_at as date)
 
 )
 

@@ -1,7 +1,14 @@
--- Grain: one row per real app user (test accounts excluded), current state.
--- The user as product and marketing see them: who they are, where they came from (first touch),
--- which CRM account they belong to, and how much they have used the products.
+-- Grain: one row per real app user (test accounts excluded), current state: account owners (the
+-- signups) and the teammates they invited. The user as product and marketing see them: who they
+-- are, which customer account they belong to, how that account was acquired (first touch of the
+-- owner's signup; a teammate came in through the account), its CRM account, and their own usage.
 with
+
+account_members as (
+
+    select * from {{ ref('int_account_members') }}
+
+),
 
 user_acquisition as (
 
@@ -57,19 +64,24 @@ lifetime_usage as (
 final as (
 
     select
-        {{ generate_surrogate_key(['user_acquisition.user_id']) }} as user_key,
-        user_acquisition.user_id,
-        user_acquisition.email,
-        user_acquisition.full_name,
-        user_acquisition.company_name,
-        user_acquisition.company_domain,
-        user_acquisition.country_code,
-        user_acquisition.signup_at,
-        user_acquisition.signup_date,
-        user_acquisition.cohort_month,
+        {{ generate_surrogate_key(['account_members.user_id']) }} as user_key,
+        account_members.user_id,
+        account_members.customer_id,
+        account_members.account_owner_id,
+        account_members.is_account_owner,
+        account_members.email,
+        account_members.full_name,
+        account_members.company_name,
+        account_members.company_domain,
+        account_members.country_code,
+        account_members.signup_at,
+        cast(account_members.signup_at as date) as signup_date,
+        cast({{ dbt.date_trunc('month', 'account_members.signup_at') }} as date) as cohort_month,
         user_acquisition.channel as acquisition_channel,
         user_acquisition.campaign as acquisition_campaign,
-        user_acquisition.first_touch_at,
+        case
+            when account_members.is_account_owner then user_acquisition.first_touch_at
+        end as first_touch_at,
         account_per_user.account_id as salesforce_account_id,
         account_per_user.industry,
         account_per_user.employee_count,
@@ -78,11 +90,14 @@ final as (
         coalesce(lifetime_usage.active_days, 0) as active_days,
         coalesce(lifetime_usage.lifetime_event_count, 0) as lifetime_event_count
 
-    from user_acquisition
+    from account_members
+    -- Inner join: every real user's account has a real owner, whose signup names the acquisition.
+    inner join user_acquisition
+        on account_members.customer_id = user_acquisition.user_id
     left join account_per_user
-        on user_acquisition.user_id = account_per_user.user_id
+        on account_members.customer_id = account_per_user.user_id
     left join lifetime_usage
-        on user_acquisition.user_id = lifetime_usage.user_id
+        on account_members.user_id = lifetime_usage.user_id
 
 )
 

@@ -1,7 +1,8 @@
 -- Grain: one row per paying customer and complete ISO week (Monday to Sunday) at whose end the
--- customer had MRR. The feature table of the churn model: engagement level and trend, seats and
--- MRR movement, payment failures, tenure, all as of the week's last day (so no feature peeks into
--- the future), and the label: did the customer lose all MRR within the 30 days after the week?
+-- customer had MRR. The feature table of the churn model: engagement level and trend, seats, seat
+-- utilisation (the account's distinct active people, owner and invited teammates, over its seats)
+-- and MRR movement, payment failures, tenure, all as of the week's last day (so no feature peeks
+-- into the future), and the label: did the customer lose all MRR within the 30 days after the week?
 -- The label is null while those 30 days are not yet fully in the data.
 with
 
@@ -98,22 +99,152 @@ customer_weeks as (
 
 ),
 
--- Usage per user and ISO week (Monday to Sunday, named by its Sunday). Because features are
--- measured as of a Sunday, "the last 7 days" is exactly one such week and "the last 28 days"
--- four of them, so trailing windows become equality joins and window functions over weeks
--- instead of a range join of every customer-week with every active day.
+-- Usage per customer account and ISO week (Monday to Sunday, named by its Sunday), summed over
+-- the account's people. Because features are measured as of a Sunday, "the last 7 days" is
+-- exactly one such week and "the last 28 days" four of them, so trailing windows become equality
+-- joins and window functions over weeks instead of a range join of every customer-week with
+-- every active day.
 weekly_usage as (
 
     select
-        user_id as customer_id,
+        customer_id,
         {{ iso_week_end('activity_date') }} as week_end,
-        count(*) as active_days,
+        count(distinct activity_date) as active_days,
         sum(event_count) as event_count,
         max(features_used) as max_daily_features,
         max(activity_date) as last_active_date
 
     from engagement_daily
-    group by user_id, {{ iso_week_end('activity_date') }}
+    where customer_id is not null
+    group by customer_id, {{ iso_week_end('activity_date') }}
+
+),
+
+-- Who was active in which week: distinct people do not add up across weeks, so the 28-day count
+-- joins the four weeks ending on the feature week.
+weekly_active_people as (
+
+    select distinct
+        customer_id,
+        user_id,
+        {{ iso_week_end('activity_date') }} as week_end
+
+    from engagement_daily
+    where customer_id is not null
+
+),
+
+active_people as (
+
+    select
+        customer_weeks.customer_id,
+        customer_weeks.week_end,
+        count(distinct case
+            when weekly_active_people.week_end = customer_weeks.week_end
+                then weekly_active_people.user_id
+        end) as active_users_last_7_days,
+        count(distinct weekly_active_people.user_id) as active_users_last_28_days
+
+    from customer_weeks
+    left join weekly_active_people
+        on
+            customer_weeks.customer_id = weekly_active_people.customer_id
+            and weekly_active_people.week_end in (
+                customer_weeks.week_end,
+                {{ add_days(-7, 'customer_weeks.week_end') }},
+                {{ add_days(-14, 'customer_weeks.week_end') }},
+                {{ add_days(-21, 'customer_weeks.week_end') }}
+            )
+    group by customer_weeks.customer_id, customer_weeks.week_end
+
+),
+
+-- Seat utilisation compares like with like: per paid product, the distinct people who used that
+-- product in the four weeks over its seats, summed over the customer's paid products (a trial
+-- of another product, or a product that just ended, uses no paid seat).
+product_days as (
+
+    select
+        customer_id,
+        user_id,
+        activity_date,
+        'cloudsync' as product
+    from engagement_daily
+    where customer_id is not null and cloudsync_event_count > 0
+
+    union all
+
+    select
+        customer_id,
+        user_id,
+        activity_date,
+        'teamchat' as product
+    from engagement_daily
+    where customer_id is not null and teamchat_event_count > 0
+
+    union all
+
+    select
+        customer_id,
+        user_id,
+        activity_date,
+        'datahub' as product
+    from engagement_daily
+    where customer_id is not null and datahub_event_count > 0
+
+),
+
+weekly_product_people as (
+
+    select distinct
+        customer_id,
+        user_id,
+        product,
+        {{ iso_week_end('activity_date') }} as week_end
+
+    from product_days
+
+),
+
+paid_product_seat_use as (
+
+    select
+        customer_weeks.customer_id,
+        customer_weeks.week_end,
+        mrr_daily.product,
+        max(mrr_daily.seats) as seats,
+        count(distinct weekly_product_people.user_id) as people
+
+    from customer_weeks
+    inner join mrr_daily
+        on
+            customer_weeks.customer_id = mrr_daily.customer_id
+            and customer_weeks.week_end = mrr_daily.date_day
+            and mrr_daily.mrr > 0
+    left join weekly_product_people
+        on
+            mrr_daily.customer_id = weekly_product_people.customer_id
+            and mrr_daily.product = weekly_product_people.product
+            and weekly_product_people.week_end in (
+                customer_weeks.week_end,
+                {{ add_days(-7, 'customer_weeks.week_end') }},
+                {{ add_days(-14, 'customer_weeks.week_end') }},
+                {{ add_days(-21, 'customer_weeks.week_end') }}
+            )
+    group by customer_weeks.customer_id, customer_weeks.week_end, mrr_daily.product
+
+),
+
+seat_utilisation as (
+
+    select
+        customer_id,
+        week_end,
+        cast(sum(people) as double precision) / nullif(sum(seats), 0)
+            as seat_utilisation_last_28_days
+
+    from paid_product_seat_use
+    group by customer_id, week_end
 
 ),
 
@@ -257,6 +388,20 @@ final as (
         customer_weeks.week_end,
         cast(customer_weeks.mrr as decimal(18, 2)) as mrr,
         cast(customer_weeks.seats as integer) as seats,
+        cast(active_people.active_users_last_7_days as integer) as active_users_last_7_days,
+        cast(active_people.active_users_last_28_days as integer) as active_users_last_28_days,
+        seat_utilisation.seat_utilisation_last_28_days,
+        -- Engagement intensity, independent of team size: the 28 days' events per seat and per
+        -- active person (null without an active person).
+        cast(
+            engagement_as_of_week_end.events_last_7_days
+            + engagement_as_of_week_end.events_prior_21_days as double precision
+        ) / nullif(customer_weeks.seats, 0) as events_per_seat_last_28_days,
+        cast(
+            engagement_as_of_week_end.events_last_7_days
+            + engagement_as_of_week_end.events_prior_21_days as double precision
+        ) / nullif(active_people.active_users_last_28_days, 0)
+            as events_per_active_user_last_28_days,
         customer_weeks.paid_products,
         cast(customer_weeks.mrr - customer_weeks.mrr_28_days_earlier as decimal(18, 2))
             as mrr_change_28_days,
@@ -301,6 +446,14 @@ final as (
         on
             customer_weeks.customer_id = churn_next_30_days.customer_id
             and customer_weeks.week_end = churn_next_30_days.week_end
+    inner join active_people
+        on
+            customer_weeks.customer_id = active_people.customer_id
+            and customer_weeks.week_end = active_people.week_end
+    inner join seat_utilisation
+        on
+            customer_weeks.customer_id = seat_utilisation.customer_id
+            and customer_weeks.week_end = seat_utilisation.week_end
 
 )
 

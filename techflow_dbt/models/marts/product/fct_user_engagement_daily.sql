@@ -52,6 +52,8 @@ final as (
             as user_engagement_day_key,
         users.user_key,
         with_windows.user_id,
+        -- The customer account the user's activity counts for (owner or invited teammate).
+        users.customer_id,
         with_windows.activity_date,
         with_windows.event_count,
         with_windows.features_used,

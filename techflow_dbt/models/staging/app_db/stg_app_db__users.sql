@@ -1,4 +1,5 @@
--- One row per app user: the latest version of each user_id from the incremental extract.
+-- One row per app user: the latest version of each user_id from the incremental extract. A user
+-- is an account owner (signed up; account_owner_id null) or a teammate the owner invited.
 -- Internal QA accounts (@techflow.test) are dropped here so no mart ever counts them.
 -- Re-landed identical copies collapse; two *different* versions with the same updated_at are
 -- both kept, so the unique test on user_id fails instead of silently picking one.
@@ -20,6 +21,7 @@ renamed as (
         lower(trim(company_domain)) as company_domain,
         upper(trim(country)) as country_code,
         cast(signup_at as timestamp) as signup_at,
+        cast(account_owner_id as bigint) as account_owner_id,
         cast(updated_at as timestamp) as updated_at,
         max(cast(_loaded_at as timestamp)) as loaded_at
 
