@@ -73,6 +73,8 @@ class World:
     def activation_order(self) -> np.ndarray:
         """User indices sorted by activation time (never-activated users last)."""
         return np.argsort(self.users.activated_us, kind="stable")
+
+    @functools.cached_property
     def teammates(self) -> Teammates:
         """The users the owners invite to fill their seats (issue 13 C; see teams.py)."""
         return build_teammates(self.seed, self.users, self.periods)

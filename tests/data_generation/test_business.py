@@ -150,7 +150,10 @@ def test_activation_is_a_segment_track_at_the_first_subscription_start(dirty_wor
             -- day (dirt): count the users whose first subscription opened before it.
             select user_id, min(started_at) as started_at from {subscriptions} group by 1
             having min(started_at) < (select max(_loaded_at)::date from {subscriptions})
-        ), signups as (select user_id, count(*) as n from {users} group by 1)
+        ), signups as (
+            -- account owners: invited teammates do not sign up (issue 13 C)
+            select user_id, count(*) as n from {users} where account_owner_id is null group by 1
+        )
         select count(*) as signups, count(act.user_id), count(first_sub.user_id),
                count(*) filter (where first_sub.started_at <> act.activated_at),
                count(*) filter (where first_sub.user_id is not null and act.user_id is null)
@@ -520,7 +523,9 @@ def test_trials_that_will_not_convert_are_used_less(dirty_world):
                        ended_at = trial_ends_at as lapsed
                 from latest where trial_ends_at is not null and status <> 'trialing'
             ) ACCOUNT_EVENTS
-            select t.lapsed, count(e.event_id) / count(distinct (t.user_id, t.product))
+            -- Per person active in the trial's last week: how many people an account has is
+            -- mostly its teammates from other products, not this trial's engagement.
+            select t.lapsed, count(e.event_id) / count(distinct (t.user_id, t.product, e.user_id))
             from trials t left join account_events e
               on e.account_id = t.user_id and e.product = t.product
              and e.occurred_at >= t.trial_ends_at - interval 7 day
@@ -529,14 +534,10 @@ def test_trials_that_will_not_convert_are_used_less(dirty_world):
             """.replace("ACCOUNT_EVENTS", ACCOUNT_EVENTS)
         )
     )
-    assert rows[True] < 0.8 * rows[False]
+    assert rows[True] < 0.9 * rows[False]
 
 
 # Behaviour (issue 13 C): churn, seat changes and teams follow engagement, tenure and utilisation.
-
-
-def _default_world():
-    return world_for(WorldConfig(start=START, scale=1.0, seed=42), START + dt.timedelta(days=700))
 
 
 def _monthly_hazard(p, end_us, mask, event):
@@ -601,7 +602,7 @@ def test_seats_grow_at_high_utilisation_and_shrink_at_low():
     low = _monthly_hazard(p, end_us, team & (util <= q1), growth)
     assert high > 3 * low
     upgrades = p.reason == UPGRADE
-    assert _monthly_hazard(p, end_us, team & (util >= q3), upgrades) > 1.5 * (
+    assert _monthly_hazard(p, end_us, team & (util >= q3), upgrades) > 1.3 * (
         _monthly_hazard(p, end_us, team & (util <= q1), upgrades)
     )
 

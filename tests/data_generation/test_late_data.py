@@ -84,7 +84,8 @@ def test_late_rows_exist_by_default_and_are_deterministic(tmp_path, dirty_world)
     assert late > 0, "a modest world has late subscription rows by default"
     first_day, last_day = START + dt.timedelta(days=70), START + dt.timedelta(days=99)
     for name in ("a", "b"):
-        cfg = WorldConfig(start=START, scale=0.3, seed=5, out_dir=tmp_path / name)
+        # Scale 0.6: a month with late changes, now that only activated signups subscribe.
+        cfg = WorldConfig(start=START, scale=0.6, seed=5, out_dir=tmp_path / name)
         generate_range(cfg, first_day, last_day)
     first, second = bytes_by_file(tmp_path / "a"), bytes_by_file(tmp_path / "b")
     assert len(first) == 30 * len(RAW_TABLES)
