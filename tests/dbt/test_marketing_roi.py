@@ -75,7 +75,8 @@ def test_attributed_revenue_reconciles_with_finance_revenue(built_warehouse: Dbt
 
 def test_every_signup_is_attributed_exactly_once(built_warehouse: DbtProject) -> None:
     [(users, acquisitions, report_signups, campaign_signups)] = built_warehouse.query(
-        "select (select count(*) from product.dim_users), "
+        # dim_users holds owners and invited teammates; signups are the account owners.
+        "select (select count(*) from product.dim_users where is_account_owner), "
         "(select count(distinct user_id) from marketing.fct_customer_acquisition), "
         "(select sum(signups) from marketing.rpt_marketing_roi), "
         "(select sum(lifetime_signups) from marketing.dim_campaigns)"

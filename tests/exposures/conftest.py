@@ -1,7 +1,7 @@
 """A world long enough for the exposures, materialized through Dagster once per session.
 
-`exposure_world`: 180 days at scale 0.3 ending on the suite's as-of day (AS_OF, a Sunday) — ~400
-paying customers and 21 labelled weeks of churn signals, so the churn model has earlier weeks to
+`exposure_world`: 180 days at scale 0.5 ending on the suite's as-of day (AS_OF, a Sunday) — some
+hundreds of paying customers and 21 labelled weeks of churn signals, so the churn model has earlier weeks to
 train on and later ones to be judged on. `dbt seed` + `dbt run` build the warehouse (the marts'
 tests run elsewhere), then the three exposure assets — mrr_finance_dashboard,
 marketing_roi_dashboard, churn_prediction_model — are materialized with Dagster's `materialize`
@@ -31,7 +31,7 @@ from tests.orchestration.test_ui import chromium  # noqa: F401 (the browser test
 from tests.support import AS_OF, DbtProject, environment, generate_world
 
 EXPOSURE_WORLD_DAYS = 180
-EXPOSURE_WORLD_SCALE = 0.3
+EXPOSURE_WORLD_SCALE = 0.5
 CHURN_SEED = 42
 CHURN_EVAL_WEEKS = 4
 
