@@ -15,7 +15,8 @@ from data_generation.late import MAX_LATE_DAYS, WRONG_END_MAX_DAYS
 START = dt.date(2025, 1, 1)
 DAYS = 120  # long enough for trials to convert, first renewals, dunning and churn
 END = START + dt.timedelta(days=DAYS - 1)
-SCALE = 0.5  # enough billing edge cases (refunds, voids, prorations) once a third of signups never subscribe
+# Enough billing edge cases (refunds, voids, prorations) once a third of signups never subscribe.
+SCALE = 0.5
 # Late and corrected subscription versions land within MAX_LATE_DAYS of what they describe (a
 # wrong ended_at is up to WRONG_END_MAX_DAYS early): raw data describing times before this many
 # days ahead of the range's end is final; after it, some versions are still in flight.

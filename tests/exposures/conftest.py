@@ -1,9 +1,9 @@
 """A world long enough for the exposures, materialized through Dagster once per session.
 
-`exposure_world`: 180 days at scale 0.5 ending on the suite's as-of day (AS_OF, a Sunday) — some
-hundreds of paying customers and 21 labelled weeks of churn signals, so the churn model has earlier weeks to
-train on and later ones to be judged on. `dbt seed` + `dbt run` build the warehouse (the marts'
-tests run elsewhere), then the three exposure assets — mrr_finance_dashboard,
+`exposure_world`: 180 days at scale 0.5 ending on the suite's as-of day (AS_OF, a Sunday) —
+hundreds of paying customers and 21 labelled weeks of churn signals, so the churn model has
+earlier weeks to train on and later ones to be judged on. `dbt seed` + `dbt run` build the
+warehouse (the marts' tests run elsewhere), then the three exposure assets — mrr_finance_dashboard,
 marketing_roi_dashboard, churn_prediction_model — are materialized with Dagster's `materialize`
 into an ephemeral instance whose event log the tests read.
 """
