@@ -39,10 +39,12 @@ def dbt_target_folders(instance, run_id: str) -> list[Path]:
 
 
 def parse_lines(folder: Path) -> list[str]:
-    """What dbt logged about parsing (dbt.log holds one JSON event per line)."""
+    """What dbt logged about parsing (dbt.log holds one JSON event per line; dbt rotates it at
+    10 MB, so a big step's parse messages are in dbt.log.1)."""
     messages = [
         json.loads(line)["info"]["msg"]
-        for line in (folder / "dbt.log").read_text().splitlines()
+        for log in sorted(folder.glob("dbt.log*"))
+        for line in log.read_text().splitlines()
         if line.startswith("{")
     ]
     return [m for m in messages if "parsing" in m.lower() or "full parse" in m.lower()]
