@@ -76,21 +76,11 @@ final as (
         trials,
         paying_customers,
         -- Each rate is over the step before it; null where that step is zero.
-        case
-            when visits > 0 then cast(signups as double precision) / visits
-        end as visit_to_signup_rate,
-        case
-            when signups > 0 then cast(activated as double precision) / signups
-        end as signup_to_activation_rate,
-        case
-            when activated > 0 then cast(trials as double precision) / activated
-        end as activation_to_trial_rate,
-        case
-            when activated > 0 then cast(paying_customers as double precision) / activated
-        end as activation_to_paid_rate,
-        case
-            when signups > 0 then cast(paying_customers as double precision) / signups
-        end as signup_to_paid_rate
+        {{ ratio_or_null('signups', 'visits') }} as visit_to_signup_rate,
+        {{ ratio_or_null('activated', 'signups') }} as signup_to_activation_rate,
+        {{ ratio_or_null('trials', 'activated') }} as activation_to_trial_rate,
+        {{ ratio_or_null('paying_customers', 'activated') }} as activation_to_paid_rate,
+        {{ ratio_or_null('paying_customers', 'signups') }} as signup_to_paid_rate
 
     from combined
 

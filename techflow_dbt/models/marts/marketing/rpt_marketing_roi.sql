@@ -103,10 +103,7 @@ final as (
         combined.paying_customers,
         combined.attributed_revenue_usd,
         -- Ratios are null where their denominator is zero (unpaid channels, no conversions).
-        case
-            when combined.visits > 0
-                then cast(combined.signups as double precision) / combined.visits
-        end as visit_to_signup_rate,
+        {{ ratio_or_null('combined.signups', 'combined.visits') }} as visit_to_signup_rate,
         case
             when combined.signups > 0
                 then cast(combined.spend_usd / combined.signups as decimal(18, 2))
@@ -117,14 +114,8 @@ final as (
         end as cac_usd,
         -- ROAS (revenue / spend), METRICS.md. `roi` is the same number under its first name, kept
         -- for existing readers; ROI proper would be (revenue - spend) / spend.
-        case
-            when combined.spend_usd > 0
-                then cast(combined.attributed_revenue_usd as double precision) / combined.spend_usd
-        end as roas,
-        case
-            when combined.spend_usd > 0
-                then cast(combined.attributed_revenue_usd as double precision) / combined.spend_usd
-        end as roi
+        {{ ratio_or_null('combined.attributed_revenue_usd', 'combined.spend_usd') }} as roas,
+        {{ ratio_or_null('combined.attributed_revenue_usd', 'combined.spend_usd') }} as roi
 
     from combined
     inner join campaigns
