@@ -179,6 +179,20 @@ def dagster(sandbox: Sandbox, *args: str) -> float:
     return run_timed([str(BIN / "dg"), "launch", *args], sandbox.env())
 
 
+def prepare_dagster_parse(sandbox: Sandbox, target: Path) -> None:
+    """What `make manifest` gives `make run` in its own environment, for a sandbox: a saved dbt
+    parse for the sandbox's warehouse (dbt keeps the profile's connection values in its parse
+    state, so the repository's prepared parse, made for the default warehouse, would cost the
+    first dbt step a full parse). `dbt parse` into `target`, then kept as the sandbox
+    environment's parse seed (techflow_orchestration.dbt_targets.save_parse). Untimed."""
+    DbtCli(sandbox, target)("parse")
+    code = (
+        "import sys; from pathlib import Path;"
+        "from techflow_orchestration.dbt_targets import save_parse; save_parse(Path(sys.argv[1]))"
+    )
+    subprocess.run([sys.executable, "-c", code, str(target)], env=sandbox.env(), check=True)
+
+
 def make_run(sandbox: Sandbox) -> float:
     """What `make run` runs once the environment and the manifest are ready, wall seconds.
 

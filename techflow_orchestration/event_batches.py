@@ -17,19 +17,34 @@ record), but each stretch of asset events in one transaction per shard; anything
 is stored event by event as before. It is applied to the
 instance object of `make run` only (steps run in its process); `make dev`'s runs keep Dagster's
 default writes.
+
+Events that arrive one at a time (a dbt build streams ~1,700: check results, materializations,
+step outputs) cost the same way: Dagster's SQLite storage creates an engine and opens, commits and
+closes a connection per event and shard, and closing the last connection to a WAL database
+checkpoints it and deletes its WAL file; the commit fsyncs. Profiled in a full `make run` build:
+4,448 commits (16.5 s), 6,033 closes (8.4 s), 6,024 engines (3.9 s) — CPU and I/O taken from
+the dbt process beside it. `reuse_connections` keeps one engine (and its pooled connection) per
+shard for the life of the process, with `synchronous=NORMAL`, SQLite's recommended setting for
+WAL: a commit is durable against a crash of the process (kill -9 loses nothing committed), only
+an OS crash or power loss can roll back the last transactions, and the database stays
+consistent either way.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from functools import partial
+from typing import Any
 
+import sqlalchemy
 from dagster import DagsterInstance
 from dagster._core.events import ASSET_EVENTS
 from dagster._core.events.log import EventLogEntry
 from dagster._core.storage.event_log.sqlite.sqlite_event_log import SqliteEventLogStorage
 from dagster._core.storage.sqlalchemy_compat import db_result
+from dagster._core.storage.sqlite import SQLITE_BUSY_TIMEOUT_SECONDS
 
 BATCH_SIZE_ENV = "DAGSTER_EVENT_BATCH_SIZE"
 # Events per transaction: a range's materializations of one asset (698 days) in one or two.
@@ -86,4 +101,43 @@ def enable_batched_event_writes(instance: DagsterInstance) -> bool:
         return False
     os.environ.setdefault(BATCH_SIZE_ENV, str(BATCH_SIZE))
     storage.store_event_batch = partial(store_event_batch, storage)  # type: ignore[method-assign]
+    return True
+
+
+def _synchronous_normal(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
+@contextmanager
+def _connect_reusing_engine(
+    storage: SqliteEventLogStorage, engines: dict[str, sqlalchemy.Engine], shard: str
+) -> Iterator[Any]:
+    """SqliteEventLogStorage._connect, with one engine per shard kept open (pooled connection)."""
+    with storage._db_lock:
+        engine = engines.get(shard)
+        if engine is None:
+            engine = sqlalchemy.create_engine(
+                storage.conn_string_for_shard(shard),
+                connect_args={"timeout": SQLITE_BUSY_TIMEOUT_SECONDS},
+            )
+            sqlalchemy.event.listen(engine, "connect", _synchronous_normal)
+            engines[shard] = engine
+        if shard not in storage._initialized_dbs:
+            storage._initdb(engine)
+            storage._initialized_dbs.add(shard)
+        with engine.connect() as conn, conn.begin():
+            yield conn
+
+
+def reuse_connections(instance: DagsterInstance) -> bool:
+    """Keep this process's event log connections open, one per shard, with synchronous=NORMAL;
+    False (and nothing changed) when the event log is not Dagster's default SQLite storage. The
+    engines live as long as the process (`make run` is one short process)."""
+    storage = instance.event_log_storage
+    if type(storage) is not SqliteEventLogStorage:
+        return False
+    engines: dict[str, sqlalchemy.Engine] = {}
+    storage._connect = partial(_connect_reusing_engine, storage, engines)  # type: ignore[method-assign]
     return True

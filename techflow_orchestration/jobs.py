@@ -1,8 +1,9 @@
 """Jobs and the selections they run, as named constants.
 
 - `techflow_daily`: one day (or, as a single-run backfill, a range of days) of the whole world:
-  the raw tables for the partition, the staging views, fct_mrr_daily for the partition window, and
-  the unpartitioned marts after it. Everything but the snapshots. A failed run is retried once
+  the raw tables for the partition, then one `dbt build` of every model (fct_mrr_daily for the
+  partition window) and test, then the dashboards. Everything but the snapshots and the churn
+  model. A failed run is retried once
   from its failure (run retries: the daemon of `make dev` re-executes it through the default
   launcher; `run_retries` is enabled in .dagster_home/dagster.yaml). `make run` executes in
   process and stops on a failure instead; its next invocation resumes from what is missing.
@@ -10,7 +11,15 @@
   months of labelled weeks; a young world cannot fail the daily job). Its schedule runs Mondays.
 - `techflow_snapshots`: the SCD2 snapshots, separate from the model job as in
   dagster-open-platform, started once per daily partition after the daily job built it
-  (sensors.snapshots_after_daily) and once at the end of each `make run` that built something.
+  (sensors.snapshots_after_daily).
+- `techflow_build`: `make run`'s build, after its raw run: everything downstream of the raw
+  tables (every dbt model, seed, test and snapshot in one `dbt build`; the dashboards; the churn
+  model), over the range of days the raw run landed. It holds no raw asset on purpose: a job
+  with a partitioned op of its own gets a job-level partitions definition, and Dagster 1.13 then
+  plans a range run's events for every (asset, day) pair, unpartitioned assets included
+  (DagsterRun.partitions_subset applies to every asset): 50 unpartitioned assets x 698 days of
+  planned events for a fresh world. Without one, each unpartitioned asset gets one event and only
+  the partitioned incrementals one per day.
 """
 
 from __future__ import annotations
@@ -19,12 +28,16 @@ from dataclasses import dataclass
 from typing import Any
 
 from dagster import AssetsDefinition, AssetSelection, define_asset_job
+from dagster_dbt import build_dbt_asset_selection
 
 from techflow_orchestration.keys import CHURN_PREDICTION_MODEL
 
 DAILY_JOB_NAME = "techflow_daily"
 SNAPSHOT_JOB_NAME = "techflow_snapshots"
 CHURN_JOB_NAME = "churn_model_weekly"
+BUILD_JOB_NAME = "techflow_build"
+# dbt's selector for the snapshots (the snapshot job's part of the dbt op).
+SNAPSHOT_SELECT = "resource_type:snapshot"
 # Run retries, as Dagster's run tags spell them (dagster._core.storage.tags).
 DAILY_JOB_RETRY_TAGS = {"dagster/max_retries": "1", "dagster/retry_strategy": "FROM_FAILURE"}
 # Dagster's partition tags: one partition, or the range of a single-run backfill.
@@ -41,10 +54,11 @@ class TechflowJobs:
     daily: Any  # dagster's UnresolvedAssetJobDefinition, which it does not export
     snapshots: Any
     churn: Any
+    build: Any
 
 
-def build_jobs(snapshot_assets: AssetsDefinition) -> TechflowJobs:
-    snapshots = AssetSelection.assets(snapshot_assets)
+def build_jobs(raw_assets: AssetsDefinition, dbt_assets: AssetsDefinition) -> TechflowJobs:
+    snapshots = build_dbt_asset_selection([dbt_assets], dbt_select=SNAPSHOT_SELECT)
     churn = AssetSelection.assets(CHURN_PREDICTION_MODEL)
     daily_job = define_asset_job(
         name=DAILY_JOB_NAME,
@@ -63,4 +77,12 @@ def build_jobs(snapshot_assets: AssetsDefinition) -> TechflowJobs:
         selection=churn,
         description="Retrain the churn model on fct_churn_signals and score today's customers.",
     )
-    return TechflowJobs(daily=daily_job, snapshots=snapshot_job, churn=churn_job)
+    build_job = define_asset_job(
+        name=BUILD_JOB_NAME,
+        selection=AssetSelection.all() - AssetSelection.assets(raw_assets),
+        description=(
+            "`make run`'s build after its raw run: every dbt model, test and snapshot in one "
+            "dbt build, the dashboards and the churn model, for a range of days."
+        ),
+    )
+    return TechflowJobs(daily=daily_job, snapshots=snapshot_job, churn=churn_job, build=build_job)

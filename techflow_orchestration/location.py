@@ -42,12 +42,12 @@ def keys_with_freshness_policy(assets: list[AssetsDefinition]) -> list[AssetKey]
 def build_definitions(settings: TechflowSettings) -> Definitions:
     partitions_def = daily_partitions(settings.world_start, settings.last_partition_day)
     raw_world = build_raw_assets(partitions_def)
-    dbt = build_dbt_assets(partitions_def)
-    assets = [raw_world, *dbt.all(), *build_exposure_assets()]
-    jobs = build_jobs(dbt.snapshots)
+    dbt_warehouse = build_dbt_assets(partitions_def)
+    assets = [raw_world, dbt_warehouse, *build_exposure_assets()]
+    jobs = build_jobs(raw_world, dbt_warehouse)
     return Definitions(
         assets=assets,
-        jobs=[jobs.daily, jobs.snapshots, jobs.churn],
+        jobs=[jobs.daily, jobs.snapshots, jobs.churn, jobs.build],
         schedules=[
             build_daily_schedule(jobs.daily, partitions_def),
             build_churn_schedule(jobs.churn),
@@ -60,9 +60,9 @@ def build_definitions(settings: TechflowSettings) -> Definitions:
             release_dead_runs_sensor,
         ],
         # Every job runs its steps in the run's own process. The steps form one chain (raw ->
-        # staging -> incrementals -> marts, then the exposures) serialized by the single-slot
-        # `duckdb` pool anyway, and the multiprocess default would start a subprocess per step
-        # that imports this code location again (3 s or more each) for no parallelism.
+        # dbt -> the exposures) serialized by the single-slot `duckdb` pool anyway, and the
+        # multiprocess default would start a subprocess per step that imports this code location
+        # again (3 s or more each) for no parallelism.
         executor=in_process_executor,
         resources={
             "dbt": dbt_resource(),

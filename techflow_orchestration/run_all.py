@@ -1,36 +1,34 @@
 """`make run`: materialize the whole graph for the default world through Dagster, then summarize.
 
 Runs go into the instance at $DAGSTER_HOME — the same one `make dev` opens — so the UI shows their
-history. The work is staged, each stage one Dagster run, steps in this process:
+history. Two Dagster runs, steps in this process:
 
-  1. raw      the raw tables for every missing day, as one single-run backfill (one
-              generate_range call) over the range from the first missing day to the as-of day;
-  2. upstream the dbt models fct_mrr_daily is built from (seeds, staging views);
-  3. mrr      int_subscription_versions + fct_mrr_daily for the missing days, one single-run
-              backfill (one dbt invocation);
-  4. marts    every other dbt model, built after fct_mrr_daily;
-  5. dashboards the two dashboard exposures, after the marts they read;
-  6. churn    the churn model (its own weekly job), trained and scoring today's customers;
-  7. snapshots.
+  1. raw    the raw tables for every missing day: the daily job's raw op as one single-run
+            backfill (one generate_range call) over the range from the first missing day to the
+            as-of day;
+  2. build  everything downstream of the raw tables, in the build job (jobs.py): ONE `dbt build`
+            of every model, seed, test and snapshot (fct_mrr_daily and int_subscription_versions
+            for the days from the first one missing), then the two dashboards and the churn model.
 
-Why not one range run of the daily job: Dagster 1.13 plans an event for every (asset, partition)
-pair of a range run — unpartitioned assets included (DagsterRun.get_resolved_partitions_subset_
-for_events returns the run's subset whatever the asset's partitions): for a fresh world the 28
-unpartitioned dbt assets alone add 28 x 698 = 19,544 planned events (measured: 28,618 in all,
-~150 s before the first step ran). Staged, only the partitioned assets carry the range, and the
-per-(asset, day) events that remain — which let the UI show every partition, and every partition
-of a failed run as failed — are written in batches (event_batches.py).
+Why two runs and not one: a run of a job that holds the partitioned raw op gets a job-level
+partitions definition, and Dagster 1.13 then plans an event for every (asset, day) pair of a range
+run, unpartitioned assets included (DagsterRun.partitions_subset; see jobs.py): 50 dbt and exposure
+assets x 698 days for a fresh world. The build job holds no raw op, so its range run plans one
+event per unpartitioned asset and one per (incremental, day). The per-(asset, day) events that
+remain — which let the UI show every partition, and every partition of a failed run as failed —
+are written in batches (event_batches.py).
 
-A stage runs when something it depends on changed in this invocation, or when it has never run;
-so a second `make run` on the same day builds nothing and only prints the summary, and the next
+The build runs when the raw run landed days, when a day of the incrementals is missing, when an
+asset it builds has never been materialized, or when the newest build run did not succeed; so a
+second `make run` on the same day builds nothing and only prints the summary, and the next
 morning it builds one day.
 
 Before planning, runs a killed `make run` (kill -9) or a dead UI run worker left STARTED are
 marked failed and their `duckdb` pool slots freed (techflow_orchestration.dead_runs): there is
-no daemon here to do it, and the slot would otherwise block every stage forever.
+no daemon here to do it, and the slot would otherwise block every run forever.
 
 The as-of day (TECHFLOW_AS_OF, default yesterday UTC) is resolved once, first, and pinned in the
-environment before the definitions are imported: the partitions end on it, and every stage, dbt
+environment before the definitions are imported: the partitions end on it, and every run, dbt
 process and the summary agree on it even when `make run` crosses midnight.
 """
 
@@ -46,6 +44,7 @@ from datetime import date, datetime
 from dagster import (
     AssetKey,
     DagsterInstance,
+    DagsterRunStatus,
     Definitions,
     JobDefinition,
     RunsFilter,
@@ -55,18 +54,17 @@ from dagster import (
 
 from data_generation.clock import AS_OF_ENV, pin_as_of
 from techflow_orchestration.dead_runs import HOST_TAG, release_dead_runs
-from techflow_orchestration.event_batches import enable_batched_event_writes
+from techflow_orchestration.event_batches import enable_batched_event_writes, reuse_connections
 from techflow_orchestration.jobs import (
-    CHURN_JOB_NAME,
+    BUILD_JOB_NAME,
     DAILY_JOB_NAME,
     RANGE_END_TAG,
     RANGE_START_TAG,
     RUN_ALL_TAG,
-    SNAPSHOT_JOB_NAME,
 )
 from techflow_orchestration.keys import (
     CHURN_PREDICTION_MODEL,
-    DASHBOARD_KEYS,
+    EXPOSURE_KEYS,
     MRR_PARTITIONED_KEYS,
     RAW_ASSET_KEYS,
 )
@@ -84,22 +82,16 @@ RUN_CONFIG = {
 
 
 def daily_job() -> JobDefinition:
-    """Everything but the snapshots; stages 1-4 each run a selection of it."""
+    """The raw run selects the daily job's raw op."""
     from techflow_orchestration.definitions import defs
 
     return defs.resolve_job_def(DAILY_JOB_NAME)
 
 
-def churn_job() -> JobDefinition:
+def build_job() -> JobDefinition:
     from techflow_orchestration.definitions import defs
 
-    return defs.resolve_job_def(CHURN_JOB_NAME)
-
-
-def snapshot_job() -> JobDefinition:
-    from techflow_orchestration.definitions import defs
-
-    return defs.resolve_job_def(SNAPSHOT_JOB_NAME)
+    return defs.resolve_job_def(BUILD_JOB_NAME)
 
 
 @dataclass(frozen=True)
@@ -107,7 +99,7 @@ class Stage:
     name: str
     assets: Sequence[AssetKey]
     job_fn: Callable[[], JobDefinition]
-    first_day: date | None = None  # partitioned stages: first missing day (None: unpartitioned)
+    first_day: date | None = None  # partitioned selections: first missing day (None: none)
     last_day: date | None = None
 
     def tags(self) -> dict[str, str]:
@@ -118,10 +110,11 @@ class Stage:
         return tags
 
     def describe(self) -> str:
+        what = f"{self.name}: {len(self.assets)} asset(s)"
         if self.first_day and self.last_day:
             days = (self.last_day - self.first_day).days + 1
-            return f"{self.name}: {self.first_day}..{self.last_day} ({days} day(s))"
-        return f"{self.name}: {len(self.assets)} asset(s)"
+            return f"{what}, {self.first_day}..{self.last_day} ({days} day(s))"
+        return what
 
 
 def first_missing_day(
@@ -138,6 +131,13 @@ def first_missing_day(
 
 def never_materialized(instance: DagsterInstance, keys: Sequence[AssetKey]) -> bool:
     return any(instance.get_latest_materialization_event(key) is None for key in keys)
+
+
+def last_run_failed(instance: DagsterInstance, job_name: str) -> bool:
+    """The newest finished run of the job did not succeed (none: False)."""
+    finished = [DagsterRunStatus.SUCCESS, DagsterRunStatus.FAILURE, DagsterRunStatus.CANCELED]
+    runs = instance.get_runs(RunsFilter(job_name=job_name, statuses=finished), limit=1)
+    return bool(runs) and runs[0].status is not DagsterRunStatus.SUCCESS
 
 
 def check_partitions_reach(
@@ -157,50 +157,42 @@ def check_partitions_reach(
         )
 
 
-def never_ran(instance: DagsterInstance, job_name: str) -> bool:
-    return instance.get_runs_count(RunsFilter(job_name=job_name)) == 0
-
-
 def plan_stages(
     instance: DagsterInstance, defs: Definitions, *, exposures: bool = True
 ) -> list[Stage]:
-    """The runs this invocation needs, in dependency order. `exposures=False` leaves out the
-    dashboards and the churn model (the benchmarks compare Dagster's dbt work with dbt's)."""
-    graph = defs.resolve_asset_graph()
+    """The runs this invocation needs, in order. `exposures=False` leaves out the dashboards and
+    the churn model (the benchmarks compare Dagster's dbt work with dbt's)."""
     partition_keys = defs.resolve_job_def(DAILY_JOB_NAME).partitions_def.get_partition_keys()
     last_day = date.fromisoformat(partition_keys[-1])
-    by_op: dict[str, list[AssetKey]] = {}
-    for key in graph.get_all_asset_keys():
-        by_op.setdefault(graph.get(key).assets_def.node_def.name, []).append(key)
 
     stages: list[Stage] = []
     raw_keys = list(RAW_ASSET_KEYS)
     raw_from = first_missing_day(instance, raw_keys, partition_keys)
     if raw_from:
         stages.append(Stage("raw", raw_keys, daily_job, raw_from, last_day))
-    upstream = by_op["dbt_upstream_models"]
-    if stages or never_materialized(instance, upstream):
-        stages.append(Stage("upstream", upstream, daily_job))
+
+    build_keys = [
+        key
+        for key in defs.resolve_job_def(BUILD_JOB_NAME).asset_layer.executable_asset_keys
+        if exposures or key not in EXPOSURE_KEYS
+    ]
     mrr_keys = list(MRR_PARTITIONED_KEYS)
     mrr_from = min(
         (d for d in (raw_from, first_missing_day(instance, mrr_keys, partition_keys)) if d),
         default=None,
     )
-    if mrr_from:
-        stages.append(Stage("mrr", mrr_keys, daily_job, mrr_from, last_day))
-    marts = by_op["dbt_downstream_models"]
-    if stages or never_materialized(instance, marts):
-        stages.append(Stage("marts", marts, daily_job))
-    dashboards = list(DASHBOARD_KEYS)
-    if exposures and (stages or never_materialized(instance, dashboards)):
-        stages.append(Stage("dashboards", dashboards, daily_job))
-    # Not "never materialized": on a world too young for the model the step materializes nothing
-    # (a warning says why), and a second `make run` must still find nothing to do.
-    if exposures and (stages or never_ran(instance, CHURN_JOB_NAME)):
-        stages.append(Stage("churn", [CHURN_PREDICTION_MODEL], churn_job))
-    snapshots = by_op["dbt_snapshots"]
-    if stages or never_materialized(instance, snapshots):
-        stages.append(Stage("snapshots", snapshots, snapshot_job))
+    # Not the churn model: on a world too young for it, its step materializes nothing (a warning
+    # says why), and a second `make run` must still find nothing to do.
+    unpartitioned = [k for k in build_keys if k not in mrr_keys and k != CHURN_PREDICTION_MODEL]
+    if (
+        stages
+        or mrr_from
+        or never_materialized(instance, unpartitioned)
+        or last_run_failed(instance, BUILD_JOB_NAME)
+    ):
+        # Without a missing day the incrementals stay out: an unpartitioned run cannot hold them.
+        selected = build_keys if mrr_from else [k for k in build_keys if k not in mrr_keys]
+        stages.append(Stage("build", selected, build_job, mrr_from, last_day if mrr_from else None))
     return stages
 
 
@@ -242,6 +234,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     instance = DagsterInstance.get()
     # A fresh world's range run records ~18,000 per-(asset, day) events: write them in batches.
     enable_batched_event_writes(instance)
+    reuse_connections(instance)  # and the events a dbt build streams one by one
     release_dead_runs(instance)
     stages = plan_stages(instance, defs, exposures=not args.skip_exposures)
     if not stages:

@@ -5,6 +5,8 @@
   A source that names no raw table is an error at load time, not a silently orphaned node.
 - Groups follow the dbt folder layout: seeds, staging, intermediate, one group per mart domain
   (finance, product, marketing, sales), snapshots.
+- Partitions: the incremental models are daily-partitioned, everything else is not
+  (`get_partitions_def`).
 - Freshness policies come from `config.meta.dagster.freshness` (set per folder in
   techflow_dbt/dbt_project.yml) and become `FreshnessPolicy.time_window` on the asset spec, which
   the instance's freshness daemon evaluates.
@@ -16,7 +18,7 @@ from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any
 
-from dagster import AssetCheckSpec, AssetKey, AssetSpec, FreshnessPolicy
+from dagster import AssetKey, AssetSpec, FreshnessPolicy, PartitionsDefinition
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtProject
 
 from techflow_orchestration.keys import RAW_ASSET_KEYS, raw_asset_key
@@ -32,6 +34,14 @@ DEFAULT_OWNER = "team:data-platform"
 
 # dbt folders (the second element of a resource's fqn) that are layers rather than domains.
 LAYER_FOLDERS = ("staging", "intermediate")
+
+
+def is_incremental_model(dbt_resource_props: Mapping[str, Any]) -> bool:
+    config = dbt_resource_props.get("config") or {}
+    return (
+        dbt_resource_props.get("resource_type") == "model"
+        and config.get("materialized") == "incremental"
+    )
 
 
 class UnknownRawSourceError(ValueError):
@@ -55,37 +65,21 @@ def freshness_policy_from_meta(meta: Mapping[str, Any], where: str) -> Freshness
     return FreshnessPolicy.time_window(fail_window=fail, warn_window=warn)
 
 
-def dbt_step_of_each_node(manifest: Mapping[str, Any]) -> dict[str, int]:
-    """Which dbt step builds each node: 0 upstream of an incremental, 1 incremental, 2 the rest,
-    3 snapshots (the order of the @dbt_assets in assets/dbt.py)."""
-    nodes = manifest["nodes"]
-    incrementals = [
-        uid
-        for uid, node in nodes.items()
-        if node.get("config", {}).get("materialized") == "incremental"
-    ]
-    upstream: set[str] = set()
-    frontier = [p for uid in incrementals for p in manifest["parent_map"].get(uid, [])]
-    while frontier:
-        uid = frontier.pop()
-        if uid not in upstream:
-            upstream.add(uid)
-            frontier += manifest["parent_map"].get(uid, [])
-    steps = {}
-    for uid, node in nodes.items():
-        if node["resource_type"] == "snapshot":
-            steps[uid] = 3
-        elif uid in incrementals:
-            steps[uid] = 1
-        else:
-            steps[uid] = 0 if uid in upstream else 2
-    return steps
-
-
 class TechflowDbtTranslator(DagsterDbtTranslator):
-    def __init__(self) -> None:
+    def __init__(self, daily_partitions: PartitionsDefinition | None = None) -> None:
         # dbt tests become asset checks (the default, stated here because the UI relies on it).
         super().__init__(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True))
+        self._daily_partitions = daily_partitions
+
+    def get_partitions_def(
+        self, dbt_resource_props: Mapping[str, Any]
+    ) -> PartitionsDefinition | None:
+        """The incremental models (int_subscription_versions, fct_mrr_daily) are daily-partitioned;
+        every other dbt asset is unpartitioned. All live in one op (assets/dbt.py), which Dagster
+        allows for a subsettable multi-asset."""
+        if is_incremental_model(dbt_resource_props):
+            return self._daily_partitions
+        return None
 
     def get_asset_key(self, dbt_resource_props: Mapping[str, Any]) -> AssetKey:
         if dbt_resource_props["resource_type"] == "source":
@@ -124,45 +118,6 @@ class TechflowDbtTranslator(DagsterDbtTranslator):
         tags = dict(super().get_tags(dbt_resource_props))
         tags["layer"] = self._layer(dbt_resource_props)
         return tags
-
-    def get_asset_check_spec(
-        self,
-        asset_spec: AssetSpec,
-        manifest: Mapping[str, Any],
-        unique_id: str,
-        project: DbtProject | None,
-    ) -> AssetCheckSpec | None:
-        """A dbt test as an asset check — unless it reads a model built by a later dbt step.
-
-        The dbt assets run in steps: models upstream of the incrementals, the incrementals,
-        the rest, snapshots (assets/dbt.py). A test on an upstream model that also reads a
-        downstream one (e.g. fct_mrr_daily.customer_id related to dim_customers, which is built
-        from fct_mrr_daily) would make Dagster cut a step in two and run the check before its
-        input exists. Such a test stays a plain dbt test: dbt runs it in the later step, where
-        all its inputs are built (indirect selection "buildable"), dagster-dbt logs its result as
-        an asset observation, and a failure fails that step.
-        """
-        spec = super().get_asset_check_spec(asset_spec, manifest, unique_id, project)
-        if spec is None:
-            return None
-        steps, uid_by_key = self._steps(manifest)
-        attached = uid_by_key.get(spec.asset_key)
-        reads = manifest["parent_map"].get(unique_id, [])
-        if attached and any(steps.get(p, 0) > steps.get(attached, 0) for p in reads):
-            return None
-        return spec
-
-    def _steps(self, manifest: Mapping[str, Any]) -> tuple[dict[str, int], dict[AssetKey, str]]:
-        """Per manifest, computed once: each node's dbt step, and each asset key's node."""
-        cache = self.__dict__.setdefault("_steps_cache", {})
-        if id(manifest) not in cache:
-            uid_by_key = {
-                self.get_asset_key(node): uid
-                for uid, node in manifest["nodes"].items()
-                if node["resource_type"] in ("model", "seed", "snapshot")
-            }
-            cache[id(manifest)] = (dbt_step_of_each_node(manifest), uid_by_key)
-        return cache[id(manifest)]
 
     def get_asset_spec(
         self, manifest: Mapping[str, Any], unique_id: str, project: DbtProject | None

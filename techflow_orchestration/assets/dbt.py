@@ -1,25 +1,25 @@
-"""The dbt project as asset definitions over one manifest, after dagster-open-platform's
-defs/dbt/assets.py (unpartitioned models / partitioned incrementals / snapshots), with the
-unpartitioned models cut in two around the incrementals:
+"""The dbt project as ONE subsettable multi-asset over the prepared manifest: every model, seed,
+snapshot and test, so a run builds whatever it selects in a single `dbt build` — one dbt process,
+one partial parse, dbt's own DAG and threads — as plain dbt would.
 
-- `dbt_upstream_models`: everything the incremental models are built from (seeds, staging views;
-  ephemerals compile into their consumers), unpartitioned.
-- `dbt_incremental_models`: int_subscription_versions + fct_mrr_daily, daily-partitioned. A run
-  passes its partition window (inclusive dates) as the environment variables
-  TECHFLOW_MRR_MIN_DATE / TECHFLOW_MRR_MAX_DATE, which the models read only while executing
-  (macro mrr_window_bound), not as `--vars`: dbt keeps `--vars` in its parse state, so every new
-  window would force a full re-parse. `BackfillPolicy.single_run()` makes a 30-day backfill one
-  dbt invocation. The launchpad's `full_refresh: true` rebuilds them with `--full-refresh`.
-- `dbt_downstream_models`: every other model (the marts, many built from fct_mrr_daily).
-- `dbt_snapshots`: SCD2 snapshots, with a job of their own.
+- Partitions: int_subscription_versions + fct_mrr_daily are daily-partitioned
+  (TechflowDbtTranslator.get_partitions_def), every other dbt asset is unpartitioned; Dagster
+  allows mixed partitions in one subsettable op. A run that selects the incrementals passes its
+  partition window (inclusive dates) as the environment variables TECHFLOW_MRR_MIN_DATE /
+  TECHFLOW_MRR_MAX_DATE, which the models read only while executing (macro mrr_window_bound), not
+  as `--vars`: dbt keeps `--vars` in its parse state, so every new window would force a full
+  re-parse. `BackfillPolicy.single_run()` makes a 30-day backfill one dbt invocation. The
+  launchpad's `full_refresh: true` builds the selection with `--full-refresh`.
+- Jobs select from it (jobs.py): the daily job everything but the snapshots, the snapshot job
+  the snapshots, `make run`'s build job all of it. dagster-dbt turns a selection into dbt's
+  `--select`; tests run by dbt's indirect selection "buildable" (below).
+- dbt tests become asset checks on the models they test; all of them, since one op holds
+  every model a test can read.
 
-Why the cut: one unpartitioned op holding both staging and the marts sits before *and* after
-fct_mrr_daily, and Dagster would split it into generated sub-steps at run time. Naming the three
-stages makes the daily run three dbt invocations in a fixed order, readable in the UI.
-Every op writes the DuckDB file, so all run in the single-slot `duckdb` pool. dbt tests become
-asset checks on the models they test. Every dbt invocation of a run gets one as-of day
-(TECHFLOW_AS_OF; see `run_as_of`), so a run that crosses midnight UTC keeps one clock, and a target
-folder seeded with the prepared parse (techflow_orchestration.dbt_targets), so it parses partially.
+Every run writes the DuckDB file, so the op is in the single-slot `duckdb` pool. Every dbt
+invocation of a run gets one as-of day (TECHFLOW_AS_OF; see `run_as_of`), so a run that crosses
+midnight UTC keeps one clock, and a target folder seeded with the prepared parse
+(techflow_orchestration.dbt_targets), so it parses partially.
 """
 
 # No `from __future__ import annotations` here: Dagster inspects the `context` type hints of
@@ -28,7 +28,6 @@ folder seeded with the prepared parse (techflow_orchestration.dbt_targets), so i
 import os
 from collections.abc import Iterator, Mapping
 from contextlib import ExitStack, contextmanager
-from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -48,18 +47,13 @@ from techflow_orchestration.project import dbt_project, ensure_manifest_is_curre
 from techflow_orchestration.settings import TechflowSettings
 from techflow_orchestration.translator import TechflowDbtTranslator
 
-# dbt selector syntax: a space is a union; `+x` is x and everything upstream of it.
-INCREMENTAL_SELECT = "config.materialized:incremental"
-SNAPSHOT_SELECT = "resource_type:snapshot"
-UPSTREAM_SELECT = f"+{INCREMENTAL_SELECT}"
-UPSTREAM_EXCLUDE = f"{INCREMENTAL_SELECT} {SNAPSHOT_SELECT}"
-DOWNSTREAM_EXCLUDE = f"{UPSTREAM_SELECT} {SNAPSHOT_SELECT}"
+DBT_OP_NAME = "dbt_warehouse"
 
-# dbt's indirect test selection for Dagster's dbt steps. "buildable": a test runs only when all its
+# dbt's indirect test selection for a subset of the op. "buildable": a test runs only when all its
 # parents are built in this invocation or upstream of it. dbt's default ("eager") runs every test
-# touching a selected node: fct_mrr_daily's step would run the tests that compare it with marts
-# built after it, failing on a fresh warehouse. dagster-dbt reads this variable as the user's
-# default and still overrides it ("empty") when it selects individual checks itself.
+# touching a selected node: a run of fct_mrr_daily alone would run the tests that compare it with
+# marts built from it, failing on a fresh warehouse. dagster-dbt reads this variable as the
+# user's default and still overrides it ("empty") when it selects individual checks itself.
 INDIRECT_SELECTION = "buildable"
 
 # How a step logs where dbt writes dbt.log and run_results.json (the UI shows it; tests read it).
@@ -70,24 +64,14 @@ TARGET_FOLDER_LOG = "dbt target folder (dbt.log, run_results.json): "
 WINDOW_ENV = {"min_date": "TECHFLOW_MRR_MIN_DATE", "max_date": "TECHFLOW_MRR_MAX_DATE"}
 
 
-class IncrementalBuildConfig(Config):
-    """Launchpad options of the incremental models' step."""
+class DbtBuildConfig(Config):
+    """Launchpad options of the dbt step."""
 
     full_refresh: bool = False
-    """Rebuild int_subscription_versions and fct_mrr_daily from all raw data (`dbt build
-    --full-refresh`), from the world's first day through the as-of day, whatever partitions were
-    selected; for after a model change. Off: build the selected partitions incrementally."""
-
-
-@dataclass(frozen=True)
-class DbtAssets:
-    upstream: AssetsDefinition
-    incremental: AssetsDefinition
-    downstream: AssetsDefinition
-    snapshots: AssetsDefinition
-
-    def all(self) -> list[AssetsDefinition]:
-        return [self.upstream, self.incremental, self.downstream, self.snapshots]
+    """Build the selection with `dbt build --full-refresh`: int_subscription_versions and
+    fct_mrr_daily are rebuilt from all raw data, from the world's first day through the as-of day,
+    whatever partitions were selected (seeds are reloaded); for after a model change. Off: the
+    incrementals build the selected partitions incrementally."""
 
 
 def run_as_of(environ: Mapping[str, str], run_created_at: datetime) -> date:
@@ -146,8 +130,16 @@ def dbt_build(
         save_parse(target_path)  # the next step of this environment starts from it
 
 
-def partition_window(context: AssetExecutionContext) -> dict[str, str]:
-    """The run's partition range, inclusive first and last day, by bound name."""
+def partition_window(context: AssetExecutionContext) -> dict[str, str] | None:
+    """The run's partition range, inclusive first and last day, by bound name; None when the run
+    builds no partitioned asset (then the window is not the models' business)."""
+    partitioned = [
+        key
+        for key in context.selected_asset_keys
+        if context.assets_def.specs_by_key[key].partitions_def is not None
+    ]
+    if not partitioned or not (context.has_partition_key or context.has_partition_key_range):
+        return None
     window = context.partition_time_window
     last_day = (window.end - timedelta(days=1)).date()
     return {"min_date": window.start.date().isoformat(), "max_date": last_day.isoformat()}
@@ -158,54 +150,27 @@ def window_env(window: Mapping[str, str]) -> dict[str, str]:
     return {WINDOW_ENV[bound]: day for bound, day in window.items()}
 
 
-def build_dbt_assets(partitions_def: DailyPartitionsDefinition) -> DbtAssets:
-    manifest = load_manifest()
-    translator = TechflowDbtTranslator()
-    common: dict[str, Any] = {
-        "manifest": manifest,
-        "dagster_dbt_translator": translator,
-        "project": dbt_project,
-        "pool": DUCKDB_POOL,
-    }
-
+def build_dbt_assets(partitions_def: DailyPartitionsDefinition) -> AssetsDefinition:
     @dbt_assets(
-        name="dbt_upstream_models", select=UPSTREAM_SELECT, exclude=UPSTREAM_EXCLUDE, **common
-    )
-    def dbt_upstream_models(context: AssetExecutionContext, dbt: DbtCliResource) -> Iterator[Any]:
-        yield from dbt_build(context, dbt)
-
-    @dbt_assets(
-        name="dbt_incremental_models",
-        select=INCREMENTAL_SELECT,
-        partitions_def=partitions_def,
+        name=DBT_OP_NAME,
+        manifest=load_manifest(),
+        dagster_dbt_translator=TechflowDbtTranslator(partitions_def),
+        project=dbt_project,
+        pool=DUCKDB_POOL,
         backfill_policy=BackfillPolicy.single_run(),
-        **common,
     )
-    def dbt_incremental_models(
-        context: AssetExecutionContext, dbt: DbtCliResource, config: IncrementalBuildConfig
+    def dbt_warehouse(
+        context: AssetExecutionContext, dbt: DbtCliResource, config: DbtBuildConfig
     ) -> Iterator[Any]:
         window = partition_window(context)
+        if window:
+            context.log.info(f"partition window {window['min_date']}..{window['max_date']}")
         if config.full_refresh:
             context.log.info(
-                "full_refresh: rebuilding from all raw data through the as-of day "
-                f"(selected partitions {window['min_date']}..{window['max_date']})"
+                "full_refresh: incremental models rebuilt from all raw data through the as-of day"
             )
             yield from dbt_build(context, dbt, ["--full-refresh"])
         else:
-            context.log.info(f"partition window {window['min_date']}..{window['max_date']}")
-            yield from dbt_build(context, dbt, env=window_env(window))
+            yield from dbt_build(context, dbt, env=window_env(window) if window else None)
 
-    @dbt_assets(name="dbt_downstream_models", exclude=DOWNSTREAM_EXCLUDE, **common)
-    def dbt_downstream_models(context: AssetExecutionContext, dbt: DbtCliResource) -> Iterator[Any]:
-        yield from dbt_build(context, dbt)
-
-    @dbt_assets(name="dbt_snapshots", select=SNAPSHOT_SELECT, **common)
-    def dbt_snapshots(context: AssetExecutionContext, dbt: DbtCliResource) -> Iterator[Any]:
-        yield from dbt_build(context, dbt)
-
-    return DbtAssets(
-        upstream=dbt_upstream_models,
-        incremental=dbt_incremental_models,
-        downstream=dbt_downstream_models,
-        snapshots=dbt_snapshots,
-    )
+    return dbt_warehouse

@@ -7,21 +7,23 @@ from datetime import UTC, datetime, time, timedelta
 
 import pytest
 from dagster import (
-    AssetSelection,
     BackfillPolicy,
     DagsterInstance,
     build_schedule_context,
 )
+from dagster._core.execution.api import create_execution_plan
 
 from data_generation.schema import RAW_TABLES
+from techflow_orchestration.assets.dbt import DBT_OP_NAME
+from techflow_orchestration.jobs import BUILD_JOB_NAME, RANGE_END_TAG, RANGE_START_TAG
 from techflow_orchestration.keys import (
     DUCKDB_POOL,
     FCT_MRR_DAILY,
     MRR_PARTITIONED_KEYS,
+    RAW_ASSET_KEYS,
     raw_asset_key,
 )
-from techflow_orchestration.project import ManifestNotFoundError, load_manifest
-from techflow_orchestration.translator import dbt_step_of_each_node
+from techflow_orchestration.project import ManifestNotFoundError, dbt_project, load_manifest
 
 
 @pytest.fixture
@@ -168,44 +170,43 @@ def test_the_daily_partitions_end_on_the_pinned_as_of_day(defs_and_settings):
     assert keys[-1] == settings.as_of.isoformat()
 
 
-def test_no_check_reads_a_model_that_a_later_dbt_step_builds(defs_and_settings):
-    # Such a check would make Dagster cut a step in two and run the check before its input
-    # exists; the translator keeps those tests as plain dbt tests of the later step.
+def test_the_dbt_project_is_one_op_holding_every_model_seed_snapshot_and_test(defs_and_settings):
+    """One op: a run builds whatever it selects in one `dbt build`, and every dbt test on a model,
+    seed or snapshot is an asset check, whatever else it reads (no op boundary to cut)."""
+    import json
+
     defs, _ = defs_and_settings
-    graph = defs.resolve_asset_graph()
-    offenders = []
-    for assets_def in defs.assets:
-        for spec in assets_def.check_specs:
-            later = (
-                AssetSelection.assets(spec.asset_key).downstream(include_self=False).resolve(graph)
-            )
-            for dep in {d.asset_key for d in spec.additional_deps} & later:
-                if graph.get(dep).assets_def is not assets_def:
-                    offenders.append(f"{spec.name} on {spec.asset_key.to_user_string()}")
-    assert not offenders, offenders
+    [dbt_op] = [a for a in defs.assets if a.node_def.name == DBT_OP_NAME]
+    manifest = json.loads(dbt_project.manifest_path.read_text())
+    buildable = {
+        node["name"]
+        for node in manifest["nodes"].values()
+        if node["resource_type"] in ("model", "seed", "snapshot")
+        and node["config"].get("materialized") != "ephemeral"
+    }
+    assert {key.to_user_string() for key in dbt_op.keys} == buildable
+    generic_tests_on_buildable = {
+        node["name"]
+        for node in manifest["nodes"].values()
+        if node["resource_type"] == "test"
+        and node.get("attached_node")
+        and manifest["nodes"][node["attached_node"]]["name"] in buildable
+    }
+    assert {spec.name for spec in dbt_op.check_specs} >= generic_tests_on_buildable
 
 
-def test_a_dbt_test_reading_a_later_step_is_not_a_check_of_the_earlier_model():
-    manifest = {
-        "nodes": {
-            "model.t.stg": {"resource_type": "model", "config": {"materialized": "view"}},
-            "model.t.fct": {"resource_type": "model", "config": {"materialized": "incremental"}},
-            "model.t.dim": {"resource_type": "model", "config": {"materialized": "table"}},
-            "snapshot.t.snap": {"resource_type": "snapshot", "config": {}},
-        },
-        "parent_map": {
-            "model.t.stg": [],
-            "model.t.fct": ["model.t.stg"],
-            "model.t.dim": ["model.t.fct"],
-            "snapshot.t.snap": ["model.t.stg"],
-        },
-    }
-    assert dbt_step_of_each_node(manifest) == {
-        "model.t.stg": 0,
-        "model.t.fct": 1,
-        "model.t.dim": 2,
-        "snapshot.t.snap": 3,
-    }
+def test_the_build_job_plans_one_event_per_unpartitioned_asset(defs_and_settings, tmp_path):
+    """make run's build job holds no raw op, so a range run of it is planned per asset (and per
+    day only for the partitioned incrementals), not per (asset, day): see jobs.py."""
+    defs, settings = defs_and_settings
+    job = defs.resolve_job_def(BUILD_JOB_NAME)
+    assert not any(key in RAW_ASSET_KEYS for key in job.asset_layer.executable_asset_keys)
+    first, last = settings.world_start.isoformat(), settings.as_of.isoformat()
+    tags = {RANGE_START_TAG: first, RANGE_END_TAG: last}
+    with DagsterInstance.ephemeral() as instance:
+        plan = create_execution_plan(job, tags=tags)
+        run = instance.create_run_for_job(job, tags=tags, execution_plan=plan)
+    assert run.partitions_subset is None
 
 
 def test_a_dbt_project_edited_after_the_manifest_is_reported_file_by_file(tmp_path):
@@ -281,7 +282,7 @@ def test_the_warehouse_is_read_through_a_read_only_duckdb_resource(defs_and_sett
 def test_the_launchpad_offers_a_full_refresh_of_the_incremental_models(defs_and_settings):
     defs, _ = defs_and_settings
     job = defs.resolve_job_def("techflow_daily")
-    op = job.graph.node_named("dbt_incremental_models").definition
+    op = job.graph.node_named(DBT_OP_NAME).definition
     fields = op.config_schema.as_field().config_type.fields
     assert "full_refresh" in fields
     assert fields["full_refresh"].default_value is False
@@ -292,7 +293,7 @@ def test_every_job_runs_its_steps_in_the_run_process(defs_and_settings):
     from dagster import in_process_executor
 
     defs, _ = defs_and_settings
-    for name in ("techflow_daily", "techflow_snapshots", "churn_model_weekly"):
+    for name in ("techflow_daily", "techflow_snapshots", "churn_model_weekly", BUILD_JOB_NAME):
         assert defs.resolve_job_def(name).executor_def is in_process_executor, name
 
 

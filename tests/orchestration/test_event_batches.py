@@ -20,7 +20,11 @@ from dagster import (
     define_asset_job,
 )
 
-from techflow_orchestration.event_batches import BATCH_SIZE_ENV, enable_batched_event_writes
+from techflow_orchestration.event_batches import (
+    BATCH_SIZE_ENV,
+    enable_batched_event_writes,
+    reuse_connections,
+)
 from techflow_orchestration.jobs import RANGE_END_TAG, RANGE_START_TAG
 from tests.orchestration.conftest import make_dagster_home
 
@@ -131,3 +135,32 @@ def test_batched_writes_store_the_same_events_and_partition_status(two_instances
         batched_connections[0],
         plain_connections[0],
     )
+
+
+def test_reused_connections_store_the_same_events_over_one_connection_per_shard(
+    two_instances, monkeypatch
+):
+    """make run's instance also keeps one connection per SQLite shard (index + one per run),
+    with synchronous=NORMAL, instead of opening, committing and closing one per event."""
+    import sqlite3
+
+    plain, reused = two_instances
+    plain_runs = [_run(plain, fail=True), _run(plain, fail=False)]
+
+    opened: list[str] = []
+    connect = sqlite3.connect
+
+    def counting_connect(database, *args, **kwargs):
+        opened.append(str(database))
+        return connect(database, *args, **kwargs)
+
+    monkeypatch.setattr(sqlite3, "connect", counting_connect)
+    assert reuse_connections(reused)
+    reused_runs = [_run(reused, fail=True), _run(reused, fail=False)]
+
+    assert _what_was_stored(reused, reused_runs) == _what_was_stored(plain, plain_runs)
+    event_log_files = [path for path in opened if "event_logs" in path]
+    # One per shard touched: the index and each run's own file (no more however many events).
+    assert len(event_log_files) == len(set(event_log_files)) <= 1 + len(reused_runs)
+    with reused.event_log_storage.index_connection() as conn:
+        assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == 1  # NORMAL

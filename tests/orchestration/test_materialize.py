@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from techflow_orchestration.assets.dbt import DBT_OP_NAME
 from techflow_orchestration.keys import FCT_MRR_DAILY, MRR_PARTITIONED_KEYS, RAW_ASSET_KEYS
 from tests.support import AS_OF
 
@@ -83,6 +84,38 @@ def test_a_five_day_backfill_is_one_run_and_one_dbt_invocation(dagster_world):
     assert materialized == set(dagster_world.partition_keys[2:7])
 
 
+def test_a_range_run_of_the_build_job_plans_unpartitioned_assets_once(dagster_world):
+    """make run's build run (jobs.BUILD_JOB_NAME) over a range: one planned event per
+    unpartitioned asset, one per day for the partitioned incrementals — not one per (asset, day),
+    which Dagster plans for every asset of a job with a job-level partitions definition."""
+    from dagster import AssetKey, DagsterEventType
+
+    from techflow_orchestration.jobs import BUILD_JOB_NAME, RANGE_END_TAG, RANGE_START_TAG
+    from tests.support import environment
+
+    keys = dagster_world.partition_keys
+    unpartitioned = [AssetKey("plan_catalog"), AssetKey("stg_app_db__users")]
+    job = dagster_world.defs.resolve_job_def(BUILD_JOB_NAME)
+    with environment(dagster_world.env):
+        result = job.execute_in_process(
+            instance=dagster_world.instance,
+            tags={RANGE_START_TAG: keys[-3], RANGE_END_TAG: keys[-1]},
+            asset_selection=[*MRR_PARTITIONED_KEYS, *unpartitioned],
+        )
+    assert result.success
+    planned: dict[AssetKey, list[str | None]] = {}
+    for record in dagster_world.instance.all_logs(
+        result.run_id, of_type=DagsterEventType.ASSET_MATERIALIZATION_PLANNED
+    ):
+        event = record.dagster_event
+        planned.setdefault(event.asset_key, []).append(event.partition)
+    assert {key: len(days) for key, days in planned.items()} == {
+        **{key: 3 for key in MRR_PARTITIONED_KEYS},
+        **{key: 1 for key in unpartitioned},
+    }
+    assert sorted(planned[FCT_MRR_DAILY]) == keys[-3:]
+
+
 def test_a_raw_partition_records_the_rows_bytes_and_path_of_its_file(dagster_world):
     import polars as pl
 
@@ -149,7 +182,7 @@ def test_the_launchpads_full_refresh_rebuilds_the_incrementals_to_the_same_rows(
             instance=dagster_world.instance,
             partition_key=keys[-1],
             asset_selection=list(MRR_PARTITIONED_KEYS),
-            run_config={"ops": {"dbt_incremental_models": {"config": {"full_refresh": True}}}},
+            run_config={"ops": {DBT_OP_NAME: {"config": {"full_refresh": True}}}},
         )
 
     assert result.success
