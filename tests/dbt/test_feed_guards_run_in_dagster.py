@@ -2,8 +2,8 @@
 
 dagster-dbt runs a model's dbt tests as asset checks inside the model's `dbt build` step and skips
 source tests. The guards (every feed landed through the as-of day, no future event times) are
-therefore tests on the staging models, and this proves each one is an asset check of one of the
-dbt steps, so a failing guard fails the step and dbt skips everything downstream of the view.
+therefore tests on the staging models, and this proves each one is an asset check of the dbt op,
+so a failing guard fails the step and dbt skips everything downstream of the view.
 """
 
 from __future__ import annotations
@@ -27,9 +27,9 @@ def guard_tests() -> set[str]:
     }
 
 
-def test_every_feed_guard_is_an_asset_check_of_a_dbt_step() -> None:
-    assets = build_dbt_assets(daily_partitions(dt.date(2025, 1, 1)))
-    checks = {key.name for step in assets.all() for key in step.check_keys}
+def test_every_feed_guard_is_an_asset_check_of_the_dbt_op() -> None:
+    dbt_op = build_dbt_assets(daily_partitions(dt.date(2025, 1, 1)))
+    checks = {key.name for key in dbt_op.check_keys}
     guards = guard_tests()
     landed = {name for name in guards if name.startswith(GUARDS[0])}
     # One landed check per raw table (every daily-partitioned feed), each on its staging model.
