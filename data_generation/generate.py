@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import multiprocessing
 import os
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from pathlib import Path
 
 import polars as pl
@@ -35,6 +36,10 @@ BUILDERS: dict[str, Builder] = {
     "ad_spend": marketing.ad_spend_day,
 }
 assert set(BUILDERS) == set(RAW_TABLES_BY_NAME), "every raw table needs exactly one builder"
+# A parallel run (workers > 1) hands out the days in blocks of this many: a worker pays one extra
+# day of usage events and Segment messages per block (the late batch of the day before), and the
+# world grows over the range, so blocks must be small enough for two workers to finish together.
+BLOCK_DAYS = 32
 
 
 def resolve_tables(tables: Iterable[str] | None) -> list[RawTable]:
@@ -143,21 +148,77 @@ def generate_range(
     last: dt.date,
     tables: Iterable[str] | None = None,
     progress: bool = False,
+    workers: int = 1,
 ) -> list[TableDayResult]:
-    """Write every day in [first, last], streaming day by day (memory: the world + ~2 days)."""
+    """Write every day in [first, last], streaming day by day (memory: the world + ~2 days).
+
+    workers > 1 splits a range of more than one block (BLOCK_DAYS) over that many worker
+    processes: a day's files depend only on (cfg, day), so they are the same bytes whichever
+    process writes them, but they no longer appear in day order, and each worker holds its own
+    copy of the world. The results are in day order either way.
+    """
     selected = resolve_tables(tables)
     check_range(cfg, first, last)
     check_writable(cfg.out_dir)
-    world = world_for(cfg, last)  # validates the seeds before the first file is written
+    world_for(cfg, last)  # validates the seeds before the first file is written
     days = list(_iter_days(first, last))
-    writer = _DayWriter(cfg.out_dir, selected)
+    blocks = [days[i : i + BLOCK_DAYS] for i in range(0, len(days), BLOCK_DAYS)]
+    if workers > 1 and len(blocks) > 1:
+        return _generate_in_processes(cfg, blocks, selected, last, progress, workers)
+    with _progress(progress, len(days)) as advance:
+        return _generate_days(cfg, days, selected, last, advance)
+
+
+def _generate_days(
+    cfg: WorldConfig,
+    days: list[dt.date],
+    tables: list[RawTable],
+    horizon_day: dt.date,
+    advance: Callable[[], None] = lambda: None,
+) -> list[TableDayResult]:
+    """Build and write `days` in order in this process, with the world able to reach
+    horizon_day (the range's last day, so every worker of a range shares one world)."""
+    world = world_for(cfg, horizon_day)
+    writer = _DayWriter(cfg.out_dir, tables)
     try:
-        with _progress(progress, len(days)) as advance:
-            for date in days:
-                writer.submit(date, _build_day(world, date, selected))
-                advance()
+        for date in days:
+            writer.submit(date, _build_day(world, date, tables))
+            advance()
     finally:
         results = writer.finish()
+    return results
+
+
+def _generate_in_processes(
+    cfg: WorldConfig,
+    blocks: list[list[dt.date]],
+    tables: list[RawTable],
+    horizon_day: dt.date,
+    progress: bool,
+    workers: int,
+) -> list[TableDayResult]:
+    """Blocks of days on `workers` processes, handed out in day order as workers free up.
+
+    Building a day is mostly numpy and polars calls too short to release the GIL for long, so
+    threads would not use a second core; processes do. They are spawned, never forked: polars'
+    thread pool does not survive a fork.
+    """
+    spawn = multiprocessing.get_context("spawn")
+    results: list[TableDayResult] = []
+    with (
+        _progress(progress, sum(map(len, blocks))) as advance,
+        ProcessPoolExecutor(max_workers=workers, mp_context=spawn) as pool,
+    ):
+        futures = [pool.submit(_generate_days, cfg, block, tables, horizon_day) for block in blocks]
+        try:
+            for block, future in zip(blocks, futures, strict=True):
+                results += future.result()
+                for _ in block:
+                    advance()
+        except BaseException:
+            for future in futures:
+                future.cancel()  # a failed block stops the blocks not yet started
+            raise
     return results
 
 
