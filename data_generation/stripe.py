@@ -40,11 +40,10 @@ from data_generation.lifecycle import (
     NEVER,
     REFUND,
     RETRY_OFFSETS_DAYS,
-    cycle_index,
     cycle_start,
 )
 from data_generation.pools import COUNTRIES
-from data_generation.timeutil import DAY_US, MINUTE_US, SECOND_US, add_months
+from data_generation.timeutil import DAY_US, MINUTE_US, SECOND_US, add_months, day_start_us
 from data_generation.world import World
 
 # Declines before success on a normal cycle: 0, 1, 2 or 3 (4 = dunning, scheduled in lifecycle).
@@ -59,9 +58,6 @@ VOID_AFTER_MINUTES = (10.0, 50.0)  # the draft is voided before the first charge
 BILLING_EMAIL_CHANGE_SHARE = 0.08
 # A cycle's rows can land up to 14 days (retries) + 30 days (refund) after it is invoiced.
 LOOKBACK_DAYS = RETRY_OFFSETS_DAYS[-1] + 32
-# Cycles of one period whose invoice may be issued in a window: the window spans < 2 months, and
-# a late-entered period's cycles may have begun up to MAX_LATE_DAYS (45) days before it was billed.
-CYCLE_CANDIDATES = 6
 
 
 def customer_ids(seed: int, user_id: np.ndarray) -> pl.Series:
@@ -166,40 +162,59 @@ def _cycles(world: World, day: Day) -> dict[str, np.ndarray]:
     """Every billing cycle invoiced in the lookback window: its lines, totals and charge attempts.
 
     A cycle is invoiced when it opens, or when billing learns of its period if that is later (a
-    period entered late); everything Stripe does for the cycle follows from that moment.
+    period entered late); everything Stripe does for the cycle follows from that moment. A slice
+    of the world's cycles (sorted by invoice time), so each cycle is computed once, not once for
+    every day of its window.
     """
-    p = world.periods
-    b = _billing_of_periods(world)
+    cycles = _all_cycles(world)
     window_lo = day.start_us - LOOKBACK_DAYS * DAY_US
-    cand = np.flatnonzero(
-        (p.paid_start_us < day.end_us) & (p.ended_us > window_lo) & kept_users(world, p.user_id)
-    )
-    months = p.billing_months[cand]
-    paid_start = p.paid_start_us[cand]
-    anchor, k0 = p.anchor_us[cand], p.first_cycle_k[cand]
-    billed_from = subscription_landing(world).open_us[cand]
-    # Cycles that began before their period was billed are invoiced later: look back further.
-    first_start = window_lo - np.maximum(billed_from - paid_start, 0)
-    first_n = np.maximum(
-        cycle_index(anchor, np.maximum(paid_start, first_start), months) - k0 - 1, 0
-    )
-    billed_late = np.flatnonzero(billed_from > paid_start)
+    lo, hi = np.searchsorted(cycles["issued"], [window_lo, day.end_us])
+    rows = np.arange(lo, hi)
+    rows = rows[world.periods.ended_us[cycles["period"][rows]] > window_lo]
+    return {name: values[rows] for name, values in cycles.items()}
+
+
+@functools.lru_cache(maxsize=4)  # per world; bounded so old worlds can be freed
+def _all_cycles(world: World) -> dict[str, np.ndarray]:
+    """Every cycle of every (kept) period invoiced before the world's horizon ends, with
+    everything _cycles returns, in invoice-time order. A cycle's values depend only on its
+    period and number, never on the day asking."""
+    p = world.periods
+    horizon_end = day_start_us(world.start) + (world.horizon + 1) * DAY_US
+    billed_from = subscription_landing(world).open_us
+    period = np.flatnonzero((p.paid_start_us < horizon_end) & kept_users(world, p.user_id))
     period_idx, cycle_n, cycle_start_us, cycle_issued = [], [], [], []
-    for offset in range(CYCLE_CANDIDATES):
-        # The window spans < 2 months: 4 candidates cover it, more only for the few billed late.
-        rows = slice(None) if offset < 4 else billed_late
-        n = first_n[rows] + offset
-        start = cycle_start(anchor[rows], k0[rows], months[rows], paid_start[rows], n)
-        issued = np.maximum(start, billed_from[rows])
-        ok = (issued >= window_lo) & (issued < day.end_us) & (start < p.ended_us[cand[rows]])
-        period_idx.append(cand[rows][ok])
-        cycle_n.append(n[ok])
+    n = 0
+    while len(period):
+        # A period's cycles open one after another: once one opens after the period ended (or
+        # after the horizon), so do all later ones.
+        start = cycle_start(
+            p.anchor_us[period], p.first_cycle_k[period], p.billing_months[period],
+            p.paid_start_us[period], np.full(len(period), n),
+        )  # fmt: skip
+        issued = np.maximum(start, billed_from[period])
+        ok = (start < p.ended_us[period]) & (issued < horizon_end)
+        period = period[ok]
+        period_idx.append(period)
+        cycle_n.append(np.full(len(period), n, dtype=np.int64))
         cycle_start_us.append(start[ok])
         cycle_issued.append(issued[ok])
-    pi = np.concatenate(period_idx)
-    n = np.concatenate(cycle_n)
-    start = np.concatenate(cycle_start_us)
-    issued = np.concatenate(cycle_issued)
+        n += 1
+    order = np.argsort(np.concatenate(cycle_issued), kind="stable")
+    pi = np.concatenate(period_idx)[order]
+    n = np.concatenate(cycle_n)[order]
+    start = np.concatenate(cycle_start_us)[order]
+    issued = np.concatenate(cycle_issued)[order]
+    return _cycle_values(world, pi, n, start, issued)
+
+
+def _cycle_values(
+    world: World, pi: np.ndarray, n: np.ndarray, start: np.ndarray, issued: np.ndarray
+) -> dict[str, np.ndarray]:
+    """Lines, totals and charge attempts of cycles n of periods pi (opening at `start`,
+    invoiced at `issued`)."""
+    p = world.periods
+    b = _billing_of_periods(world)
     pm, pk0, panchor = p.billing_months[pi], p.first_cycle_k[pi], p.anchor_us[pi]
     end = add_months(panchor, (pk0 + n + 1) * pm)
     # Proration: the stub after a mid-cycle change bills the new plan for the rest of the cycle
