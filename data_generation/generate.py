@@ -6,6 +6,7 @@ import contextlib
 import datetime as dt
 import multiprocessing
 import os
+import threading
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from pathlib import Path
@@ -152,10 +153,10 @@ def generate_range(
 ) -> list[TableDayResult]:
     """Write every day in [first, last], streaming day by day (memory: the world + ~2 days).
 
-    workers > 1 splits a range of more than one block (BLOCK_DAYS) over that many worker
-    processes: a day's files depend only on (cfg, day), so they are the same bytes whichever
-    process writes them, but they no longer appear in day order, and each worker holds its own
-    copy of the world. The results are in day order either way.
+    workers > 1 splits a range of more than one block (BLOCK_DAYS) over that many processes
+    (this one and workers - 1 spawned): a day's files depend only on (cfg, day), so they are the
+    same bytes whichever process writes them, but they no longer appear in day order, and each
+    process holds its own copy of the world. The results are in day order either way.
     """
     selected = resolve_tables(tables)
     check_range(cfg, first, last)
@@ -189,6 +190,28 @@ def _generate_days(
     return results
 
 
+class _BlockQueue:
+    """Blocks of days handed out in day order to whichever worker asks first (thread-safe); after
+    `stop` (a worker failed) it hands out nothing more."""
+
+    def __init__(self, blocks: list[list[dt.date]]) -> None:
+        self._blocks = blocks
+        self._next = 0
+        self._stopped = False
+        self._lock = threading.Lock()
+
+    def take(self) -> tuple[int, list[dt.date]] | None:
+        with self._lock:
+            if self._stopped or self._next == len(self._blocks):
+                return None
+            self._next += 1
+            return self._next - 1, self._blocks[self._next - 1]
+
+    def stop(self) -> None:
+        with self._lock:
+            self._stopped = True
+
+
 def _generate_in_processes(
     cfg: WorldConfig,
     blocks: list[list[dt.date]],
@@ -197,29 +220,43 @@ def _generate_in_processes(
     progress: bool,
     workers: int,
 ) -> list[TableDayResult]:
-    """Blocks of days on `workers` processes, handed out in day order as workers free up.
+    """Blocks of days on this process and `workers - 1` spawned ones, each taking the next block
+    when it is free (the world grows over the range, so later blocks take longer).
 
     Building a day is mostly numpy and polars calls too short to release the GIL for long, so
     threads would not use a second core; processes do. They are spawned, never forked: polars'
-    thread pool does not survive a fork.
+    thread pool does not survive a fork. This process starts on the first block at once (its world
+    is built), while a spawned worker spends a couple of seconds importing and building its own.
     """
-    spawn = multiprocessing.get_context("spawn")
-    results: list[TableDayResult] = []
-    with (
-        _progress(progress, sum(map(len, blocks))) as advance,
-        ProcessPoolExecutor(max_workers=workers, mp_context=spawn) as pool,
-    ):
-        futures = [pool.submit(_generate_days, cfg, block, tables, horizon_day) for block in blocks]
+    queue = _BlockQueue(blocks)
+    done: dict[int, list[TableDayResult]] = {}
+
+    def work(generate: Callable[[list[dt.date]], list[TableDayResult]]) -> None:
         try:
-            for block, future in zip(blocks, futures, strict=True):
-                results += future.result()
+            while (item := queue.take()) is not None:
+                index, block = item
+                done[index] = generate(block)
                 for _ in block:
                     advance()
         except BaseException:
-            for future in futures:
-                future.cancel()  # a failed block stops the blocks not yet started
+            queue.stop()  # the other workers finish their block and stop
             raise
-    return results
+
+    spawn = multiprocessing.get_context("spawn")
+    with (
+        _progress(progress, sum(map(len, blocks))) as advance,
+        ProcessPoolExecutor(max_workers=workers - 1, mp_context=spawn) as pool,
+        ThreadPoolExecutor(max_workers=workers - 1, thread_name_prefix="techflow-feed") as feed,
+    ):
+
+        def remote(block: list[dt.date]) -> list[TableDayResult]:
+            return pool.submit(_generate_days, cfg, block, tables, horizon_day).result()
+
+        feeders = [feed.submit(work, remote) for _ in range(workers - 1)]
+        work(lambda block: _generate_days(cfg, block, tables, horizon_day))
+        for feeder in feeders:
+            feeder.result()
+    return [result for index in range(len(blocks)) for result in done[index]]
 
 
 @contextlib.contextmanager
