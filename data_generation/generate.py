@@ -191,21 +191,23 @@ def _generate_days(
 
 
 class _BlockQueue:
-    """Blocks of days handed out in day order to whichever worker asks first (thread-safe); after
-    `stop` (a worker failed) it hands out nothing more."""
+    """Blocks of days (with their index) handed out to whichever worker asks first, the last
+    block first: the world grows over the range, so the late blocks take longest, and ending on
+    the short early ones leaves the workers finishing together. Thread-safe; after `stop` (a
+    worker failed) it hands out nothing more."""
 
     def __init__(self, blocks: list[list[dt.date]]) -> None:
         self._blocks = blocks
-        self._next = 0
+        self._left = len(blocks)
         self._stopped = False
         self._lock = threading.Lock()
 
     def take(self) -> tuple[int, list[dt.date]] | None:
         with self._lock:
-            if self._stopped or self._next == len(self._blocks):
+            if self._stopped or self._left == 0:
                 return None
-            self._next += 1
-            return self._next - 1, self._blocks[self._next - 1]
+            self._left -= 1
+            return self._left, self._blocks[self._left]
 
     def stop(self) -> None:
         with self._lock:
@@ -221,7 +223,7 @@ def _generate_in_processes(
     workers: int,
 ) -> list[TableDayResult]:
     """Blocks of days on this process and `workers - 1` spawned ones, each taking the next block
-    when it is free (the world grows over the range, so later blocks take longer).
+    (_BlockQueue) when it is free.
 
     Building a day is mostly numpy and polars calls too short to release the GIL for long, so
     threads would not use a second core; processes do. They are spawned, never forked: polars'
