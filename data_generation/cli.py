@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import os
 import sys
 import time
 from collections import defaultdict
@@ -35,6 +36,22 @@ class _OneLineParser(argparse.ArgumentParser):
 
     def error(self, message: str) -> NoReturn:
         self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
+
+
+def default_workers() -> int:
+    """One worker process per core this process may run on, at most two: the measured gain
+    (data_generation/README.md) is for two; more would mostly multiply the world's memory."""
+    return max(1, min(2, len(os.sched_getaffinity(0))))
+
+
+def _workers(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a positive whole number of workers")
+    return value
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -69,6 +86,13 @@ def _parser() -> argparse.ArgumentParser:
         type=Path,
         default=DEFAULT_SEEDS_DIR,
         help="dbt seeds to read plans/features/UTMs from",
+    )
+    parser.add_argument(
+        "--workers",
+        type=_workers,
+        default=default_workers(),
+        help="worker processes for ranges longer than one block of days (default: the usable "
+        "cores, at most 2; 1 = build and write in this process)",
     )
     parser.add_argument("--quiet", action="store_true", help="no progress bar and no summary")
     return parser
@@ -109,7 +133,12 @@ def main(argv: list[str] | None = None) -> int:
         end = args.end or default_end_date()
         began = time.perf_counter()
         results = generate_range(
-            cfg, start, end, tables, progress=not args.quiet and sys.stderr.isatty()
+            cfg,
+            start,
+            end,
+            tables,
+            progress=not args.quiet and sys.stderr.isatty(),
+            workers=args.workers,
         )
         elapsed = time.perf_counter() - began
     except InvalidInputError as exc:

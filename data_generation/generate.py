@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import multiprocessing
 import os
+import threading
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from pathlib import Path
 
 import polars as pl
@@ -35,6 +37,10 @@ BUILDERS: dict[str, Builder] = {
     "ad_spend": marketing.ad_spend_day,
 }
 assert set(BUILDERS) == set(RAW_TABLES_BY_NAME), "every raw table needs exactly one builder"
+# A parallel run (workers > 1) hands out the days in blocks of this many: a worker pays one extra
+# day of usage events and Segment messages per block (the late batch of the day before), and the
+# world grows over the range, so blocks must be small enough for two workers to finish together.
+BLOCK_DAYS = 32
 
 
 def resolve_tables(tables: Iterable[str] | None) -> list[RawTable]:
@@ -143,22 +149,116 @@ def generate_range(
     last: dt.date,
     tables: Iterable[str] | None = None,
     progress: bool = False,
+    workers: int = 1,
 ) -> list[TableDayResult]:
-    """Write every day in [first, last], streaming day by day (memory: the world + ~2 days)."""
+    """Write every day in [first, last], streaming day by day (memory: the world + ~2 days).
+
+    workers > 1 splits a range of more than one block (BLOCK_DAYS) over that many processes
+    (this one and workers - 1 spawned): a day's files depend only on (cfg, day), so they are the
+    same bytes whichever process writes them, but they no longer appear in day order, and each
+    process holds its own copy of the world. The results are in day order either way.
+    """
     selected = resolve_tables(tables)
     check_range(cfg, first, last)
     check_writable(cfg.out_dir)
-    world = world_for(cfg, last)  # validates the seeds before the first file is written
+    world_for(cfg, last)  # validates the seeds before the first file is written
     days = list(_iter_days(first, last))
-    writer = _DayWriter(cfg.out_dir, selected)
+    blocks = [days[i : i + BLOCK_DAYS] for i in range(0, len(days), BLOCK_DAYS)]
+    if workers > 1 and len(blocks) > 1:
+        return _generate_in_processes(cfg, blocks, selected, last, progress, workers)
+    with _progress(progress, len(days)) as advance:
+        return _generate_days(cfg, days, selected, last, advance)
+
+
+def _generate_days(
+    cfg: WorldConfig,
+    days: list[dt.date],
+    tables: list[RawTable],
+    horizon_day: dt.date,
+    advance: Callable[[], None] = lambda: None,
+) -> list[TableDayResult]:
+    """Build and write `days` in order in this process, with the world able to reach
+    horizon_day (the range's last day, so every worker of a range shares one world)."""
+    world = world_for(cfg, horizon_day)
+    writer = _DayWriter(cfg.out_dir, tables)
     try:
-        with _progress(progress, len(days)) as advance:
-            for date in days:
-                writer.submit(date, _build_day(world, date, selected))
-                advance()
+        for date in days:
+            writer.submit(date, _build_day(world, date, tables))
+            advance()
     finally:
         results = writer.finish()
     return results
+
+
+class _BlockQueue:
+    """Blocks of days (with their index) handed out to whichever worker asks first, the last
+    block first: the world grows over the range, so the late blocks take longest, and ending on
+    the short early ones leaves the workers finishing together. Thread-safe; after `stop` (a
+    worker failed) it hands out nothing more."""
+
+    def __init__(self, blocks: list[list[dt.date]]) -> None:
+        self._blocks = blocks
+        self._left = len(blocks)
+        self._stopped = False
+        self._lock = threading.Lock()
+
+    def take(self) -> tuple[int, list[dt.date]] | None:
+        with self._lock:
+            if self._stopped or self._left == 0:
+                return None
+            self._left -= 1
+            return self._left, self._blocks[self._left]
+
+    def stop(self) -> None:
+        with self._lock:
+            self._stopped = True
+
+
+def _generate_in_processes(
+    cfg: WorldConfig,
+    blocks: list[list[dt.date]],
+    tables: list[RawTable],
+    horizon_day: dt.date,
+    progress: bool,
+    workers: int,
+) -> list[TableDayResult]:
+    """Blocks of days on this process and `workers - 1` spawned ones, each taking the next block
+    (_BlockQueue) when it is free.
+
+    Building a day is mostly numpy and polars calls too short to release the GIL for long, so
+    threads would not use a second core; processes do. They are spawned, never forked: polars'
+    thread pool does not survive a fork. This process starts on the first block at once (its world
+    is built), while a spawned worker spends a couple of seconds importing and building its own.
+    """
+    queue = _BlockQueue(blocks)
+    done: dict[int, list[TableDayResult]] = {}
+
+    def work(generate: Callable[[list[dt.date]], list[TableDayResult]]) -> None:
+        try:
+            while (item := queue.take()) is not None:
+                index, block = item
+                done[index] = generate(block)
+                for _ in block:
+                    advance()
+        except BaseException:
+            queue.stop()  # the other workers finish their block and stop
+            raise
+
+    spawn = multiprocessing.get_context("spawn")
+    with (
+        _progress(progress, sum(map(len, blocks))) as advance,
+        ProcessPoolExecutor(max_workers=workers - 1, mp_context=spawn) as pool,
+        ThreadPoolExecutor(max_workers=workers - 1, thread_name_prefix="techflow-feed") as feed,
+    ):
+
+        def remote(block: list[dt.date]) -> list[TableDayResult]:
+            return pool.submit(_generate_days, cfg, block, tables, horizon_day).result()
+
+        feeders = [feed.submit(work, remote) for _ in range(workers - 1)]
+        work(lambda block: _generate_days(cfg, block, tables, horizon_day))
+        for feeder in feeders:
+            feeder.result()
+    return [result for index in range(len(blocks)) for result in done[index]]
 
 
 @contextlib.contextmanager

@@ -26,6 +26,8 @@ the cycles that had already begun are invoiced then, for their true service peri
 from __future__ import annotations
 
 import functools
+from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import polars as pl
@@ -40,11 +42,10 @@ from data_generation.lifecycle import (
     NEVER,
     REFUND,
     RETRY_OFFSETS_DAYS,
-    cycle_index,
     cycle_start,
 )
 from data_generation.pools import COUNTRIES
-from data_generation.timeutil import DAY_US, MINUTE_US, SECOND_US, add_months
+from data_generation.timeutil import DAY_US, MINUTE_US, SECOND_US, add_months, day_start_us
 from data_generation.world import World
 
 # Declines before success on a normal cycle: 0, 1, 2 or 3 (4 = dunning, scheduled in lifecycle).
@@ -59,9 +60,6 @@ VOID_AFTER_MINUTES = (10.0, 50.0)  # the draft is voided before the first charge
 BILLING_EMAIL_CHANGE_SHARE = 0.08
 # A cycle's rows can land up to 14 days (retries) + 30 days (refund) after it is invoiced.
 LOOKBACK_DAYS = RETRY_OFFSETS_DAYS[-1] + 32
-# Cycles of one period whose invoice may be issued in a window: the window spans < 2 months, and
-# a late-entered period's cycles may have begun up to MAX_LATE_DAYS (45) days before it was billed.
-CYCLE_CANDIDATES = 6
 
 
 def customer_ids(seed: int, user_id: np.ndarray) -> pl.Series:
@@ -161,45 +159,52 @@ def usd_per_unit(world: World, currency: np.ndarray, at_us: np.ndarray) -> np.nd
     return b["fx_rates"][np.clip(row, 0, len(b["fx_months"]) - 1), currency]
 
 
-@functools.lru_cache(maxsize=8)
-def _cycles(world: World, day: Day) -> dict[str, np.ndarray]:
-    """Every billing cycle invoiced in the lookback window: its lines, totals and charge attempts.
+@functools.lru_cache(maxsize=4)  # per world; bounded so old worlds can be freed
+def _all_cycles(world: World) -> dict[str, np.ndarray]:
+    """Every billing cycle of every (kept) period invoiced before the world's horizon ends, in
+    invoice-time order: its lines, totals and charge attempts.
 
     A cycle is invoiced when it opens, or when billing learns of its period if that is later (a
-    period entered late); everything Stripe does for the cycle follows from that moment.
-    """
+    period entered late); everything Stripe does for the cycle follows from that moment. Its
+    values depend only on its period and number, so each is computed once per world; a day
+    takes the rows whose times fall on it (_Timeline) among the cycles of its window
+    (_in_window)."""
     p = world.periods
-    b = _billing_of_periods(world)
-    window_lo = day.start_us - LOOKBACK_DAYS * DAY_US
-    cand = np.flatnonzero(
-        (p.paid_start_us < day.end_us) & (p.ended_us > window_lo) & kept_users(world, p.user_id)
-    )
-    months = p.billing_months[cand]
-    paid_start = p.paid_start_us[cand]
-    anchor, k0 = p.anchor_us[cand], p.first_cycle_k[cand]
-    billed_from = subscription_landing(world).open_us[cand]
-    # Cycles that began before their period was billed are invoiced later: look back further.
-    first_start = window_lo - np.maximum(billed_from - paid_start, 0)
-    first_n = np.maximum(
-        cycle_index(anchor, np.maximum(paid_start, first_start), months) - k0 - 1, 0
-    )
-    billed_late = np.flatnonzero(billed_from > paid_start)
+    horizon_end = day_start_us(world.start) + (world.horizon + 1) * DAY_US
+    billed_from = subscription_landing(world).open_us
+    period = np.flatnonzero((p.paid_start_us < horizon_end) & kept_users(world, p.user_id))
     period_idx, cycle_n, cycle_start_us, cycle_issued = [], [], [], []
-    for offset in range(CYCLE_CANDIDATES):
-        # The window spans < 2 months: 4 candidates cover it, more only for the few billed late.
-        rows = slice(None) if offset < 4 else billed_late
-        n = first_n[rows] + offset
-        start = cycle_start(anchor[rows], k0[rows], months[rows], paid_start[rows], n)
-        issued = np.maximum(start, billed_from[rows])
-        ok = (issued >= window_lo) & (issued < day.end_us) & (start < p.ended_us[cand[rows]])
-        period_idx.append(cand[rows][ok])
-        cycle_n.append(n[ok])
+    n = 0
+    while len(period):
+        # A period's cycles open one after another: once one opens after the period ended (or
+        # after the horizon), so do all later ones.
+        start = cycle_start(
+            p.anchor_us[period], p.first_cycle_k[period], p.billing_months[period],
+            p.paid_start_us[period], np.full(len(period), n),
+        )  # fmt: skip
+        issued = np.maximum(start, billed_from[period])
+        ok = (start < p.ended_us[period]) & (issued < horizon_end)
+        period = period[ok]
+        period_idx.append(period)
+        cycle_n.append(np.full(len(period), n, dtype=np.int64))
         cycle_start_us.append(start[ok])
         cycle_issued.append(issued[ok])
-    pi = np.concatenate(period_idx)
-    n = np.concatenate(cycle_n)
-    start = np.concatenate(cycle_start_us)
-    issued = np.concatenate(cycle_issued)
+        n += 1
+    order = np.argsort(np.concatenate(cycle_issued), kind="stable")
+    pi = np.concatenate(period_idx)[order]
+    n = np.concatenate(cycle_n)[order]
+    start = np.concatenate(cycle_start_us)[order]
+    issued = np.concatenate(cycle_issued)[order]
+    return _cycle_values(world, pi, n, start, issued)
+
+
+def _cycle_values(
+    world: World, pi: np.ndarray, n: np.ndarray, start: np.ndarray, issued: np.ndarray
+) -> dict[str, np.ndarray]:
+    """Lines, totals and charge attempts of cycles n of periods pi (opening at `start`,
+    invoiced at `issued`)."""
+    p = world.periods
+    b = _billing_of_periods(world)
     pm, pk0, panchor = p.billing_months[pi], p.first_cycle_k[pi], p.anchor_us[pi]
     end = add_months(panchor, (pk0 + n + 1) * pm)
     # Proration: the stub after a mid-cycle change bills the new plan for the rest of the cycle
@@ -274,6 +279,55 @@ def _cycles(world: World, day: Day) -> dict[str, np.ndarray]:
     }
 
 
+@dataclass(frozen=True, eq=False)
+class _Timeline:
+    """Rows sorted by one of their times, so the rows whose time falls on a day are one slice."""
+
+    order: np.ndarray
+    times: np.ndarray
+
+    @classmethod
+    def of(cls, times: np.ndarray) -> _Timeline:
+        order = np.argsort(times, kind="stable")
+        return cls(order, times[order])
+
+    def on(self, day: Day) -> np.ndarray:
+        """The rows whose time is on `day`, in row order (as np.flatnonzero would give them)."""
+        lo, hi = np.searchsorted(self.times, [day.start_us, day.end_us])
+        return np.sort(self.order[lo:hi])
+
+
+def _in_window(world: World, cycle: np.ndarray, day: Day) -> np.ndarray:
+    """Mask of the cycles (rows of _all_cycles) a day's rows may come from: invoiced in its
+    lookback window (LOOKBACK_DAYS; a cycle with a row on the day was invoiced before the day
+    ended), of a period that had not ended before the window opened."""
+    c = _all_cycles(world)
+    window_lo = day.start_us - LOOKBACK_DAYS * DAY_US
+    return (c["issued"][cycle] >= window_lo) & (
+        world.periods.ended_us[c["period"][cycle]] > window_lo
+    )
+
+
+def _on_day(world: World, timeline: _Timeline, cycle: np.ndarray, day: Day) -> np.ndarray:
+    """Rows of `timeline` on `day` whose cycle (`cycle`, per row) is in the day's window."""
+    rows = timeline.on(day)
+    return rows[_in_window(world, cycle[rows], day)]
+
+
+@functools.lru_cache(maxsize=4)  # per world; bounded so old worlds can be freed
+def _invoice_timelines(world: World) -> tuple[_Timeline, _Timeline, _Timeline, _Timeline]:
+    """Per cycle: when its invoice opened (a failed first attempt), settled, its draft was voided,
+    and its first version landed: each a time on one day, so each day looks up its own."""
+    c = _all_cycles(world)
+    opened = np.where(c["failures"] > 0, c["attempts"][:, 0], NEVER)
+    return (
+        _Timeline.of(opened),
+        _Timeline.of(c["settled_at"]),
+        _Timeline.of(c["voided_at"]),
+        _Timeline.of(c["first_version_at"]),
+    )
+
+
 def invoice_ids(seed: int, key: np.ndarray) -> pl.Series:
     return base62_strings("in_", rng.hash64(seed, "stripe:invoice", key), 24)
 
@@ -285,14 +339,18 @@ def void_invoice_ids(seed: int, key: np.ndarray) -> pl.Series:
 def invoices_day(world: World, day: Day) -> pl.DataFrame:
     """Invoice versions of the day: opened (when the first charge fails), settled, and voided
     drafts (a draft is voided before its reissued twin is first charged)."""
-    c = _cycles(world, day)
-    settled_status = np.where(c["failures"] >= len(RETRY_OFFSETS_DAYS), "uncollectible", "paid")
-    open_idx = np.flatnonzero((c["failures"] > 0) & day.contains(c["attempts"][:, 0]))
-    settled_idx = np.flatnonzero(day.contains(c["settled_at"]))
-    void_idx = np.flatnonzero(day.contains(c["voided_at"]))
+    c = _all_cycles(world)
+    cycle = np.arange(len(c["key"]))
+    opened, settled, voided, _ = _invoice_timelines(world)
+    open_idx = _on_day(world, opened, cycle, day)
+    settled_idx = _on_day(world, settled, cycle, day)
+    void_idx = _on_day(world, voided, cycle, day)
     idx = np.concatenate([open_idx, settled_idx, void_idx])
     kind = np.repeat([0, 1, 2], [len(open_idx), len(settled_idx), len(void_idx)])
-    status = np.select([kind == 0, kind == 1], ["open", settled_status[idx]], "void").astype(object)
+    settled_status = np.where(
+        c["failures"][idx] >= len(RETRY_OFFSETS_DAYS), "uncollectible", "paid"
+    )
+    status = np.select([kind == 0, kind == 1], ["open", settled_status], "void").astype(object)
     updated = np.select(
         [kind == 0, kind == 1],
         [c["attempts"][idx, 0], c["settled_at"][idx]],
@@ -331,9 +389,11 @@ def invoices_day(world: World, day: Day) -> pl.DataFrame:
 def invoice_line_items_day(world: World, day: Day) -> pl.DataFrame:
     """Line items of the invoices first landed on the day (they land with the invoice): the plan's
     line (the whole cycle, or its prorated rest after a change) and the old plan's credit."""
-    c = _cycles(world, day)
-    real = np.flatnonzero(day.contains(c["first_version_at"]))
-    void = np.flatnonzero(day.contains(c["voided_at"]))
+    c = _all_cycles(world)
+    cycle = np.arange(len(c["key"]))
+    _, _, voided, first_version = _invoice_timelines(world)
+    real = _on_day(world, first_version, cycle, day)
+    void = _on_day(world, voided, cycle, day)
     inv = np.concatenate([real, void])
     is_void = np.arange(len(inv)) >= len(real)
     # One plan line per invoice, then one credit line per credited invoice.
@@ -380,7 +440,44 @@ def charges_day(world: World, day: Day) -> pl.DataFrame:
 
     The charge that paid a cycle the customer got back in full (lifecycle reason `refund`) is
     refunded when the period ends; a few others are refunded by half."""
-    c = _cycles(world, day)
+    c = _all_cycles(world)
+    v = _charge_versions(world)
+    made_idx = _on_day(world, v["made"], v["cycle"], day)
+    refund_idx = _on_day(world, v["refunded"], v["cycle"], day)
+    idx = np.concatenate([made_idx, refund_idx])
+    cyc, created, succeeded = v["cycle"][idx], v["created"][idx], v["succeeded"][idx]
+    charge_key = v["charge_key"][idx]
+    is_refund_version = np.arange(len(idx)) >= len(made_idx)
+    updated = np.where(is_refund_version, v["refund_at"][idx], created)
+    code = np.array(FAILURE_CODES, dtype=object)[
+        rng.choice(rng.uniform(world.seed, "charge:code", charge_key), FAILURE_CODE_WEIGHTS)
+    ]
+    return pl.DataFrame(
+        {
+            "charge_id": base62_strings(
+                "ch_", rng.hash64(world.seed, "stripe:charge", charge_key), 24
+            ),
+            "invoice_id": invoice_ids(world.seed, c["key"][cyc]),
+            "customer_id": customer_ids(world.seed, world.periods.user_id[c["period"][cyc]]),
+            "amount": c["amount_due"][cyc],
+            "amount_refunded": np.where(is_refund_version, v["refund_amount"][idx], 0),
+            "status": strings(np.where(succeeded, "succeeded", "failed")),
+            "failure_code": strings(np.where(succeeded, None, code)),
+            "created_at": ts(created),
+            "updated_at": ts(updated),
+            "currency": strings(_billing_of_periods(world)["currencies"][c["currency"][cyc]]),
+            "_loaded_at": ts(
+                landed_us(world.seed, "charges", charge_key * 2 + is_refund_version, updated, day)
+            ),
+        }
+    ).sort("updated_at", "charge_id")
+
+
+@functools.lru_cache(maxsize=4)  # per world; bounded so old worlds can be freed
+def _charge_versions(world: World) -> dict[str, Any]:
+    """Every charge attempt of every cycle of the world, with its refund (NEVER if none) and
+    timelines of both, so a day looks its versions up instead of recomputing its window."""
+    c = _all_cycles(world)
     attempts_made = np.where(
         c["amount_due"] > 0, np.minimum(c["failures"] + 1, len(RETRY_OFFSETS_DAYS)), 0
     )
@@ -414,32 +511,13 @@ def charges_day(world: World, day: Day) -> pl.DataFrame:
         NEVER,
     )
     refund_amount = np.where(full, amount, amount // 2)
-    made_idx = np.flatnonzero(day.contains(created))
-    refund_idx = np.flatnonzero(day.contains(refund_at))
-    idx = np.concatenate([made_idx, refund_idx])
-    is_refund_version = np.arange(len(idx)) >= len(made_idx)
-    updated = np.where(is_refund_version, refund_at[idx], created[idx])
-    code = np.array(FAILURE_CODES, dtype=object)[
-        rng.choice(rng.uniform(world.seed, "charge:code", charge_key[idx]), FAILURE_CODE_WEIGHTS)
-    ]
-    return pl.DataFrame(
-        {
-            "charge_id": base62_strings(
-                "ch_", rng.hash64(world.seed, "stripe:charge", charge_key[idx]), 24
-            ),
-            "invoice_id": invoice_ids(world.seed, c["key"][cyc[idx]]),
-            "customer_id": customer_ids(world.seed, p.user_id[pi[idx]]),
-            "amount": amount[idx],
-            "amount_refunded": np.where(is_refund_version, refund_amount[idx], 0),
-            "status": strings(np.where(succeeded[idx], "succeeded", "failed")),
-            "failure_code": strings(np.where(succeeded[idx], None, code)),
-            "created_at": ts(created[idx]),
-            "updated_at": ts(updated),
-            "currency": strings(_billing_of_periods(world)["currencies"][c["currency"][cyc[idx]]]),
-            "_loaded_at": ts(
-                landed_us(
-                    world.seed, "charges", charge_key[idx] * 2 + is_refund_version, updated, day
-                )
-            ),
-        }
-    ).sort("updated_at", "charge_id")
+    return {
+        "cycle": cyc,
+        "created": created,
+        "succeeded": succeeded,
+        "charge_key": charge_key,
+        "refund_at": refund_at,
+        "refund_amount": refund_amount,
+        "made": _Timeline.of(created),
+        "refunded": _Timeline.of(refund_at),
+    }

@@ -51,12 +51,18 @@ class Teammates:
         return teammate_user_id(self.owner_id, self.ordinal)
 
     def invited_before(self, owner_id: np.ndarray, at_us: int) -> np.ndarray:
-        """How many teammates each owner had invited before `at_us` (a whole minute): one
-        binary search on the (owner, invitation minute) key, since times ascend within an owner."""
+        """How many teammates each owner had invited before `at_us` (a whole minute)."""
+        first, before = self.invited_span(owner_id, at_us)
+        return before - first
+
+    def invited_span(self, owner_id: np.ndarray, at_us: int) -> tuple[np.ndarray, np.ndarray]:
+        """[first, before): the rows of each owner's teammates invited before `at_us` (a whole
+        minute), so row first + k - 1 is teammate k. One binary search on the (owner, invitation
+        minute) key, since times ascend within an owner."""
         owner_id = np.asarray(owner_id, dtype=np.int64)
         first = np.searchsorted(self._key, owner_id << 32)
         before = np.searchsorted(self._key, (owner_id << 32) + at_us // MINUTE_US)
-        return before - first
+        return first, before
 
     def invited_between(self, start_us: int, end_us: int) -> np.ndarray:
         """Indices of the teammates invited in [start_us, end_us), in time order."""

@@ -77,6 +77,43 @@ class DayEvents:
     late: np.ndarray
 
 
+@dataclass(frozen=True)
+class UsageLevels:
+    """Day-independent usage intensities, drawn once per world instead of once per day: each
+    period's engagement factor, and each person's own factor (owners by user_id - 1, teammates by
+    their row in world.teammates)."""
+
+    period: np.ndarray
+    owner: np.ndarray
+    teammate: np.ndarray
+
+
+@functools.lru_cache(maxsize=4)  # per world; bounded so old worlds can be freed
+def usage_levels(world: World) -> UsageLevels:
+    sd, personal_sd = ENGAGEMENT_USAGE_SD, PERSONAL_USAGE_SD
+
+    def personal(user_id: np.ndarray) -> np.ndarray:
+        z = rng.normal(world.seed, "usage:person", user_id)
+        return np.exp(personal_sd * z - personal_sd**2 / 2)
+
+    return UsageLevels(
+        period=np.exp(sd * world.periods.engagement - sd**2 / 2),
+        owner=personal(world.users.user_id),
+        # A spare last entry: row -1 is valid even in a world without teammates.
+        teammate=np.append(personal(world.teammates.user_id), 1.0),
+    )
+
+
+def time_order(occurred_us: np.ndarray, day: Day) -> np.ndarray:
+    """The permutation that sorts a day's event times, ties in draw order: the same as a stable
+    argsort, but one plain sort of unique keys (offset in the day, then draw index) is faster."""
+    n = len(occurred_us)
+    shift = max(n.bit_length(), 1)
+    assert (DAY_US << shift) < 1 << 63, "a day's events must fit the sort key"
+    key = ((occurred_us - day.start_us) << shift) | np.arange(n, dtype=np.int64)
+    return np.sort(key) & ((1 << shift) - 1)
+
+
 @functools.lru_cache(maxsize=4)
 def events_on(world: World, day: Day) -> DayEvents:
     """All usage events that happened on `day`, with a `late` flag and their landing delay."""
@@ -90,19 +127,22 @@ def events_on(world: World, day: Day) -> DayEvents:
     owner = p.user_id[live]
     # The team using each period today: the owner (slot 0) and teammates 1..n-1 invited before
     # the day, never more than the period's seat users.
-    invited = world.teammates.invited_before(owner, day.start_us)
-    team = 1 + np.minimum(invited, p.seat_users[live] - 1)
+    first_teammate, invited_end = world.teammates.invited_span(owner, day.start_us)
+    team = 1 + np.minimum(invited_end - first_teammate, p.seat_users[live] - 1)
     seat = np.repeat(np.arange(len(live)), team)
     slot = np.arange(len(seat)) - np.repeat(np.cumsum(team) - team, team)
     live = live[seat]
     owner = owner[seat]
-    user = np.where(slot == 0, owner, teammate_user_id(owner, slot))
+    is_owner = slot == 0
+    user = np.where(is_owner, owner, teammate_user_id(owner, slot))
     product = p.product[live]
     tier = p.tier[live]
-    sd = ENGAGEMENT_USAGE_SD
-    engagement = np.exp(sd * p.engagement[live] - sd**2 / 2) * np.exp(
-        PERSONAL_USAGE_SD * rng.normal(world.seed, "usage:person", user) - PERSONAL_USAGE_SD**2 / 2
-    )
+    levels = usage_levels(world)
+    # Teammate k of an owner is row first_teammate + k - 1 (for the owner's own slot that row is
+    # a neighbour's or the spare -1: unused, the owner's level comes from levels.owner).
+    teammate_row = first_teammate[seat] + slot - 1
+    personal = np.where(is_owner, levels.owner[owner - 1], levels.teammate[teammate_row])
+    engagement = levels.period[live] * personal
     weekend = day.date.weekday() >= 5
     share = (ACTIVE_SHARE_WEEKEND if weekend else ACTIVE_SHARE_WEEKDAY) * np.minimum(
         engagement, 1.6
@@ -137,7 +177,7 @@ def events_on(world: World, day: Day) -> DayEvents:
     late = g.random(n) < LATE_SHARE
     lag = ((1 + 20 * g.random(n)) * MINUTE_US).astype(np.int64)
     late_lag = ((30 + 240 * g.random(n)) * MINUTE_US).astype(np.int64)
-    order = np.argsort(occurred, kind="stable")  # rows in time order, ties in draw order
+    order = time_order(occurred, day)  # rows in time order, ties in draw order
     return DayEvents(
         id_hi=ids[order, 0],
         id_lo=ids[order, 1],

@@ -42,6 +42,8 @@ def conform(frame: pl.DataFrame, table: RawTable) -> pl.DataFrame:
         raise RuntimeError(
             f"{table.system}.{table.name}: builder did not produce column(s) {missing}"
         )
+    if list(frame.schema.items()) == list(table.schema.items()):
+        return frame  # already the contract (most builders): skip a select per file
     return frame.select(
         pl.col(name).cast(dtype, strict=True) for name, dtype in table.schema.items()
     )

@@ -137,7 +137,11 @@ def test_the_console_entry_point_exits_2(tmp_path):
     assert not out.exists()
 
 
-@pytest.mark.parametrize("argv", [["--start", "2025-13-01"], ["--scale", "lots"], ["--bogus"]])
+@pytest.mark.parametrize(
+    "argv",
+    [["--start", "2025-13-01"], ["--scale", "lots"], ["--bogus"], ["--workers", "0"],
+     ["--workers", "two"]],
+)  # fmt: skip
 def test_malformed_arguments_are_one_line_too(tmp_path, capsys, argv):
     out = tmp_path / "raw"
     with pytest.raises(SystemExit) as exit_info:

@@ -12,7 +12,7 @@ from polars.testing import assert_frame_equal
 
 from data_generation import RAW_TABLES, WorldConfig, generate_day, generate_range
 from data_generation.frames import Day
-from data_generation.generate import BUILDERS
+from data_generation.generate import BLOCK_DAYS, BUILDERS
 from data_generation.seeds import DEFAULT_SEEDS_DIR
 from data_generation.world import build_world
 
@@ -30,6 +30,20 @@ def test_same_arguments_give_identical_bytes(tmp_path):
     first, second = _bytes_by_file(tmp_path / "a"), _bytes_by_file(tmp_path / "b")
     assert len(first) == 5 * len(RAW_TABLES)
     assert first == second
+
+
+def test_worker_processes_write_the_same_bytes_as_one_process(tmp_path):
+    """A parallel range (blocks of days on spawned workers) writes the files one process would,
+    and reports them in day order."""
+    last = START + dt.timedelta(days=2 * BLOCK_DAYS + 5)  # three blocks: every worker gets one
+    results = {}
+    for workers in (1, 2):
+        cfg = WorldConfig(start=START, scale=0.1, seed=5, out_dir=tmp_path / str(workers))
+        results[workers] = generate_range(cfg, START, last, workers=workers)
+    assert _bytes_by_file(tmp_path / "1") == _bytes_by_file(tmp_path / "2")
+    assert [(r.table, r.day, r.rows) for r in results[1]] == [
+        (r.table, r.day, r.rows) for r in results[2]
+    ]
 
 
 def test_a_different_seed_gives_a_different_world(tmp_path):
