@@ -36,7 +36,7 @@ INVOCATIONS_DIR = PREPARED_TARGET / "invocations"
 PARSE_CACHE_DIR = PREPARED_TARGET / "parse_cache"
 # What the profile's connection values are rendered from (techflow_dbt/profiles.yml, prod target).
 PROFILE_ENV = ("TECHFLOW_WAREHOUSE", "TECHFLOW_DATA_DIR")
-# Enough to read the last few runs' dbt.log and run_results.json (a daily run has three steps).
+# Enough to read the last dozen runs' dbt.log and run_results.json (one dbt step per run).
 KEEP_INVOCATIONS = 12
 
 
