@@ -14,12 +14,14 @@
   (sensors.snapshots_after_daily).
 - `techflow_build`: `make run`'s build, after its raw run: everything downstream of the raw
   tables (every dbt model, seed, test and snapshot in one `dbt build`; the dashboards; the churn
-  model), over the range of days the raw run landed. It holds no raw asset on purpose: a job
-  with a partitioned op of its own gets a job-level partitions definition, and Dagster 1.13 then
-  plans a range run's events for every (asset, day) pair, unpartitioned assets included
-  (DagsterRun.partitions_subset applies to every asset): 50 unpartitioned assets x 698 days of
-  planned events for a fresh world. Without one, each unpartitioned asset gets one event and only
-  the partitioned incrementals one per day.
+  model), over the range of days the raw run landed. It holds no raw asset on purpose: Dagster
+  1.13 (RunDomain.create_run) takes a run's partitions definition from the asset outputs of its
+  execution plan — in effect the last one, and steps sort by name, so raw_world comes last in
+  the daily job — and when that one is partitioned it stores the range as the run's
+  partitions_subset, which then plans events for every (asset, day) pair, unpartitioned assets
+  included: 50 unpartitioned assets x 698 days for a fresh world. In this job the last output is
+  unpartitioned, so each unpartitioned asset gets one planned event and only the incrementals one
+  per day (tests/orchestration: test_definitions and test_materialize pin it).
 """
 
 from __future__ import annotations

@@ -10,11 +10,11 @@ history. Two Dagster runs, steps in this process:
             of every model, seed, test and snapshot (fct_mrr_daily and int_subscription_versions
             for the days from the first one missing), then the two dashboards and the churn model.
 
-Why two runs and not one: a run of a job that holds the partitioned raw op gets a job-level
-partitions definition, and Dagster 1.13 then plans an event for every (asset, day) pair of a range
-run, unpartitioned assets included (DagsterRun.partitions_subset; see jobs.py): 50 dbt and exposure
-assets x 698 days for a fresh world. The build job holds no raw op, so its range run plans one
-event per unpartitioned asset and one per (incremental, day). The per-(asset, day) events that
+Why two runs and not one: a range run of a job holding the raw op gets a run-wide partitions
+subset in Dagster 1.13, and then plans an event for every (asset, day) pair, unpartitioned assets
+included (see jobs.py for the mechanism): 50 dbt and exposure assets x 698 days for a fresh world.
+The build job holds no raw op, so its range run plans one event per unpartitioned asset and one
+per (incremental, day). The per-(asset, day) events that
 remain — which let the UI show every partition, and every partition of a failed run as failed —
 are written in batches (event_batches.py).
 

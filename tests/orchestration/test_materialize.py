@@ -87,7 +87,7 @@ def test_a_five_day_backfill_is_one_run_and_one_dbt_invocation(dagster_world):
 def test_a_range_run_of_the_build_job_plans_unpartitioned_assets_once(dagster_world):
     """make run's build run (jobs.BUILD_JOB_NAME) over a range: one planned event per
     unpartitioned asset, one per day for the partitioned incrementals — not one per (asset, day),
-    which Dagster plans for every asset of a job with a job-level partitions definition."""
+    which Dagster plans for every asset of a run it gives a run-wide partitions subset (jobs.py)."""
     from dagster import AssetKey, DagsterEventType
 
     from techflow_orchestration.jobs import BUILD_JOB_NAME, RANGE_END_TAG, RANGE_START_TAG
