@@ -53,8 +53,9 @@ def test_make_dashboards_serves_them_on_localhost(exposure_world: ExposureWorld)
                 assert response.status == 200
                 assert b'<div class="kpi"' in response.read()
     finally:
-        # SIGKILL, not SIGTERM: the server has nothing to flush, and one CI run saw a terminated
-        # server outlive the 30 s wait on a loaded machine.
+        # SIGKILL, not SIGTERM: the server has nothing to flush, and SIGTERM can be ignored by a
+        # disposition inherited from whatever started the test run (one CI run's server had it
+        # and outlived the 30 s wait).
         proc.kill()
         proc.wait(timeout=30)
 
