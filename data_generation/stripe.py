@@ -308,10 +308,13 @@ def _in_window(world: World, cycle: np.ndarray, day: Day) -> np.ndarray:
     )
 
 
-def _on_day(world: World, timeline: _Timeline, cycle: np.ndarray, day: Day) -> np.ndarray:
-    """Rows of `timeline` on `day` whose cycle (`cycle`, per row) is in the day's window."""
+def _on_day(
+    world: World, timeline: _Timeline, day: Day, cycle: np.ndarray | None = None
+) -> np.ndarray:
+    """Rows of `timeline` on `day` whose cycle is in the day's window: `cycle` maps a row to its
+    cycle; None when the rows are the cycles themselves."""
     rows = timeline.on(day)
-    return rows[_in_window(world, cycle[rows], day)]
+    return rows[_in_window(world, rows if cycle is None else cycle[rows], day)]
 
 
 @functools.lru_cache(maxsize=4)  # per world; bounded so old worlds can be freed
@@ -340,11 +343,10 @@ def invoices_day(world: World, day: Day) -> pl.DataFrame:
     """Invoice versions of the day: opened (when the first charge fails), settled, and voided
     drafts (a draft is voided before its reissued twin is first charged)."""
     c = _all_cycles(world)
-    cycle = np.arange(len(c["key"]))
     opened, settled, voided, _ = _invoice_timelines(world)
-    open_idx = _on_day(world, opened, cycle, day)
-    settled_idx = _on_day(world, settled, cycle, day)
-    void_idx = _on_day(world, voided, cycle, day)
+    open_idx = _on_day(world, opened, day)
+    settled_idx = _on_day(world, settled, day)
+    void_idx = _on_day(world, voided, day)
     idx = np.concatenate([open_idx, settled_idx, void_idx])
     kind = np.repeat([0, 1, 2], [len(open_idx), len(settled_idx), len(void_idx)])
     settled_status = np.where(
@@ -390,10 +392,9 @@ def invoice_line_items_day(world: World, day: Day) -> pl.DataFrame:
     """Line items of the invoices first landed on the day (they land with the invoice): the plan's
     line (the whole cycle, or its prorated rest after a change) and the old plan's credit."""
     c = _all_cycles(world)
-    cycle = np.arange(len(c["key"]))
     _, _, voided, first_version = _invoice_timelines(world)
-    real = _on_day(world, first_version, cycle, day)
-    void = _on_day(world, voided, cycle, day)
+    real = _on_day(world, first_version, day)
+    void = _on_day(world, voided, day)
     inv = np.concatenate([real, void])
     is_void = np.arange(len(inv)) >= len(real)
     # One plan line per invoice, then one credit line per credited invoice.
@@ -442,8 +443,8 @@ def charges_day(world: World, day: Day) -> pl.DataFrame:
     refunded when the period ends; a few others are refunded by half."""
     c = _all_cycles(world)
     v = _charge_versions(world)
-    made_idx = _on_day(world, v["made"], v["cycle"], day)
-    refund_idx = _on_day(world, v["refunded"], v["cycle"], day)
+    made_idx = _on_day(world, v["made"], day, v["cycle"])
+    refund_idx = _on_day(world, v["refunded"], day, v["cycle"])
     idx = np.concatenate([made_idx, refund_idx])
     cyc, created, succeeded = v["cycle"][idx], v["created"][idx], v["succeeded"][idx]
     charge_key = v["charge_key"][idx]

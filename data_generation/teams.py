@@ -50,11 +50,6 @@ class Teammates:
     def user_id(self) -> np.ndarray:
         return teammate_user_id(self.owner_id, self.ordinal)
 
-    def invited_before(self, owner_id: np.ndarray, at_us: int) -> np.ndarray:
-        """How many teammates each owner had invited before `at_us` (a whole minute)."""
-        first, before = self.invited_span(owner_id, at_us)
-        return before - first
-
     def invited_span(self, owner_id: np.ndarray, at_us: int) -> tuple[np.ndarray, np.ndarray]:
         """[first, before): the rows of each owner's teammates invited before `at_us` (a whole
         minute), so row first + k - 1 is teammate k. One binary search on the (owner, invitation

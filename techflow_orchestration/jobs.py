@@ -3,10 +3,10 @@
 - `techflow_daily`: one day (or, as a single-run backfill, a range of days) of the whole world:
   the raw tables for the partition, then one `dbt build` of every model (fct_mrr_daily for the
   partition window) and test, then the dashboards. Everything but the snapshots and the churn
-  model. A failed run is retried once
-  from its failure (run retries: the daemon of `make dev` re-executes it through the default
-  launcher; `run_retries` is enabled in .dagster_home/dagster.yaml). `make run` executes in
-  process and stops on a failure instead; its next invocation resumes from what is missing.
+  model. A failed run is retried once from its failure (run retries: the daemon of `make dev`
+  re-executes it through the default launcher; `run_retries` is enabled in
+  .dagster_home/dagster.yaml). `make run` executes in process and stops on a failure instead;
+  its next invocation resumes from what is missing.
 - `churn_model_weekly`: churn_prediction_model, weekly like the exposure it is (it needs
   months of labelled weeks; a young world cannot fail the daily job). Its schedule runs Mondays.
 - `techflow_snapshots`: the SCD2 snapshots, separate from the model job as in

@@ -14,9 +14,9 @@ Why two runs and not one: a range run of a job holding the raw op gets a run-wid
 subset in Dagster 1.13, and then plans an event for every (asset, day) pair, unpartitioned assets
 included (see jobs.py for the mechanism): 50 dbt and exposure assets x 698 days for a fresh world.
 The build job holds no raw op, so its range run plans one event per unpartitioned asset and one
-per (incremental, day). The per-(asset, day) events that
-remain — which let the UI show every partition, and every partition of a failed run as failed —
-are written in batches (event_batches.py).
+per (incremental, day). The per-(asset, day) events that remain — which let the UI show every
+partition, and every partition of a failed run as failed — are written in batches
+(event_batches.py).
 
 The build runs when the raw run landed days, when a day of the incrementals is missing, when an
 asset it builds has never been materialized, or when the newest build run did not succeed; so a
@@ -181,17 +181,18 @@ def plan_stages(
         (d for d in (raw_from, first_missing_day(instance, mrr_keys, partition_keys)) if d),
         default=None,
     )
+    unpartitioned = [k for k in build_keys if k not in mrr_keys]
     # Not the churn model: on a world too young for it, its step materializes nothing (a warning
     # says why), and a second `make run` must still find nothing to do.
-    unpartitioned = [k for k in build_keys if k not in mrr_keys and k != CHURN_PREDICTION_MODEL]
+    expected = [k for k in unpartitioned if k != CHURN_PREDICTION_MODEL]
     if (
         stages
         or mrr_from
-        or never_materialized(instance, unpartitioned)
+        or never_materialized(instance, expected)
         or last_run_failed(instance, BUILD_JOB_NAME)
     ):
         # Without a missing day the incrementals stay out: an unpartitioned run cannot hold them.
-        selected = build_keys if mrr_from else [k for k in build_keys if k not in mrr_keys]
+        selected = build_keys if mrr_from else unpartitioned
         stages.append(Stage("build", selected, build_job, mrr_from, last_day if mrr_from else None))
     return stages
 

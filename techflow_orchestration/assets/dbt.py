@@ -133,11 +133,8 @@ def dbt_build(
 def partition_window(context: AssetExecutionContext) -> dict[str, str] | None:
     """The run's partition range, inclusive first and last day, by bound name; None when the run
     builds no partitioned asset (then the window is not the models' business)."""
-    partitioned = [
-        key
-        for key in context.selected_asset_keys
-        if context.assets_def.specs_by_key[key].partitions_def is not None
-    ]
+    specs = context.assets_def.specs_by_key
+    partitioned = any(specs[key].partitions_def is not None for key in context.selected_asset_keys)
     if not partitioned or not (context.has_partition_key or context.has_partition_key_range):
         return None
     window = context.partition_time_window
