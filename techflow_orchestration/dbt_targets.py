@@ -85,7 +85,9 @@ def prune_invocations(keep: int = KEEP_INVOCATIONS, root: Path = INVOCATIONS_DIR
     return stale
 
 
-def new_invocation_target(op_name: str, run_id: str, root: Path = INVOCATIONS_DIR) -> Path:
+def new_invocation_target(
+    op_name: str, run_id: str, root: Path = INVOCATIONS_DIR, cache_dir: Path = PARSE_CACHE_DIR
+) -> Path:
     """A fresh target folder for one dbt invocation, holding a copy of the saved parse.
 
     Older folders are pruned first, so this one counts among the ones kept.
@@ -93,7 +95,7 @@ def new_invocation_target(op_name: str, run_id: str, root: Path = INVOCATIONS_DI
     prune_invocations(keep=KEEP_INVOCATIONS - 1, root=root)
     target = root / f"{op_name}-{run_id[:8]}-{uuid.uuid4().hex[:7]}"
     target.mkdir(parents=True)
-    seed = parse_seed()
+    seed = parse_seed(cache_dir)
     if seed is not None:  # none only if the manifest was prepared by other means
         shutil.copy2(seed, target / PARTIAL_PARSE_FILE)
     return target

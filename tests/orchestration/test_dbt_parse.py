@@ -97,14 +97,17 @@ def test_a_new_target_folder_starts_from_the_prepared_parse_and_old_ones_are_pru
     prepared_manifest, tmp_path
 ):
     root = tmp_path / "invocations"
-    first = new_invocation_target("op", "run-0000", root=root)
+    # An empty parse cache: the repository's own (a `make run` in this checkout saves one for the
+    # default warehouse, newer than the prepared parse) must not decide what this test sees.
+    no_cache = tmp_path / "parse_cache"
+    first = new_invocation_target("op", "run-0000", root=root, cache_dir=no_cache)
     assert (first / PARTIAL_PARSE_FILE).read_bytes() == (
         prepared_manifest.parent / PARTIAL_PARSE_FILE
     ).read_bytes()
     # Fifteen more, each a little newer than the last (mtime decides what is kept).
     folders = [first]
     for n in range(1, 16):
-        folder = new_invocation_target("op", f"run-{n:04d}", root=root)
+        folder = new_invocation_target("op", f"run-{n:04d}", root=root, cache_dir=no_cache)
         os.utime(folder, (1_000_000 + n, 1_000_000 + n))
         folders.append(folder)
     os.utime(first, (1_000_000, 1_000_000))
