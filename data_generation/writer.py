@@ -10,6 +10,7 @@ from pathlib import Path
 
 import polars as pl
 
+from data_generation.durable import replace_durably
 from data_generation.schema import RawTable
 
 PART_FILE = "part-0.parquet"
@@ -52,10 +53,13 @@ def conform(frame: pl.DataFrame, table: RawTable) -> pl.DataFrame:
 def write_partition(
     out_dir: Path, table: RawTable, day: dt.date, frame: pl.DataFrame
 ) -> TableDayResult:
-    """Replace the day's file: write a temp file next to it, then rename over the old one.
+    """Replace the day's file: write a temp file next to it, fsync it, then rename over the old one.
 
-    The rename is atomic on POSIX, so readers see the old file or the new one, never half a file;
-    a failed write removes its temp file (only a killed process can leave a stray `.tmp-*`).
+    The rename is atomic on POSIX, so readers see the old file or the new one, never half a file,
+    and the fsync first means a crash right after the rename cannot leave the new name on an
+    empty file (durable.py). The directory is not synced: a lost rename leaves the old, complete
+    file, and the next run writes the day again. A failed write removes its temp file (only a
+    killed process can leave a stray `.tmp-*`).
     """
     path = partition_path(out_dir, table, day)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -65,7 +69,7 @@ def write_partition(
         conform(frame, table).write_parquet(
             tmp, compression=COMPRESSION, compression_level=COMPRESSION_LEVEL, statistics=True
         )
-        os.replace(tmp, path)
+        replace_durably(tmp, path, sync_dir=False)
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise

@@ -27,6 +27,7 @@ from typing import Any
 from dbt.version import __version__ as DBT_VERSION
 
 from data_generation.clock import AS_OF_ENV, as_of_date, parse_as_of, yesterday_utc
+from data_generation.durable import fsync_dir, fsync_file
 from slim_ci import git
 from slim_ci.dbt_cli import DbtProject, minor_version, read_json
 from slim_ci.errors import BadInput
@@ -207,6 +208,9 @@ def build(settings: CiSettings, base_commit: str, echo: bool = True) -> ProdStat
             env={
                 "TECHFLOW_DATA_DIR": str(settings.data_dir),
                 "TECHFLOW_WAREHOUSE": str(warehouse),
+                # Built in place: this whole staging directory is what gets published (renamed
+                # over the state directory) once the build succeeded, so no separate build file.
+                "TECHFLOW_BUILD_WAREHOUSE": str(warehouse),
                 AS_OF_ENV: as_of.isoformat(),
             },
         )
@@ -234,6 +238,12 @@ def build(settings: CiSettings, base_commit: str, echo: bool = True) -> ProdStat
         "data_dir": str(settings.data_dir),
     }
     (staging / STATE_FILE).write_text(json.dumps(stamp, indent=2) + "\n")
+    # Durably: every file on disk before the rename publishes them (data_generation.durable).
+    for path in staging.iterdir():
+        if path.is_file():
+            fsync_file(path)
+    fsync_dir(staging)
     shutil.rmtree(settings.state_dir, ignore_errors=True)
     staging.rename(settings.state_dir)
+    fsync_dir(settings.state_dir.parent)
     return load(settings.state_dir, settings.prod_warehouse, REBUILD_HINT)

@@ -28,6 +28,7 @@ import shutil
 import uuid
 from pathlib import Path
 
+from data_generation.durable import replace_durably
 from techflow_orchestration.project import dbt_project
 
 PARTIAL_PARSE_FILE = "partial_parse.msgpack"
@@ -35,7 +36,7 @@ PREPARED_TARGET = dbt_project.project_dir / dbt_project.target_path
 INVOCATIONS_DIR = PREPARED_TARGET / "invocations"
 PARSE_CACHE_DIR = PREPARED_TARGET / "parse_cache"
 # What the profile's connection values are rendered from (techflow_dbt/profiles.yml, prod target).
-PROFILE_ENV = ("TECHFLOW_WAREHOUSE", "TECHFLOW_DATA_DIR")
+PROFILE_ENV = ("TECHFLOW_BUILD_WAREHOUSE", "TECHFLOW_WAREHOUSE", "TECHFLOW_DATA_DIR")
 # Enough to read the last dozen runs' dbt.log and run_results.json (one dbt step per run).
 KEEP_INVOCATIONS = 12
 
@@ -68,7 +69,7 @@ def save_parse(target: Path, cache_dir: Path = PARSE_CACHE_DIR) -> None:
     destination.parent.mkdir(parents=True, exist_ok=True)
     partial = destination.with_name(f".{destination.name}.{uuid.uuid4().hex[:7]}")
     shutil.copy2(parsed, partial)
-    os.replace(partial, destination)
+    replace_durably(partial, destination, sync_dir=False)  # a lost rename only costs a re-parse
 
 
 def prune_invocations(keep: int = KEEP_INVOCATIONS, root: Path = INVOCATIONS_DIR) -> list[Path]:
