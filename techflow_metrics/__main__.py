@@ -4,8 +4,9 @@
     python -m techflow_metrics --list            # every metric with its description
     python -m techflow_metrics --metrics nrr --group-by metric_time__month --sql
 
-Reads the warehouse ($TECHFLOW_WAREHOUSE) read-only, so it never waits for a running build's
-writer lock, and prints the frame (or the SQL MetricFlow generated).
+Reads the published warehouse ($TECHFLOW_WAREHOUSE) read-only — builds never write that file in
+place (techflow_orchestration/publish.py), so a query neither waits for a running build nor
+fails it — and prints the frame (or the SQL MetricFlow generated).
 """
 
 from __future__ import annotations

@@ -2,8 +2,9 @@
 
 dbt-metricflow's own client (`mf`) goes through a dbt adapter, which opens the warehouse for
 writing and runs `dbt debug` first. Here MetricFlow only compiles (its `explain`), and the SQL
-runs on a connection the caller owns — read-only for `make metrics` and the tests, Dagster's
-DuckDBResource for the dashboards — returning polars frames with exact decimals.
+runs on a connection the caller owns — read-only on the published warehouse for `make metrics`,
+the dashboards (Dagster's DuckDBResource) and the tests — returning polars frames with exact
+decimals.
 """
 
 from __future__ import annotations

@@ -6,13 +6,21 @@ a durable record even without a webhook; a webhook that is down is logged, never
 broken chat integration must not stop the freshness sensor from recording the next alert.
 
 The webhook URL ($TECHFLOW_ALERT_WEBHOOK) is a secret — a Slack-style hook is authorised by its
-path — so it never appears in a log line, an error message or an alert record: a failed POST logs
-the error class and the host only. Only http(s) URLs are accepted (urllib would also open
-`file://` and `ftp://`), and a redirect may not leave http(s) either.
+path — so no part of it appears in a log line, an error message, a repr or an alert record: a
+refused URL is reported by the variable's name, a failed POST by the error class and HTTP
+status. Only https:// is accepted, or http:// to a loopback address (a local relay, the tests):
+the secret must not cross a network in clear text, and urllib would also open `file://` and
+`ftp://`. A redirect must obey the same rule.
+
+An alert may carry a `dedupe_key` ("run_failure:<run id>"): the sink then records and sends it
+only if no alert with that key was recorded before, checked and appended under a file lock, so a
+run failure told by `make run`, by the dead-run releaser and by the run-failure sensor — even two
+of them at the same moment — is one alert.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import logging
 import urllib.error
@@ -24,41 +32,68 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
+from techflow_orchestration.write_lock import exclusive
+
 WEBHOOK_TIMEOUT_SECONDS = 5
 WEBHOOK_ENV = "TECHFLOW_ALERT_WEBHOOK"
-WEBHOOK_SCHEMES = ("http", "https")
+WEBHOOK_RULE = "an https:// URL with a host (http:// only to a loopback address, e.g. 127.0.0.1)"
+
+
+def _is_loopback(host: str) -> bool:
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def is_allowed_webhook(url: str) -> bool:
+    """https with a host, or http to a loopback host."""
+    try:
+        parts = urllib.parse.urlsplit(url.strip())
+        host = parts.hostname
+        parts.port  # noqa: B018 (raises ValueError on a malformed port)
+    except ValueError:
+        return False
+    scheme = parts.scheme.lower()
+    if not host:
+        return False
+    return scheme == "https" or (scheme == "http" and _is_loopback(host))
 
 
 def validate_webhook_url(url: str) -> str:
-    """The URL itself if it is an http(s) URL with a host; else a ValueError naming the variable
-    (never echoing the value, which may be the secret)."""
-    parts = urllib.parse.urlsplit(url.strip())
-    if parts.scheme.lower() not in WEBHOOK_SCHEMES or not parts.hostname:
-        shown = f"scheme {parts.scheme!r}" if parts.scheme else "no scheme"
+    """The URL itself if `is_allowed_webhook`; else a ValueError that names the variable and the
+    rule and shows no part of the value (any part of it may be the secret)."""
+    if not is_allowed_webhook(url):
         raise ValueError(
-            f"{WEBHOOK_ENV} must be an http:// or https:// URL with a host (it has {shown}); "
-            "fix it or unset it to keep alerts in the log and the alerts file only."
+            f"{WEBHOOK_ENV} must be {WEBHOOK_RULE}; its value is not shown (it is a secret). Fix "
+            "it, or unset it to keep alerts in the log and the alerts file only."
         )
     return url.strip()
 
 
-class _HttpOnlyRedirects(urllib.request.HTTPRedirectHandler):
-    """Follow redirects only to http(s) URLs (urllib's default also allows ftp)."""
+class _AllowedRedirects(urllib.request.HTTPRedirectHandler):
+    """Follow a redirect only to a URL the webhook itself could be (urllib's default also allows
+    ftp, and http anywhere)."""
 
     def redirect_request(self, req, fp, code, msg, headers, newurl):  # type: ignore[override]
-        if urllib.parse.urlsplit(newurl).scheme.lower() not in WEBHOOK_SCHEMES:
+        if not is_allowed_webhook(newurl):
             raise urllib.error.HTTPError(
-                req.full_url, code, "redirect to a non-http(s) URL refused", headers, fp
+                req.full_url, code, f"redirect refused: not {WEBHOOK_RULE}", headers, fp
             )
         return super().redirect_request(req, fp, code, msg, headers, newurl)
 
 
-_OPENER = urllib.request.build_opener(_HttpOnlyRedirects)
+_OPENER = urllib.request.build_opener(_AllowedRedirects)
 
 
 class AlertKind(StrEnum):
     FRESHNESS = "freshness"
     RUN_FAILURE = "run_failure"
+    # A run holding the warehouse's pool slot whose process cannot be checked from this machine
+    # (another host, no recorded process): someone has to decide (dead_runs.py).
+    STUCK_RUN = "stuck_run"
 
 
 class AlertStatus(StrEnum):
@@ -74,35 +109,73 @@ class Alert:
     message: str
     details: dict[str, Any] = field(default_factory=dict)
     at: str = field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
+    # Set: the alert is recorded and sent at most once per key (see the module docstring).
+    dedupe_key: str | None = None
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), sort_keys=True, default=str)
 
 
+def run_failure_alert(
+    job_name: str, run_id: str, message: str, partition: str | None = None
+) -> Alert:
+    """The alert for a failed run, whoever notices it first (sensor, `make run`, the releaser)."""
+    return Alert(
+        kind=AlertKind.RUN_FAILURE,
+        status=AlertStatus.FAILING,
+        subject=job_name,
+        message=message,
+        details={"run_id": run_id, "partition": partition},
+        dedupe_key=f"run_failure:{run_id}",
+    )
+
+
+def run_recovery_alert(job_name: str, run_id: str, failed_run_id: str) -> Alert:
+    return Alert(
+        kind=AlertKind.RUN_FAILURE,
+        status=AlertStatus.RECOVERED,
+        subject=job_name,
+        message=f"succeeded again after failed run {failed_run_id}",
+        details={"run_id": run_id, "failed_run_id": failed_run_id},
+        dedupe_key=f"run_recovery:{run_id}",
+    )
+
+
 @dataclass(frozen=True)
 class AlertSink:
     alerts_file: Path
-    webhook_url: str | None = None
+    webhook_url: str | None = field(default=None, repr=False)  # a secret: never in a repr
 
     def __post_init__(self) -> None:
         if self.webhook_url:
             validate_webhook_url(self.webhook_url)
 
-    def emit(self, alert: Alert, log: logging.Logger | Any) -> None:
-        """Deliver one alert to every channel. `log` is a Dagster context log or a stdlib logger."""
+    def emit(self, alert: Alert, log: logging.Logger | Any) -> bool:
+        """Deliver one alert to every channel. `log` is a Dagster context log or a stdlib logger.
+        False (and nothing delivered) when an alert with its dedupe key was recorded before."""
+        if not self._append(alert):
+            return False
         line = f"[{alert.kind}:{alert.status}] {alert.subject}: {alert.message}"
         if alert.status is AlertStatus.FAILING:
             log.error(line)
         else:
             log.info(line)
-        self._append(alert)
         if self.webhook_url:
             self._post(alert, log)
+        return True
 
-    def _append(self, alert: Alert) -> None:
+    def _append(self, alert: Alert) -> bool:
         self.alerts_file.parent.mkdir(parents=True, exist_ok=True)
-        with self.alerts_file.open("a", encoding="utf-8") as fh:
-            fh.write(alert.to_json() + "\n")
+        lock = self.alerts_file.with_name(self.alerts_file.name + ".lock")
+        with exclusive(lock, "alert sink"):
+            if alert.dedupe_key is not None and any(
+                record.get("dedupe_key") == alert.dedupe_key
+                for record in read_alerts(self.alerts_file)
+            ):
+                return False
+            with self.alerts_file.open("a", encoding="utf-8") as fh:
+                fh.write(alert.to_json() + "\n")
+        return True
 
     def _post(self, alert: Alert, log: logging.Logger | Any) -> None:
         assert self.webhook_url is not None
@@ -116,13 +189,12 @@ class AlertSink:
             with _OPENER.open(request, timeout=WEBHOOK_TIMEOUT_SECONDS) as response:
                 response.read()
         except (urllib.error.URLError, TimeoutError, OSError, ValueError) as exc:
-            # Neither the URL nor str(exc) (which can quote it): the error class, an HTTP status,
-            # and the host at most.
+            # No part of the URL, nor str(exc) (which can quote it): the error class and an
+            # HTTP status only.
             status = f" {exc.code}" if isinstance(exc, urllib.error.HTTPError) else ""
-            host = urllib.parse.urlsplit(self.webhook_url).hostname
             log.warning(
-                f"Alert webhook POST failed: {type(exc).__name__}{status} (host {host}, "
-                f"{WEBHOOK_ENV}). The alert is still recorded in {self.alerts_file}."
+                f"Alert webhook POST failed: {type(exc).__name__}{status} ({WEBHOOK_ENV}). The "
+                f"alert is still recorded in {self.alerts_file}."
             )
 
 

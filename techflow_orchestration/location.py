@@ -7,7 +7,7 @@ the module-level `defs`.
 
 from __future__ import annotations
 
-from dagster import AssetKey, AssetsDefinition, Definitions, in_process_executor
+from dagster import AssetKey, AssetsDefinition, Definitions
 
 from techflow_orchestration.assets.dbt import build_dbt_assets
 from techflow_orchestration.assets.exposures import build_exposure_assets
@@ -21,6 +21,7 @@ from techflow_orchestration.resources import (
     warehouse_writer_resource,
     world_resource,
 )
+from techflow_orchestration.run_process import identified_in_process_executor
 from techflow_orchestration.schedules import build_churn_schedule, build_daily_schedule
 from techflow_orchestration.sensors import (
     build_freshness_alert_sensor,
@@ -62,8 +63,9 @@ def build_definitions(settings: TechflowSettings) -> Definitions:
         # Every job runs its steps in the run's own process. The steps form one chain (raw ->
         # dbt -> the exposures) serialized by the single-slot `duckdb` pool anyway, and the
         # multiprocess default would start a subprocess per step that imports this code location
-        # again (3 s or more each) for no parallelism.
-        executor=in_process_executor,
+        # again (3 s or more each) for no parallelism. Dagster's in-process executor, which also
+        # tags each run with the process executing it (run_process.py: how dead runs are told).
+        executor=identified_in_process_executor,
         resources={
             "dbt": dbt_resource(),
             "warehouse": warehouse_resource(settings),

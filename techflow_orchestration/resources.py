@@ -1,5 +1,5 @@
-"""Resources: dbt, the warehouse (read-only), the synthetic world's generator settings, and alert
-delivery.
+"""Resources: dbt, the warehouse (the published file, read-only), the warehouse writer (the build
+file and its publisher), the synthetic world's generator settings, and alert delivery.
 
 Each is configured from TechflowSettings (environment variables with defaults), so a test can point
 the whole code location at a temporary directory by building its own settings.
@@ -8,7 +8,10 @@ the whole code location at a temporary directory by building its own settings.
 from __future__ import annotations
 
 import importlib.metadata
-from collections.abc import Sequence
+import shutil
+import sys
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import date
 from functools import cached_property
 from pathlib import Path
@@ -21,7 +24,11 @@ from packaging.version import Version
 from data_generation import WorldConfig
 from techflow_orchestration.alerts import WEBHOOK_ENV, AlertSink
 from techflow_orchestration.project import dbt_project
+from techflow_orchestration.publish import DuckDBFilePublisher, DuckDBWrite
 from techflow_orchestration.settings import TechflowSettings
+
+# The dbt launcher installed with the project ([project.scripts] in pyproject.toml).
+DBT_LAUNCHER = "techflow-dbt"
 
 
 class WorldResource(ConfigurableResource):
@@ -64,7 +71,9 @@ class AlertsResource(ConfigurableResource):
 
 
 class TechflowDbtCliResource(DbtCliResource):
-    """dagster-dbt's dbt CLI resource without two start-up costs it pays before each dbt command.
+    """dagster-dbt's dbt CLI resource, starting dbt through `techflow-dbt` (dbt_child.py: dbt is
+    killed with the process that started it, and holds the dbt lock while it lives), without two
+    start-up costs it pays before each dbt command.
 
     - It builds a dbt adapter in the Dagster process (imports dbt-core and dbt-duckdb, loads the
       project, parses every macro): 1.5-3 s per dbt step, 10 s on a loaded machine. The adapter
@@ -84,20 +93,51 @@ class TechflowDbtCliResource(DbtCliResource):
         return Version(importlib.metadata.version("dbt-core"))
 
 
+def dbt_launcher() -> str:
+    """`techflow-dbt` beside this interpreter (the project's .venv/bin), else on PATH."""
+    beside = Path(sys.executable).parent / DBT_LAUNCHER
+    found = str(beside) if beside.exists() else shutil.which(DBT_LAUNCHER)
+    if not found:
+        raise FileNotFoundError(
+            f"{DBT_LAUNCHER} is not installed in this environment: run `make setup`."
+        )
+    return found
+
+
 def dbt_resource() -> DbtCliResource:
-    return TechflowDbtCliResource(project_dir=dbt_project)
+    return TechflowDbtCliResource(project_dir=dbt_project, dbt_executable=dbt_launcher())
 
 
 def warehouse_resource(settings: TechflowSettings) -> DuckDBResource:
-    """The DuckDB warehouse for Python reads, bound under the resource key "warehouse".
+    """The PUBLISHED warehouse for Python reads, bound under the resource key "warehouse".
 
-    Read-only (DuckDB's access_mode): dbt is the warehouse's only writer, and a read-only
-    connection never takes the single writer lock a dbt step needs. DuckDBResource retries a
-    connection the lock refuses, with backoff.
+    Read-only (DuckDB's access_mode). Nothing ever writes this file in place — an audited build
+    is renamed over it (publish.py) — so a reader never waits for a writer, and never fails one.
     """
     return DuckDBResource(
         database=str(settings.warehouse), connection_config={"access_mode": "READ_ONLY"}
     )
+
+
+class WarehouseWriterResource(ConfigurableResource):
+    """The one way to write the warehouse: an exclusive session on the private build file,
+    published over the readers' file when the writer says so (publish.DuckDBFilePublisher).
+
+    Used by every asset that writes the warehouse — the dbt op and the churn model's scores —
+    each also in the `duckdb` pool, which queues them in the UI; the session's lock is what makes
+    them one-at-a-time whatever launched them.
+    """
+
+    published: str
+    build: str
+
+    def publisher(self) -> DuckDBFilePublisher:
+        return DuckDBFilePublisher(published=Path(self.published), build=Path(self.build))
+
+    @contextmanager
+    def writing(self, holder: str, log: Callable[[str], None]) -> Iterator[DuckDBWrite]:
+        with self.publisher().writing(holder, log) as write:
+            yield write
 
 
 def world_resource(settings: TechflowSettings) -> WorldResource:
@@ -117,8 +157,8 @@ def alerts_resource(settings: TechflowSettings) -> AlertsResource:
     )
 
 
-def warehouse_writer_resource(settings: TechflowSettings) -> DuckDBResource:
-    """The warehouse for the one Python asset that writes it (the churn model's scores table),
-    bound under "warehouse_writer". Only assets in the single-slot `duckdb` pool may use it: a
-    read-write connection takes DuckDB's one writer lock, as a dbt step does."""
-    return DuckDBResource(database=str(settings.warehouse))
+def warehouse_writer_resource(settings: TechflowSettings) -> WarehouseWriterResource:
+    """Bound under "warehouse_writer": the build file and the published file of these settings."""
+    return WarehouseWriterResource(
+        published=str(settings.warehouse), build=str(settings.build_warehouse)
+    )

@@ -25,7 +25,12 @@ morning it builds one day.
 
 Before planning, runs a killed `make run` (kill -9) or a dead UI run worker left STARTED are
 marked failed and their `duckdb` pool slots freed (techflow_orchestration.dead_runs): there is
-no daemon here to do it, and the slot would otherwise block every run forever.
+no daemon here to do it, and the slot would otherwise block every run forever. A run holding that
+slot whose process cannot be checked from this machine (another host) stops `make run` with what
+to do, instead of a wait without end.
+
+A failed run alerts as a scheduled one does (the same sink: the log, alerts.jsonl, the webhook),
+once: `make dev`'s run-failure sensor recognises the alert by its run id and does not repeat it.
 
 The as-of day (TECHFLOW_AS_OF, default yesterday UTC) is resolved once, first, and pinned in the
 environment before the definitions are imported: the partitions end on it, and every run, dbt
@@ -53,6 +58,7 @@ from dagster import (
 )
 
 from data_generation.clock import AS_OF_ENV, pin_as_of
+from techflow_orchestration.alerts import AlertSink, run_failure_alert
 from techflow_orchestration.dead_runs import HOST_TAG, release_dead_runs
 from techflow_orchestration.event_batches import enable_batched_event_writes, reuse_connections
 from techflow_orchestration.jobs import (
@@ -197,7 +203,11 @@ def plan_stages(
     return stages
 
 
-def run_stage(stage: Stage, instance: DagsterInstance) -> None:
+def run_stage(stage: Stage, instance: DagsterInstance, sink: AlertSink | None = None) -> None:
+    """Execute the stage's run; a failure is alerted through `sink` (once) and ends `make run`;
+    a success after a failed run of the job is noted as a recovery, as the sensors do."""
+    from techflow_orchestration.sensors import recovery_alert
+
     result = execute_job(
         reconstructable(stage.job_fn),
         instance=instance,
@@ -205,12 +215,33 @@ def run_stage(stage: Stage, instance: DagsterInstance) -> None:
         tags=stage.tags(),
         asset_selection=list(stage.assets),
     )
+    run = instance.get_run_by_id(result.run_id)
     if not result.success:
-        raise SystemExit(
-            f"Stage {stage.name!r} failed in Dagster run {result.run_id}. Open `make dev` -> Runs "
-            f"-> {result.run_id} for the failing step's logs, fix, and run `make run` again: "
-            "it resumes from what is missing."
+        message = (
+            f"Stage {stage.name!r} of make run failed in Dagster run {result.run_id}. Open `make "
+            f"dev` -> Runs -> {result.run_id} for the failing step's logs, fix, and run `make run` "
+            "again: it resumes from what is missing."
         )
+        if sink is not None and run is not None:
+            first_day = stage.first_day.isoformat() if stage.first_day else None
+            sink.emit(run_failure_alert(run.job_name, run.run_id, message, first_day), _LOG)
+        raise SystemExit(message)
+    if sink is not None and run is not None:
+        recovered = recovery_alert(instance, run)
+        if recovered is not None:
+            sink.emit(recovered, _LOG)
+
+
+class _PrintLog:
+    """The alert sink's log for `make run`: the terminal."""
+
+    def error(self, message: str) -> None:
+        print(message, file=sys.stderr, flush=True)
+
+    info = warning = error
+
+
+_LOG = _PrintLog()
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -236,7 +267,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     # A fresh world's range run records ~18,000 per-(asset, day) events: write them in batches.
     enable_batched_event_writes(instance)
     reuse_connections(instance)  # and the events a dbt build streams one by one
-    release_dead_runs(instance)
+    sink = AlertSink(settings.alerts_file, settings.alert_webhook)
+    released = release_dead_runs(instance, sink=sink)
+    if released.blocking:
+        raise SystemExit(
+            "make run would wait on a run it cannot check, without end:\n"
+            + "\n".join(run.advice() for run in released.blocking)
+        )
     stages = plan_stages(instance, defs, exposures=not args.skip_exposures)
     if not stages:
         print(f"Everything is materialized up to {as_of} (the as-of day); nothing to build.")
@@ -247,7 +284,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
     for number, stage in enumerate(stages, start=1):
         print(f"[{number}/{len(stages)}] {stage.describe()}", flush=True)
-        run_stage(stage, instance)
+        run_stage(stage, instance, sink)
     print_summary(settings)
     return 0
 

@@ -12,7 +12,11 @@
 - `release_dead_runs` (every minute under `make dev`): a run whose process is gone (kill -9, OOM)
   is marked failed and its `duckdb` pool slot freed at once, instead of after the instance's
   max_runtime_seconds (the default run launcher cannot check a run worker's health). The same
-  check `make run` makes before it plans (techflow_orchestration.dead_runs).
+  check `make run` makes before it plans (techflow_orchestration.dead_runs). A run it cannot
+  judge from this machine (another host, no recorded process) is alerted once, with what to do.
+
+Run failures are alerted with a dedupe key (the run id), so a failure `make run` or the dead-run
+releaser already told is not told again here.
 """
 
 # No `from __future__ import annotations` here: Dagster inspects the `context` type hints of
@@ -25,6 +29,8 @@ from typing import Any
 
 from dagster import (
     AssetKey,
+    DagsterInstance,
+    DagsterRun,
     DagsterRunStatus,
     DefaultSensorStatus,
     RunFailureSensorContext,
@@ -39,8 +45,14 @@ from dagster import (
     sensor,
 )
 
-from techflow_orchestration.alerts import Alert, AlertKind, AlertStatus
-from techflow_orchestration.dead_runs import release_dead_runs
+from techflow_orchestration.alerts import (
+    Alert,
+    AlertKind,
+    AlertStatus,
+    run_failure_alert,
+    run_recovery_alert,
+)
+from techflow_orchestration.dead_runs import release_dead_runs, stuck_run_alert
 from techflow_orchestration.jobs import (
     PARTITION_TAG,
     RANGE_END_TAG,
@@ -142,16 +154,12 @@ def build_freshness_alert_sensor(keys_with_policy: Sequence[AssetKey]) -> Sensor
 def run_failure_alerts(context: RunFailureSensorContext, alerts: AlertsResource) -> None:
     run = context.dagster_run
     alerts.sink().emit(
-        Alert(
-            kind=AlertKind.RUN_FAILURE,
-            status=AlertStatus.FAILING,
-            subject=run.job_name,
-            message=context.failure_event.message or "run failed",
-            details={
-                "run_id": run.run_id,
-                "partition": run.tags.get("dagster/partition")
-                or run.tags.get("dagster/asset_partition_range_start"),
-            },
+        run_failure_alert(
+            run.job_name,
+            run.run_id,
+            context.failure_event.message or "run failed",
+            run.tags.get("dagster/partition")
+            or run.tags.get("dagster/asset_partition_range_start"),
         ),
         context.log,
     )
@@ -164,26 +172,24 @@ def run_failure_alerts(context: RunFailureSensorContext, alerts: AlertsResource)
     description="Notes once when a job succeeds after its previous run failed.",
 )
 def run_recovery_alerts(context: RunStatusSensorContext, alerts: AlertsResource) -> None:
-    run = context.dagster_run
-    previous = context.instance.get_runs(
+    alert = recovery_alert(context.instance, context.dagster_run)
+    if alert is not None:
+        alerts.sink().emit(alert, context.log)
+
+
+def recovery_alert(instance: DagsterInstance, run: DagsterRun) -> Alert | None:
+    """The recovery note for a successful run whose job's previous finished run failed."""
+    previous = instance.get_runs(
         filters=RunsFilter(
             job_name=run.job_name,
             statuses=[DagsterRunStatus.SUCCESS, DagsterRunStatus.FAILURE],
-            created_before=context.instance.get_run_record_by_id(run.run_id).create_timestamp,
+            created_before=instance.get_run_record_by_id(run.run_id).create_timestamp,
         ),
         limit=1,
     )
     if previous and previous[0].status is DagsterRunStatus.FAILURE:
-        alerts.sink().emit(
-            Alert(
-                kind=AlertKind.RUN_FAILURE,
-                status=AlertStatus.RECOVERED,
-                subject=run.job_name,
-                message=f"succeeded again after failed run {previous[0].run_id}",
-                details={"run_id": run.run_id, "failed_run_id": previous[0].run_id},
-            ),
-            context.log,
-        )
+        return run_recovery_alert(run.job_name, run.run_id, previous[0].run_id)
+    return None
 
 
 def snapshot_run_request(run_tags: Mapping[str, str]) -> RunRequest | SkipReason:
@@ -224,10 +230,21 @@ def build_snapshots_after_daily_sensor(
     default_status=DefaultSensorStatus.RUNNING,
     description="Fails runs whose process is gone (kill -9, OOM) and frees their pool slots.",
 )
-def release_dead_runs_sensor(context: SensorEvaluationContext) -> SkipReason:
-    released = release_dead_runs(context.instance, context.log.warning)
-    return SkipReason(
-        f"{len(released)} dead run(s) marked failed, pool slots freed"
-        if released
+def release_dead_runs_sensor(
+    context: SensorEvaluationContext, alerts: AlertsResource
+) -> SkipReason:
+    sink = alerts.sink()
+    report = release_dead_runs(context.instance, context.log.warning, sink)
+    for run in report.blocking:  # once per run: the sink deduplicates by run id
+        sink.emit(stuck_run_alert(run), context.log)
+    parts = [
+        f"{len(report.released)} dead run(s) marked failed, pool slots freed"
+        if report.released
         else "no dead runs"
-    )
+    ]
+    if report.unjudged:
+        parts.append(
+            f"{len(report.unjudged)} run(s) that cannot be checked from this machine: "
+            + ", ".join(run.run_id for run in report.unjudged)
+        )
+    return SkipReason("; ".join(parts))

@@ -3,9 +3,10 @@ to look.
 
 The MRR day is the as-of day (TECHFLOW_AS_OF, default yesterday UTC; `make run` pins it before
 building), not whatever fct_mrr_daily's last row happens to be: a warehouse that stops short of
-the as-of day is reported as such. Reads the warehouse through the code location's `warehouse`
-resource (dagster-duckdb's DuckDBResource, read-only), so it never competes with a run for
-DuckDB's writer lock; called outside any run, it uses the resource object directly.
+the as-of day is reported as such. Reads the published warehouse through the code location's
+`warehouse` resource (dagster-duckdb's DuckDBResource, read-only); builds never write that file
+in place (publish.py), so the summary neither waits for a run nor makes one fail. Called outside
+any run, it uses the resource object directly.
 """
 
 from __future__ import annotations
@@ -81,7 +82,7 @@ def read_summary(settings: TechflowSettings) -> WarehouseSummary:
 def format_summary(summary: WarehouseSummary, settings: TechflowSettings) -> str:
     lines = [
         "",
-        "TechFlow Analytics warehouse",
+        "TechFlow Analytics warehouse (published; open it read-only from a notebook or BI tool)",
         f"  {settings.warehouse}",
         "",
         "Mart tables (rows):",

@@ -3,7 +3,8 @@
 - `small_world`: a small generated world (raw Parquet), built once per session.
 - `DbtProject` / `dbt_project_factory`: run dbt in-process (dbtRunner) against a throw-away
   data dir and warehouse, selected through the same environment variables production uses.
-- `built_warehouse`: `dbt seed` + `dbt build` over `small_world`, built once, queried by many tests.
+- `built_warehouse`: `dbt seed` + `dbt build` over `small_world`, built once and published,
+  queried by many tests.
 
 Worlds stay small (scale 0.05, 60 days): every engineer's suite shares two cores.
 """
@@ -59,4 +60,5 @@ def built_warehouse(
     project = DbtProject(data_dir=data_dir, world_start=small_world_start())
     invocation = project.dbt("build")  # seeds, snapshots, models and tests, in DAG order
     assert invocation.success, invocation.describe()
+    project.publish()  # readers (docs, metrics) open the published file, as in production
     yield project

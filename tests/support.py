@@ -88,7 +88,10 @@ class DbtProject:
     """The techflow dbt project pointed at one data dir and warehouse.
 
     Runs dbt in-process through dbtRunner with TECHFLOW_DATA_DIR / TECHFLOW_WAREHOUSE set, and a
-    private target/log path so parallel tests never share compiled state.
+    private target/log path so parallel tests never share compiled state. As everywhere, the
+    `prod` target builds into the build file (`warehouse`, beside the published one); these
+    tests query what dbt built there. `publish()` publishes it as Dagster does, for tests whose
+    readers open the published file (`published`).
     """
 
     data_dir: Path
@@ -99,8 +102,24 @@ class DbtProject:
     history: list[DbtInvocation] = field(default_factory=list)
 
     @property
-    def warehouse(self) -> Path:
+    def published(self) -> Path:
+        """$TECHFLOW_WAREHOUSE: what readers open."""
         return self.data_dir / "warehouse" / "techflow.duckdb"
+
+    @property
+    def warehouse(self) -> Path:
+        """The file dbt builds into (the profile's `prod` target derives it from `published`)."""
+        from techflow_orchestration.settings import build_warehouse_for
+
+        return build_warehouse_for(self.published)
+
+    def publish(self) -> None:
+        """Publish the build file over `published`, through the project's own publisher."""
+        from techflow_orchestration.publish import DuckDBFilePublisher
+
+        publisher = DuckDBFilePublisher(published=self.published, build=self.warehouse)
+        with publisher.writing("tests.support.DbtProject.publish", lambda _: None) as write:
+            write.publish()
 
     @property
     def raw_dir(self) -> Path:
@@ -110,7 +129,7 @@ class DbtProject:
     def env(self) -> dict[str, str]:
         env = {
             "TECHFLOW_DATA_DIR": str(self.data_dir),
-            "TECHFLOW_WAREHOUSE": str(self.warehouse),
+            "TECHFLOW_WAREHOUSE": str(self.published),
             "TECHFLOW_AS_OF": self.as_of.isoformat(),
         }
         if self.world_start is not None:

@@ -1,7 +1,8 @@
 {#
     Route each layer to its own schema (set with +schema in dbt_project.yml).
 
-    - target `prod`: the custom schema as is (staging, finance, ...), which Dagster and BI read.
+    - targets `prod` (what Dagster builds) and `published` (the same warehouse as readers see it,
+      read-only: docs, MetricFlow): the custom schema as is (staging, finance, ...).
     - any other target: `<target.schema>_<custom>` (e.g. dev_finance), as dbt's docs recommend,
       so development builds never overwrite production tables in the same warehouse.
     - nodes without a custom schema fall back to the target schema.
@@ -10,7 +11,7 @@
     {%- set default_schema = target.schema -%}
     {%- if custom_schema_name is none -%}
         {{ default_schema }}
-    {%- elif target.name == 'prod' -%}
+    {%- elif target.name in ('prod', 'published') -%}
         {{ custom_schema_name | trim }}
     {%- else -%}
         {{ default_schema }}_{{ custom_schema_name | trim }}

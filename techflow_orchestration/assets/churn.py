@@ -1,6 +1,11 @@
 """churn_prediction_model: trains on fct_churn_signals (time-based split), writes today's churn
 scores per paying customer to ml.churn_scores, and records held-out AUC, precision at the top
 decile and feature importances as metadata. Deterministic for a given seed (run config).
+
+It reads the published warehouse (read-only, like every reader) and trains without holding
+anything; only writing the scores takes a write session of the warehouse writer: the table goes
+into the build file, which is then published (publish.py), so the scores appear to readers
+atomically, with the marts they were computed from.
 """
 
 # No `from __future__ import annotations`: Dagster inspects the context/resource type hints.
@@ -8,6 +13,7 @@ decile and feature importances as metadata. Deterministic for a given seed (run 
 import os
 from collections.abc import Iterator
 
+import duckdb
 from dagster import (
     AssetExecutionContext,
     AssetsDefinition,
@@ -31,6 +37,7 @@ from techflow_orchestration.keys import (
     DUCKDB_POOL,
     EXPOSURES_GROUP,
 )
+from techflow_orchestration.resources import WarehouseWriterResource
 
 
 class ChurnModelConfig(Config):
@@ -49,24 +56,33 @@ def build_churn_asset() -> AssetsDefinition:
         owners=exposure_owners(name),
         description=exposure_node(name).get("description"),
         kinds={"scikitlearn", "duckdb"},
-        pool=DUCKDB_POOL,  # writes the warehouse
+        pool=DUCKDB_POOL,  # writes the warehouse (queued in the UI; the writer's lock serializes)
         # A world younger than the model needs (months of labelled weeks) is not a failure of the
         # run: the step says why in a warning and materializes nothing, keeping earlier scores.
         output_required=False,
     )
     def churn_prediction_model(
-        context: AssetExecutionContext, config: ChurnModelConfig, warehouse_writer: DuckDBResource
+        context: AssetExecutionContext,
+        config: ChurnModelConfig,
+        warehouse: DuckDBResource,
+        warehouse_writer: WarehouseWriterResource,
     ) -> Iterator[MaterializeResult]:
         from techflow_ml.churn import NotEnoughHistoryError, load_signals, train_and_score
 
         run_record = context.instance.get_run_record_by_id(context.run.run_id)
         as_of = run_as_of(os.environ, run_record.create_timestamp)
-        with warehouse_writer.get_connection() as con:
-            try:
-                run = train_and_score(load_signals(con, as_of), config.seed, config.eval_weeks)
-            except NotEnoughHistoryError as exc:
-                context.log.warning(f"churn_prediction_model not trained: {exc}")
-                return
+        with warehouse.get_connection() as con:  # the published warehouse, read-only
+            signals = load_signals(con, as_of)
+        try:
+            run = train_and_score(signals, config.seed, config.eval_weeks)
+        except NotEnoughHistoryError as exc:
+            context.log.warning(f"churn_prediction_model not trained: {exc}")
+            return
+        holder = f"run {context.run.run_id}, step churn_prediction_model"
+        with (
+            warehouse_writer.writing(holder, context.log.info) as write,
+            duckdb.connect(str(write.build_path)) as con,
+        ):
             con.register("churn_scores_frame", run.scores.to_arrow())
             con.execute(f"create schema if not exists {CHURN_SCORES_SCHEMA}")
             con.execute(
@@ -80,6 +96,8 @@ def build_churn_asset() -> AssetsDefinition:
                 [as_of, config.seed],
             )
             con.unregister("churn_scores_frame")
+            con.close()  # before the publish checkpoints the file
+            write.publish()
         ev = run.evaluation
         top = run.scores.head(10)
         top_md = "\n".join(

@@ -24,6 +24,7 @@ from dagster import (
 )
 from dagster_duckdb import DuckDBResource
 
+from data_generation.durable import write_text_durably
 from techflow_orchestration.assets.dbt import run_as_of
 from techflow_orchestration.assets.exposures import (
     exposure_deps,
@@ -31,7 +32,6 @@ from techflow_orchestration.assets.exposures import (
     exposure_owners,
 )
 from techflow_orchestration.keys import (
-    DUCKDB_POOL,
     EXPOSURES_GROUP,
     MARKETING_ROI_DASHBOARD,
     MRR_FINANCE_DASHBOARD,
@@ -56,11 +56,9 @@ def _builder(key: AssetKey) -> Callable[[Any, date], Any]:
 
 
 def write_atomically(path: Path, text: str) -> None:
-    """A reader (or `make dashboards`) never sees half a file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".html.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(path)
+    """A reader (or `make dashboards`) never sees half a file, even after a crash: written to a
+    temporary name, fsynced, renamed over the old page (data_generation.durable)."""
+    write_text_durably(path, text)
 
 
 def summary_markdown(dashboard: Any, path: Path, as_of: date) -> str:
@@ -84,8 +82,8 @@ def build_dashboard_asset(key: AssetKey) -> AssetsDefinition:
         owners=exposure_owners(name),
         description=exposure_node(name).get("description"),
         kinds={"plotly", "html"},
-        # Reads the warehouse: a DuckDB file admits no reader while another process writes it.
-        pool=DUCKDB_POOL,
+        # A reader of the published warehouse (the `warehouse` resource, read-only): no pool. It
+        # never waits for a writer, nor makes one wait (publish.py).
     )
     def _dashboard(context: AssetExecutionContext, warehouse: DuckDBResource) -> MaterializeResult:
         from techflow_metrics import MetricStore

@@ -16,10 +16,16 @@ one partial parse, dbt's own DAG and threads — as plain dbt would.
 - dbt tests become asset checks on the models they test; all of them, since one op holds
   every model a test can read.
 
-Every run writes the DuckDB file, so the op is in the single-slot `duckdb` pool. Every dbt
-invocation of a run gets one as-of day (TECHFLOW_AS_OF; see `run_as_of`), so a run that crosses
-midnight UTC keeps one clock, and a target folder seeded with the prepared parse
-(techflow_orchestration.dbt_targets), so it parses partially.
+Write-audit-publish (publish.py): every run builds and tests in the private build file inside
+an exclusive write session of the `warehouse_writer` resource, and only a `dbt build` that
+succeeded — every error-severity test passed — is published over the file readers open. The
+step's materializations and check results are held back until then: a failed build yields
+none, raises, and so leaves its partitions failed in the UI (the next run, or the daily job's
+retry, builds them again) while readers keep the last audited warehouse. The op is also in the
+single-slot `duckdb` pool, which queues runs in the UI. Every dbt invocation of a run gets one
+as-of day (TECHFLOW_AS_OF; see `run_as_of`), so a run that crosses midnight UTC keeps one clock,
+and a target folder seeded with the prepared parse (techflow_orchestration.dbt_targets), so it
+parses partially.
 """
 
 # No `from __future__ import annotations` here: Dagster inspects the `context` type hints of
@@ -37,14 +43,18 @@ from dagster import (
     BackfillPolicy,
     Config,
     DailyPartitionsDefinition,
+    Failure,
+    MetadataValue,
 )
 from dagster_dbt import DbtCliResource, dbt_assets
+from dagster_dbt.core.dbt_cli_invocation import DbtCliInvocation
 
 from data_generation.clock import AS_OF_ENV, parse_as_of, yesterday_utc
+from techflow_orchestration.dbt_child import PARENT_PID_ENV
 from techflow_orchestration.dbt_targets import new_invocation_target, save_parse
 from techflow_orchestration.keys import DUCKDB_POOL
 from techflow_orchestration.project import dbt_project, ensure_manifest_is_current, load_manifest
-from techflow_orchestration.settings import TechflowSettings
+from techflow_orchestration.resources import WarehouseWriterResource
 from techflow_orchestration.translator import TechflowDbtTranslator
 
 DBT_OP_NAME = "dbt_warehouse"
@@ -62,6 +72,8 @@ TARGET_FOLDER_LOG = "dbt target folder (dbt.log, run_results.json): "
 # The partition window, as the environment variables macro mrr_window_bound reads while executing
 # (techflow_dbt/macros/finance/mrr_daily_window.sql).
 WINDOW_ENV = {"min_date": "TECHFLOW_MRR_MIN_DATE", "max_date": "TECHFLOW_MRR_MAX_DATE"}
+# dbt node statuses (run_results.json) that fail a build; "warn" does not.
+FAILED_STATUSES = frozenset({"error", "fail", "runtime error"})
 
 
 class DbtBuildConfig(Config):
@@ -98,36 +110,80 @@ def _environment_var(name: str, value: str) -> Iterator[None]:
             os.environ[name] = previous
 
 
+def failed_nodes(invocation: DbtCliInvocation) -> list[str]:
+    """The nodes that failed the build (errors and error-severity test failures), from
+    run_results.json; empty when dbt wrote none (it was killed, or failed before running)."""
+    try:
+        results = invocation.get_artifact("run_results.json")["results"]
+    except (OSError, KeyError, ValueError):
+        return []
+    return [r["unique_id"] for r in results if str(r.get("status")) in FAILED_STATUSES]
+
+
+def unpublished_build_failure(invocation: DbtCliInvocation, published: str) -> Failure:
+    failed = failed_nodes(invocation)
+    shown = ", ".join(failed[:8]) + (f" and {len(failed) - 8} more" if len(failed) > 8 else "")
+    what = f"{len(failed)} node(s) failed: {shown}" if failed else "dbt did not finish"
+    return Failure(
+        description=(
+            f"dbt build failed ({what}), so nothing was published: readers keep {published} as "
+            "it was, the build file was reset to it, and this run's partitions stay failed until "
+            "a run builds them again. Cause, and dbt's log:\n"
+            f"{invocation.get_error()}"
+        ),
+        metadata={"failed_nodes": MetadataValue.json(failed), "published": published},
+    )
+
+
 def dbt_build(
     context: AssetExecutionContext,
     dbt: DbtCliResource,
+    warehouse_writer: WarehouseWriterResource,
     extra_args: list[str] | None = None,
     env: Mapping[str, str] | None = None,
 ) -> Iterator[Any]:
-    """`dbt build` for the selected assets and checks, streaming Dagster events.
+    """`dbt build` for the selected assets and checks into the build file; published, and its
+    Dagster events yielded, only when it succeeded (see the module docstring).
 
     `env` is added to dbt's environment for this invocation only.
     """
     ensure_manifest_is_current()
-    # dbt-duckdb creates the database file but not its directory.
-    TechflowSettings.from_env().warehouse.parent.mkdir(parents=True, exist_ok=True)
     os.environ.setdefault("DBT_INDIRECT_SELECTION", INDIRECT_SELECTION)
     run_record = context.instance.get_run_record_by_id(context.run.run_id)
     as_of = run_as_of(os.environ, run_record.create_timestamp)
     target_path = new_invocation_target(context.op_execution_context.op.name, context.run.run_id)
     context.log.info(f"{TARGET_FOLDER_LOG}{target_path}")
-    # dbt inherits os.environ when `cli` starts its process; set only around that call, so an
-    # in-process run (tests) leaves the caller's environment as it was.
-    with ExitStack() as stack:
-        for name, value in {AS_OF_ENV: as_of.isoformat(), **(env or {})}.items():
-            stack.enter_context(_environment_var(name, value))
-        invocation = dbt.cli(
-            ["build", *(extra_args or [])], context=context, target_path=target_path
-        )
-    try:
-        yield from invocation.stream()
-    finally:
-        save_parse(target_path)  # the next step of this environment starts from it
+    holder = f"run {context.run.run_id}, step {context.op_execution_context.op.name}"
+    with warehouse_writer.writing(holder, context.log.info) as write:
+        dbt_env = {
+            AS_OF_ENV: as_of.isoformat(),
+            **write.dbt_env,  # build into the build file; the dbt lock dbt holds while it lives
+            PARENT_PID_ENV: str(os.getpid()),  # dbt dies with this process (dbt_child.py)
+            **(env or {}),
+        }
+        # dbt inherits os.environ when `cli` starts its process; set only around that call, so
+        # an in-process run (tests) leaves the caller's environment as it was.
+        with ExitStack() as stack:
+            for name, value in dbt_env.items():
+                stack.enter_context(_environment_var(name, value))
+            invocation = dbt.cli(
+                ["build", *(extra_args or [])],
+                context=context,
+                target_path=target_path,
+                raise_on_error=False,
+            )
+        try:
+            # Held back: yielded only once the build is published (a check result or a
+            # materialization of an unpublished build would describe data no reader sees).
+            events = list(invocation.stream())
+        finally:
+            save_parse(target_path)  # the next step of this environment starts from it
+        if invocation.is_successful():
+            write.publish()
+        else:
+            write.discard()
+            raise unpublished_build_failure(invocation, warehouse_writer.published)
+    yield from events
 
 
 def partition_window(context: AssetExecutionContext) -> dict[str, str] | None:
@@ -157,7 +213,10 @@ def build_dbt_assets(partitions_def: DailyPartitionsDefinition) -> AssetsDefinit
         backfill_policy=BackfillPolicy.single_run(),
     )
     def dbt_warehouse(
-        context: AssetExecutionContext, dbt: DbtCliResource, config: DbtBuildConfig
+        context: AssetExecutionContext,
+        dbt: DbtCliResource,
+        warehouse_writer: WarehouseWriterResource,
+        config: DbtBuildConfig,
     ) -> Iterator[Any]:
         window = partition_window(context)
         if window:
@@ -166,8 +225,9 @@ def build_dbt_assets(partitions_def: DailyPartitionsDefinition) -> AssetsDefinit
             context.log.info(
                 "full_refresh: incremental models rebuilt from all raw data through the as-of day"
             )
-            yield from dbt_build(context, dbt, ["--full-refresh"])
+            yield from dbt_build(context, dbt, warehouse_writer, ["--full-refresh"])
         else:
-            yield from dbt_build(context, dbt, env=window_env(window) if window else None)
+            env = window_env(window) if window else None
+            yield from dbt_build(context, dbt, warehouse_writer, env=env)
 
     return dbt_warehouse

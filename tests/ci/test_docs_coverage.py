@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from slim_ci.dbt_cli import read_json
-from slim_ci.docs import SITE_FILES, generate
+from slim_ci.docs import DOCS_TARGET, SITE_FILES, SITE_MARKER, generate
 from slim_ci.docs_coverage import Undocumented, undocumented
 from slim_ci.settings import CiSettings
 
@@ -134,10 +134,10 @@ def test_every_model_column_source_seed_snapshot_and_exposure_is_described(
 ) -> None:
     """The site `make docs` generates over the built small world documents everything."""
     settings = CiSettings.from_env().with_overrides(
-        data_dir=built_warehouse.data_dir, warehouse=built_warehouse.warehouse
+        data_dir=built_warehouse.data_dir, warehouse=built_warehouse.published
     )
-    site = generate(settings, "prod", tmp_path / "site", echo=False)
-    assert sorted(p.name for p in site.iterdir()) == sorted(SITE_FILES)
+    site = generate(settings, DOCS_TARGET, tmp_path / "site", echo=False)
+    assert sorted(p.name for p in site.iterdir()) == sorted([*SITE_FILES, SITE_MARKER])
     catalog = read_json(site / "catalog.json")
     assert catalog["nodes"], "the catalog is empty: docs generate did not see the warehouse"
     missing = undocumented(read_json(site / "manifest.json"), catalog)

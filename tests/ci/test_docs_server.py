@@ -43,3 +43,32 @@ def test_an_incomplete_site_is_refused_with_how_to_make_it(tmp_path) -> None:
     (site / "catalog.json").unlink()
     with pytest.raises(BadInput, match=r"has no catalog\.json: run `make docs`"):
         make_server(site)
+
+
+def test_docs_refuse_a_folder_they_did_not_make_and_touch_nothing_in_it(tmp_path, monkeypatch):
+    """`--out .` (or any folder of someone's files) is refused before dbt runs; nothing in it is
+    deleted or written."""
+    from slim_ci.docs import main
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "notes.txt").write_text("keep me")
+    (tmp_path / "project").mkdir()
+    for out in (".", str(tmp_path)):
+        assert main(["--out", out, "--no-serve"]) == 2
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.txt", "project"]
+    assert (tmp_path / "notes.txt").read_text() == "keep me"
+
+
+def test_docs_write_into_a_new_an_empty_or_their_own_folder(tmp_path) -> None:
+    from slim_ci.docs import SITE_MARKER, claim_site_dir
+
+    new = claim_site_dir(tmp_path / "new" / "site")
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    claim_site_dir(empty)
+    for owned in (new, empty):
+        assert (owned / SITE_MARKER).exists()
+        (owned / "index.html").write_text("an earlier site")
+        assert claim_site_dir(owned) == owned  # marked: its own, again
+    with pytest.raises(BadInput, match="is a file"):
+        claim_site_dir(new / "index.html")

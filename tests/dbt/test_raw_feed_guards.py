@@ -41,9 +41,9 @@ def rebuild_corrupted(good: DbtProject, tmp_path: Path, corrupt) -> tuple[DbtPro
     """Copy the good raw data and warehouse, corrupt the copy, rebuild; the failed invocation."""
     data_dir = tmp_path / "data"
     shutil.copytree(good.data_dir / "raw", data_dir / "raw")
-    shutil.copytree(good.warehouse.parent, data_dir / "warehouse")
-    corrupt(data_dir / "raw")
     project = DbtProject(data_dir=data_dir, world_start=world_start())
+    shutil.copytree(good.warehouse.parent, project.warehouse.parent)  # the build file dbt writes
+    corrupt(data_dir / "raw")
     invocation = project.dbt(*FINANCE_BUILD, "--store-failures")
     assert not invocation.success, "the corrupt feed must fail the build"
     return project, invocation

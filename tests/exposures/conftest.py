@@ -3,7 +3,8 @@
 `exposure_world`: 180 days at scale 0.5 ending on the suite's as-of day (AS_OF, a Sunday) —
 hundreds of paying customers and 21 labelled weeks of churn signals, so the churn model has
 earlier weeks to train on and later ones to be judged on. `dbt seed` + `dbt run` build the
-warehouse (the marts' tests run elsewhere), then the three exposure assets — mrr_finance_dashboard,
+warehouse (the marts' tests run elsewhere) and publish it, then the three exposure assets —
+mrr_finance_dashboard,
 marketing_roi_dashboard, churn_prediction_model — are materialized with Dagster's `materialize`
 into an ephemeral instance whose event log the tests read.
 """
@@ -15,11 +16,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import pytest
 from dagster import DagsterInstance, ExecuteInProcessResult, materialize
-from dagster_duckdb import DuckDBResource
 
 from techflow_metrics.semantic import SEMANTIC_MANIFEST_PATH, MetricStore
 from techflow_orchestration.project import (
@@ -27,6 +28,8 @@ from techflow_orchestration.project import (
     changed_since_manifest,
     prepare_manifest,
 )
+from techflow_orchestration.resources import warehouse_resource, warehouse_writer_resource
+from techflow_orchestration.settings import TechflowSettings
 from tests.orchestration.test_ui import chromium  # noqa: F401 (the browser test's fixture)
 from tests.support import AS_OF, DbtProject, environment, generate_world
 
@@ -53,7 +56,7 @@ class ExposureWorld:
     @contextmanager
     def store(self) -> Iterator[MetricStore]:
         """The semantic layer over this world's warehouse, read-only."""
-        with duckdb.connect(str(self.project.warehouse), read_only=True) as con:
+        with duckdb.connect(str(self.project.published), read_only=True) as con:
             yield MetricStore(con)
 
 
@@ -79,12 +82,13 @@ def exposure_world(semantic_manifest_ready, tmp_path_factory) -> ExposureWorld:
     for args in (("seed",), ("run",)):
         invocation = project.dbt(*args)
         assert invocation.success, invocation.describe()
+    project.publish()
     instance = DagsterInstance.ephemeral()
     with environment(project.env):
         result = materialize(
             build_exposure_assets(),
             instance=instance,
-            resources=warehouse_resources(project.warehouse),
+            resources=warehouse_resources(project.published),
             run_config={
                 "ops": {
                     "churn_prediction_model": {
@@ -97,12 +101,14 @@ def exposure_world(semantic_manifest_ready, tmp_path_factory) -> ExposureWorld:
     return ExposureWorld(project=project, instance=instance, result=result)
 
 
-def warehouse_resources(warehouse: Path) -> dict[str, DuckDBResource]:
-    """The two warehouse resources as the code location binds them: reads through a read-only
-    connection, the churn scores written through the writer."""
+def warehouse_resources(published: Path) -> dict[str, Any]:
+    """The two warehouse resources as the code location binds them for a published warehouse:
+    reads through a read-only connection to it, the churn scores written through the writer
+    (its build file beside it, then published)."""
+    settings = TechflowSettings(
+        data_dir=published.parent, warehouse=published, world_start=AS_OF, as_of=AS_OF
+    )
     return {
-        "warehouse": DuckDBResource(
-            database=str(warehouse), connection_config={"access_mode": "READ_ONLY"}
-        ),
-        "warehouse_writer": DuckDBResource(database=str(warehouse)),
+        "warehouse": warehouse_resource(settings),
+        "warehouse_writer": warehouse_writer_resource(settings),
     }

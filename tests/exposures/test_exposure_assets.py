@@ -64,7 +64,7 @@ def test_a_dashboard_reads_exactly_the_models_its_exposure_lists(
 ) -> None:
     import duckdb
 
-    with duckdb.connect(str(exposure_world.project.warehouse), read_only=True) as con:
+    with duckdb.connect(str(exposure_world.project.published), read_only=True) as con:
         store = RecordingStore(con)
         BUILDERS[key](store, AS_OF)
     read = {
@@ -145,7 +145,7 @@ def test_the_churn_scores_cover_todays_paying_customers(exposure_world: Exposure
 def test_the_churn_model_is_deterministic_with_its_seed(exposure_world: ExposureWorld) -> None:
     import duckdb
 
-    with duckdb.connect(str(exposure_world.project.warehouse), read_only=True) as con:
+    with duckdb.connect(str(exposure_world.project.published), read_only=True) as con:
         signals = load_signals(con, AS_OF)
     again = train_and_score(signals, CHURN_SEED, CHURN_EVAL_WEEKS)
     written = exposure_world.project.query_pl(
@@ -160,7 +160,7 @@ def test_the_churn_model_is_deterministic_with_its_seed(exposure_world: Exposure
 def test_too_little_history_is_refused_naming_the_table(exposure_world: ExposureWorld) -> None:
     import duckdb
 
-    with duckdb.connect(str(exposure_world.project.warehouse), read_only=True) as con:
+    with duckdb.connect(str(exposure_world.project.published), read_only=True) as con:
         signals = load_signals(con, AS_OF)
     recent = signals.filter(pl.col("week_end") > pl.col("week_end").max() - pl.duration(days=70))
     with pytest.raises(NotEnoughHistoryError, match=r"product\.fct_churn_signals has \d+ labelled"):
@@ -180,7 +180,7 @@ def test_a_world_too_young_for_the_model_skips_it_with_a_warning(
     from tests.support import environment
 
     warehouse = tmp_path / "techflow.duckdb"
-    shutil.copy(built_warehouse.warehouse, warehouse)
+    shutil.copy(built_warehouse.published, warehouse)
     instance = DagsterInstance.ephemeral()
     with environment({**built_warehouse.env, "TECHFLOW_WAREHOUSE": str(warehouse)}):
         result = materialize(

@@ -3,7 +3,7 @@
 - `semantic_manifest`: MetricFlow's semantic manifest, prepared with the dbt manifest Dagster
   reads (`make manifest`) when missing or stale.
 - `metric_store`: a MetricStore over the session's small built warehouse (`built_warehouse`),
-  read-only, per test module (closed before anything else opens the file for writing).
+  published and opened read-only, as `make metrics` opens it, per test module.
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ def semantic_manifest() -> Path:
 
 @pytest.fixture(scope="module")
 def warehouse_con(built_warehouse) -> Iterator[duckdb.DuckDBPyConnection]:
-    with duckdb.connect(str(built_warehouse.warehouse), read_only=True) as con:
+    with duckdb.connect(str(built_warehouse.published), read_only=True) as con:
         yield con
 
 

@@ -5,6 +5,7 @@
 - `dagster_world`: a small world (WORLD_DAYS days at WORLD_SCALE, ending on the suite's fixed
   as-of day `tests.support.AS_OF`) materialized through Dagster once per session — raw Parquet,
   warehouse and instance all in temporary dirs.
+- `private_world`: a copy of it for one test, to kill processes in, break, or contend for.
 
 Every world ends on AS_OF, a fixed day (a Sunday), and TECHFLOW_AS_OF=AS_OF is set around every
 Dagster execution, so the daily partitions end on it too: no fixture or test reads the wall
@@ -15,6 +16,8 @@ suites in the same pytest process are unaffected.
 
 from __future__ import annotations
 
+import dataclasses
+import os
 import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -187,3 +190,52 @@ def dagster_world(prepared_manifest, tmp_path_factory) -> Iterator[DagsterWorld]
         result = world.run_daily(keys[0], keys[-1])
         assert result.success
         yield world
+
+
+@dataclass
+class PrivateWorld:
+    """An independent copy of the session's Dagster world (raw, warehouse, instance) that a test
+    may kill, break or contend for: nothing it does reaches the shared one."""
+
+    settings: TechflowSettings
+    dagster_home: Path
+    instance: DagsterInstance
+    partition_keys: list[str]
+
+    @property
+    def env(self) -> dict[str, str]:
+        return {**os.environ, **settings_env(self.settings, self.dagster_home)}
+
+    def query(self, sql: str) -> list[tuple[Any, ...]]:
+        """Read the published warehouse, as every reader does."""
+        with duckdb.connect(str(self.settings.warehouse), read_only=True) as con:
+            return con.execute(sql).fetchall()
+
+    def run_partition(self, day: str, asset_selection: list[Any]) -> ExecuteInProcessResult:
+        """The daily job's `asset_selection` for one day, in this process (as a UI launch of a
+        partition runs it); failures are returned, not raised."""
+        from techflow_orchestration.location import build_definitions
+
+        job = build_definitions(self.settings).resolve_job_def(DAILY_JOB_NAME)
+        with environment(settings_env(self.settings, self.dagster_home)):
+            return job.execute_in_process(
+                instance=self.instance,
+                partition_key=day,
+                asset_selection=asset_selection,
+                raise_on_error=False,
+            )
+
+
+@pytest.fixture
+def private_world(dagster_world, tmp_path) -> Iterator[PrivateWorld]:
+    data_dir = tmp_path / "data"
+    shutil.copytree(dagster_world.settings.data_dir, data_dir)
+    home = tmp_path / "dagster_home"
+    shutil.copytree(dagster_world.dagster_home, home)
+    settings = dataclasses.replace(
+        dagster_world.settings,
+        data_dir=data_dir,
+        warehouse=data_dir / "warehouse" / "techflow.duckdb",
+    )
+    with DagsterInstance.from_config(str(home)) as instance:
+        yield PrivateWorld(settings, home, instance, dagster_world.partition_keys)

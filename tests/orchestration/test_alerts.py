@@ -18,6 +18,7 @@ from techflow_orchestration.alerts import (
     AlertSink,
     AlertStatus,
     read_alerts,
+    run_failure_alert,
 )
 from techflow_orchestration.resources import alerts_resource
 from techflow_orchestration.settings import TechflowSettings
@@ -115,21 +116,62 @@ def test_a_failed_post_logs_no_url_and_no_secret(tmp_path, caplog, failing_webho
         assert "HTTPError 500" in caplog.text
 
 
+# Every piece of these values but the scheme carries "zq", so the error can be searched for any
+# of them.
 @pytest.mark.parametrize(
     "url",
     [
-        "file:///etc/s3cr3t",
-        "ftp://example.com/s3cr3t",
-        "hooks.example.com/s3cr3t",
-        "https:///s3cr3t",  # no host
+        "file:///etc/zqfile",
+        "ftp://zqhost.example/zqpath",
+        "zqhost.example/zqpath",
+        "https:///zqpath",  # no host
+        "http://zqhost.example/zqpath",  # clear text across a network
+        "zqtoken:zqhost.example/zqpath",  # the text before a colon parses as a scheme
+        "zqtoken:https://zqhost.example",
+        "https://zqhost.example:zqport/zqpath",  # a malformed port
+        "javascript:zqcode",
     ],
 )
-def test_only_http_urls_are_accepted_and_the_error_names_the_variable(tmp_path, url):
+def test_only_https_urls_are_accepted_and_the_error_shows_no_part_of_the_value(tmp_path, url):
     with pytest.raises(ValueError, match=WEBHOOK_ENV) as refused:
         AlertSink(alerts_file=tmp_path / "alerts.jsonl", webhook_url=url)
-    assert "s3cr3t" not in str(refused.value)
-    with pytest.raises(ValueError, match=WEBHOOK_ENV):
+    assert "zq" not in str(refused.value)
+    with pytest.raises(ValueError, match=WEBHOOK_ENV) as refused:
         TechflowSettings.from_env({WEBHOOK_ENV: url, "TECHFLOW_AS_OF": "2025-06-01"})
+    assert "zq" not in str(refused.value)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://hooks.example.com/services/T000/B000/x",
+        "http://127.0.0.1:8080/hook",
+        "http://127.8.9.10/hook",
+        "http://[::1]:8080/hook",
+        "http://localhost:8080/hook",
+    ],
+)
+def test_https_anywhere_and_http_to_a_loopback_address_are_accepted(tmp_path, url):
+    assert AlertSink(alerts_file=tmp_path / "alerts.jsonl", webhook_url=url).webhook_url == url
+
+
+def test_the_sink_and_the_settings_never_show_the_url_in_a_repr(tmp_path):
+    url = "https://hooks.example.com" + SECRET_PATH
+    sink = AlertSink(alerts_file=tmp_path / "alerts.jsonl", webhook_url=url)
+    settings = TechflowSettings.from_env({WEBHOOK_ENV: url, "TECHFLOW_AS_OF": "2025-06-01"})
+    for shown in (repr(sink), str(sink), repr(settings)):
+        assert "s3cr3t" not in shown and "hooks.example.com" not in shown
+
+
+def test_an_alert_with_a_dedupe_key_is_recorded_and_sent_once(tmp_path, webhook_server):
+    url, received = webhook_server
+    sink = AlertSink(alerts_file=tmp_path / "alerts.jsonl", webhook_url=url)
+    alert = run_failure_alert("techflow_daily", "run-1", "failed")
+    assert sink.emit(alert, LOG) is True
+    assert sink.emit(run_failure_alert("techflow_daily", "run-1", "told again"), LOG) is False
+    assert sink.emit(run_failure_alert("techflow_daily", "run-2", "another run"), LOG) is True
+    assert [r["details"]["run_id"] for r in read_alerts(sink.alerts_file)] == ["run-1", "run-2"]
+    assert len(received) == 2
 
 
 def test_the_resource_reads_the_webhook_through_env_var_and_never_holds_its_value(tmp_path):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import warnings
 from datetime import UTC, datetime, time, timedelta
+from pathlib import Path
 
 import pytest
 from dagster import (
@@ -86,14 +87,18 @@ def test_only_the_mrr_incrementals_and_raw_are_partitioned(graph):
     assert partitioned == set(MRR_PARTITIONED_KEYS) | raw
 
 
-def test_every_warehouse_writer_is_in_the_duckdb_pool_and_raw_writers_are_not(defs_and_settings):
+def test_every_warehouse_writer_is_in_the_duckdb_pool_and_writes_through_the_writer(
+    defs_and_settings,
+):
+    """The writers (dbt, the churn scores) queue in the pool and take the writer's session; the
+    Parquet writers and the readers of the published warehouse (the dashboards) do neither."""
     defs, _ = defs_and_settings
+    writers = {DBT_OP_NAME, "churn_prediction_model"}
     for assets_def in defs.assets:
-        pools = {assets_def.node_def.pool}
-        if assets_def.node_def.name == "raw_world":
-            assert pools == {None}
-        else:
-            assert pools == {DUCKDB_POOL}, assets_def.node_def.name
+        name = assets_def.node_def.name
+        resources = assets_def.node_def.required_resource_keys
+        assert (assets_def.node_def.pool == DUCKDB_POOL) == (name in writers), name
+        assert ("warehouse_writer" in resources) == (name in writers), name
 
 
 def test_dbt_tests_become_asset_checks_on_fct_mrr_daily(graph):
@@ -269,8 +274,13 @@ def test_the_warehouse_is_read_through_a_read_only_duckdb_resource(defs_and_sett
     defs, settings = defs_and_settings
     warehouse = defs.resources["warehouse"]
     assert isinstance(warehouse, DuckDBResource)
-    assert warehouse.database == str(settings.warehouse)
-    # Read-only: a reader never takes the writer lock a dbt step needs.
+    assert warehouse.database == str(settings.warehouse)  # the published file
+    writer = defs.resources["warehouse_writer"]
+    assert (writer.published, writer.build) == (
+        str(settings.warehouse),
+        str(settings.build_warehouse),
+    )
+    # Read-only: a reader never takes DuckDB's writer lock.
     import duckdb
 
     settings.warehouse.parent.mkdir(parents=True)
@@ -289,12 +299,17 @@ def test_the_launchpad_offers_a_full_refresh_of_the_incremental_models(defs_and_
 
 
 def test_every_job_runs_its_steps_in_the_run_process(defs_and_settings):
-    """No step subprocess importing the code location again: the steps are one serial chain."""
+    """No step subprocess importing the code location again: the steps are one serial chain.
+    Dagster's in-process executor, which also records the process on the run."""
     from dagster import in_process_executor
+
+    from techflow_orchestration.run_process import identified_in_process_executor
 
     defs, _ = defs_and_settings
     for name in ("techflow_daily", "techflow_snapshots", "churn_model_weekly", BUILD_JOB_NAME):
-        assert defs.resolve_job_def(name).executor_def is in_process_executor, name
+        executor = defs.resolve_job_def(name).executor_def
+        assert executor is identified_in_process_executor, name
+    assert executor.name == in_process_executor.name  # same name and config in the launchpad
 
 
 def test_dbt_steps_skip_the_in_process_dbt_adapter_and_the_dbt_version_probe(defs_and_settings):
@@ -311,3 +326,5 @@ def test_dbt_steps_skip_the_in_process_dbt_adapter_and_the_dbt_version_probe(def
     from dbt.version import __version__ as dbt_version
 
     assert str(dbt._cli_version) == dbt_version
+    # dbt starts through the launcher that binds it to its parent's life (dbt_child.py).
+    assert Path(dbt.dbt_executable).name == "techflow-dbt"

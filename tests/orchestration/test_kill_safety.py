@@ -1,234 +1,383 @@
-"""kill -9 safe: a run killed while its dbt step holds the `duckdb` pool slot blocks nothing.
+"""kill -9 safe: whichever process is killed mid-build — the whole process group, the Python
+process alone (what the OOM killer picks), or dbt alone — the next `make run` or scheduled run
+finishes by itself and the published warehouse is intact.
 
-A real `make run` build run (run_all.run_stage: in-process execute_job, as `make run` runs it)
-builds one fct_mrr_daily partition in a subprocess over a copy of the session's small world; the
-test kills the whole process group with SIGKILL once dbt is running with the slot claimed. Then:
-the run is still STARTED and holds the slot (the problem); `make run` (python -m
-techflow_orchestration.run_all) marks it failed and frees the slot, logging one line, then runs
-the build again by itself (its newest build run failed) and succeeds; the warehouse is intact
-(same fct_mrr_daily rows).
+Each case starts a real `make run` build run (run_all.run_stage, one fct_mrr_daily partition) in
+its own process group over a private copy of the session's small world, waits until its dbt has
+the build file open, freezes dbt (SIGSTOP: from then on it can only die of a signal, so the test
+cannot pass by dbt finishing early), and kills. Then:
+
+- dbt is gone: killed with its parent by the kernel (PR_SET_PDEATHSIG, dbt_child.py), or killed;
+- the published warehouse is byte for byte what it was, and nothing unaudited reached it;
+- what comes next recovers by itself, resetting the build file first: `make run` (after a kill of
+  the group or of dbt: it releases the dead run — one line — or finds it failed, rebuilds, and
+  succeeds), or the scheduled path (after a kill of Python alone: `make dev`'s release sensor,
+  then the daily job's run for the day, as its run worker executes it); fct_mrr_daily holds the
+  same rows, and the failure was alerted exactly once.
 """
 
 from __future__ import annotations
 
-import dataclasses
+import hashlib
 import os
-import shutil
 import signal
 import subprocess
 import sys
 import time
 from pathlib import Path
 
-import duckdb
 import psutil
 import pytest
-from dagster import DagsterInstance, DagsterRunStatus, RunsFilter
+from dagster import DagsterInstance, DagsterRunStatus, RunsFilter, build_sensor_context
 
-from techflow_orchestration.dead_runs import process_alive
+from techflow_orchestration.alerts import read_alerts
+from techflow_orchestration.keys import DUCKDB_POOL
+from techflow_orchestration.publish import DuckDBFilePublisher
+from techflow_orchestration.resources import AlertsResource
 from techflow_orchestration.run_all import RUN_ALL_TAG
-from techflow_orchestration.settings import REPO_ROOT
-from tests.orchestration.conftest import make_dagster_home, settings_env
+from techflow_orchestration.run_process import PROCESS_TAG, ProcessIdentity
+from tests.orchestration.conftest import PrivateWorld, make_dagster_home
+from tests.orchestration.processes import (
+    MAKE_RUN,
+    SCHEDULED_RUN_SCRIPT,
+    STAGE_SCRIPT,
+    WAIT_S,
+    dbt_under,
+    finish,
+    has_open,
+    start,
+    wait_for,
+)
 
 pytestmark = pytest.mark.slow
 
-POOL = "duckdb"
-WAIT_S = 180  # upper bound for any one phase; each normally takes seconds
-
-# make run's build run, as `make run` runs it, narrowed to fct_mrr_daily + int_subscription_versions
-# for one day (a few seconds of dbt).
-STAGE_SCRIPT = """
-import sys
-from datetime import date
-from dagster import DagsterInstance
-from techflow_orchestration import run_all
-from techflow_orchestration.keys import MRR_PARTITIONED_KEYS
-
-day = date.fromisoformat(sys.argv[1])
-stage = run_all.Stage("build", list(MRR_PARTITIONED_KEYS), run_all.build_job, day, day)
-with DagsterInstance.get() as instance:
-    run_all.run_stage(stage, instance)
-print("stage succeeded")
-"""
+MRR_ROWS = "select * from finance.fct_mrr_daily order by all"
 
 
-def _start(env: dict[str, str], args: list[str], log: Path) -> subprocess.Popen:
-    with log.open("w") as out:
-        return subprocess.Popen(
-            [sys.executable, *args],
-            cwd=REPO_ROOT,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,  # its own process group: the kill takes dbt down with it
-        )
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def _running_dbt(pid: int) -> bool:
-    try:
-        children = psutil.Process(pid).children(recursive=True)
-    except psutil.NoSuchProcess:
-        return False
-    for child in children:
-        try:
-            cmdline = child.cmdline()
-        except psutil.Error:
-            continue
-        if any(Path(part).name == "dbt" for part in cmdline[:2]):
-            return True
-    return False
+def _kill_group(stage: subprocess.Popen, dbt: psutil.Process) -> None:
+    os.killpg(stage.pid, signal.SIGKILL)
 
 
-def _fct_rows(warehouse: Path) -> list[tuple]:
-    with duckdb.connect(str(warehouse), read_only=True) as con:
-        return con.execute("select * from finance.fct_mrr_daily order by all").fetchall()
+def _kill_python(stage: subprocess.Popen, dbt: psutil.Process) -> None:
+    os.kill(stage.pid, signal.SIGKILL)  # not its group: dbt is left to its fate
 
 
-@pytest.fixture
-def killable_world(dagster_world, tmp_path):
-    """An independent copy of the session world (raw, warehouse, instance): nothing the kill does
-    reaches the shared one."""
-    data_dir = tmp_path / "data"
-    shutil.copytree(dagster_world.settings.data_dir, data_dir)
-    home = tmp_path / "dagster_home"
-    shutil.copytree(dagster_world.dagster_home, home)
-    settings = dataclasses.replace(
-        dagster_world.settings,
-        data_dir=data_dir,
-        warehouse=data_dir / "warehouse" / "techflow.duckdb",
-    )
-    env = {**os.environ, **settings_env(settings, home)}
-    with DagsterInstance.from_config(str(home)) as instance:
-        yield settings, env, instance, dagster_world.partition_keys[-1]
+def _kill_dbt(stage: subprocess.Popen, dbt: psutil.Process) -> None:
+    dbt.send_signal(signal.SIGKILL)
 
 
-def test_a_run_killed_mid_dbt_step_is_failed_its_slot_freed_and_the_next_run_succeeds(
-    killable_world, tmp_path
+# Each kill, and the path that has to recover from it by itself.
+KILLS = {
+    "process group": (_kill_group, "make run"),
+    "python alone": (_kill_python, "scheduled run"),
+    "dbt alone": (_kill_dbt, "make run"),
+}
+
+
+@pytest.mark.parametrize("kill", KILLS)
+def test_any_kill_mid_build_recovers_by_itself_with_the_warehouse_intact(
+    private_world: PrivateWorld, tmp_path: Path, kill: str
 ):
-    settings, env, instance, day = killable_world
-    rows_before = _fct_rows(settings.warehouse)
-    mrr_runs = RunsFilter(tags={RUN_ALL_TAG: "build"})
-    before = {r.run_id for r in instance.get_runs(mrr_runs)}
+    world = private_world
+    publisher = DuckDBFilePublisher.from_settings(world.settings)
+    published_before = _sha256(world.settings.warehouse)
+    rows_before = world.query(MRR_ROWS)
+    build_runs = RunsFilter(tags={RUN_ALL_TAG: "build"})
+    before = {r.run_id for r in world.instance.get_runs(build_runs)}
+    day = world.partition_keys[-1]
 
-    # 1. A make-run stage, killed (SIGKILL, whole process group) while dbt runs with the slot.
-    proc = _start(env, ["-c", STAGE_SCRIPT, day], tmp_path / "killed.log")
-    deadline = time.monotonic() + WAIT_S
-    run_id = None
+    # 1. A make-run build run, its dbt mid-build on the build file, frozen, then killed.
+    stage_log = tmp_path / "stage.log"
+    stage = start(world.env, ["-c", STAGE_SCRIPT, day], stage_log)
     try:
-        while True:
-            assert proc.poll() is None, (tmp_path / "killed.log").read_text()[-3000:]
-            assert time.monotonic() < deadline, "dbt never started with the slot claimed"
-            new = [r for r in instance.get_runs(mrr_runs) if r.run_id not in before]
-            claimed = instance.event_log_storage.get_concurrency_info(POOL).claimed_slots
-            if new and any(s.run_id == new[0].run_id for s in claimed) and _running_dbt(proc.pid):
-                run_id = new[0].run_id
-                break
-            time.sleep(0.2)
+        dbt = wait_for(
+            lambda: (p := dbt_under(stage.pid)) and has_open(p, publisher.build) and p,
+            "dbt with the build file open",
+            stage,
+            stage_log,
+        )
+        [run] = [r for r in world.instance.get_runs(build_runs) if r.run_id not in before]
+        dbt.send_signal(signal.SIGSTOP)
+        kill_it, recovery = KILLS[kill]
+        kill_it(stage, dbt)
+        stage.wait(timeout=WAIT_S)
+        wait_for(lambda: not dbt.is_running() or dbt.status() == psutil.STATUS_ZOMBIE, "dbt gone")
     finally:
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait(timeout=30)
-    assert not process_alive(proc.pid)
+        if stage.poll() is None:
+            os.killpg(stage.pid, signal.SIGKILL)
+            stage.wait()
+    run = world.instance.get_run_by_id(run.run_id)
+    # The executor recorded the process that executed the run (how dead runs are told).
+    assert ProcessIdentity.from_tag(run.tags[PROCESS_TAG]).pid == stage.pid
+    # Nothing unaudited was published.
+    assert _sha256(world.settings.warehouse) == published_before
+    if kill == "dbt alone":
+        # The stage saw dbt die, discarded the build (reset to the published file) and failed.
+        assert stage.returncode == 1
+        assert "nothing was published" in stage_log.read_text()
+        assert run.status == DagsterRunStatus.FAILURE
+        assert not publisher.unpublished_mark.exists()
+        assert _sha256(publisher.build) == published_before
+    else:
+        # The problem a kill leaves: the run looks alive and holds the pool's only slot; its
+        # build file holds unpublished writes.
+        assert run.status == DagsterRunStatus.STARTED
+        claimed = world.instance.event_log_storage.get_concurrency_info(DUCKDB_POOL).claimed_slots
+        assert [s.run_id for s in claimed] == [run.run_id]
+        assert publisher.unpublished_mark.exists()
 
-    # The problem: the run still looks alive and holds the pool's only slot.
-    assert instance.get_run_by_id(run_id).status == DagsterRunStatus.STARTED
-    info = instance.event_log_storage.get_concurrency_info(POOL)
-    assert [s.run_id for s in info.claimed_slots] == [run_id]
-    assert info.limit == 1
-    # The warehouse is readable and unchanged after the kill.
-    assert _fct_rows(settings.warehouse) == rows_before
-
-    # 2. `make run` releases it first, then rebuilds by itself: nothing is missing, but the
-    #    newest build run failed (the killed one), so it runs the build again and succeeds.
-    make_run = _start(env, ["-m", "techflow_orchestration.run_all"], tmp_path / "make_run.log")
-    assert make_run.wait(timeout=WAIT_S) == 0, (tmp_path / "make_run.log").read_text()[-3000:]
-    output = (tmp_path / "make_run.log").read_text()
-    assert output.count(f"Released dead run {run_id}") == 1, output[-3000:]
-    assert instance.get_run_by_id(run_id).status == DagsterRunStatus.FAILURE
-    reruns = [
-        r for r in instance.get_runs(mrr_runs) if r.run_id not in before and r.run_id != run_id
-    ]
-    assert [r.status for r in reruns] == [DagsterRunStatus.SUCCESS], output[-3000:]
-    info = instance.event_log_storage.get_concurrency_info(POOL)
+    if recovery == "make run":
+        # 2. `make run`: releases the dead run, rebuilds (its newest build run failed), succeeds.
+        make_run_log = tmp_path / "make_run.log"
+        output = finish(start(world.env, MAKE_RUN, make_run_log), make_run_log)
+        released = output.count(f"Released dead run {run.run_id}")
+        assert released == (0 if kill == "dbt alone" else 1), output[-3000:]
+        reruns = [
+            r
+            for r in world.instance.get_runs(build_runs)
+            if r.run_id not in before and r.run_id != run.run_id
+        ]
+        assert [r.status for r in reruns] == [DagsterRunStatus.SUCCESS], output[-3000:]
+    else:
+        # 2. The scheduled path: `make dev`'s sensor releases the run within its minute, then the
+        #    daily job's run for the day (as its run worker executes it) succeeds.
+        alerts = AlertsResource(alerts_file=str(world.settings.alerts_file))
+        assert _sensor_tick(world.instance, alerts).skip_message.startswith("1 dead run(s)")
+        scheduled_log = tmp_path / "scheduled.log"
+        finish(start(world.env, ["-c", SCHEDULED_RUN_SCRIPT, day], scheduled_log), scheduled_log)
+    assert world.instance.get_run_by_id(run.run_id).status == DagsterRunStatus.FAILURE
+    info = world.instance.event_log_storage.get_concurrency_info(DUCKDB_POOL)
     assert info.claimed_slots == [] and info.pending_steps == []
-    # The warehouse holds the same rows.
-    assert _fct_rows(settings.warehouse) == rows_before
+    assert not publisher.unpublished_mark.exists()
+    assert world.query(MRR_ROWS) == rows_before
+
+    # Told once, by whoever noticed first (the stage, or make run's releaser).
+    failures = [
+        a
+        for a in read_alerts(world.settings.alerts_file)
+        if a["kind"] == "run_failure" and a["details"]["run_id"] == run.run_id
+    ]
+    assert len(failures) == 1, failures
 
 
-def test_process_alive_tells_running_from_gone_and_zombie(tmp_path):
-    assert process_alive(os.getpid())
-    child = subprocess.Popen([sys.executable, "-c", "pass"])
-    deadline = time.monotonic() + 30
-    while psutil.Process(child.pid).status() != psutil.STATUS_ZOMBIE:
-        assert time.monotonic() < deadline
-        time.sleep(0.05)
-    assert not process_alive(child.pid)  # exited, not yet reaped
-    child.wait()
-    assert not process_alive(child.pid)
-    # A pid that started after the run began is a reused pid: the run's process is gone.
-    assert not process_alive(os.getpid(), started_by=time.time() - 10 * 365 * 86400)
+# --- the releaser: which runs are dead, and what it does about them ----------------------------
 
 
-def test_the_instance_monitors_runs_with_a_runtime_limit(tmp_path):
-    """`make dev`'s daemon fails dead runs: the default run launcher cannot check a worker's
-    health, so the runtime limit is what ends a dead STARTED run there; slots of finished runs
-    are freed."""
-    home = make_dagster_home(tmp_path / "home")  # the repo's dagster.yaml, fresh storage
-    with DagsterInstance.from_config(str(home)) as instance:
-        assert instance.run_monitoring_enabled
-        assert 0 < instance.run_monitoring_max_runtime_seconds <= 4 * 3600
-        assert instance.run_monitoring_start_timeout_seconds > 0
-        assert instance.run_monitoring_cancel_timeout_seconds > 0
-        assert instance.run_monitoring_settings["free_slots_after_run_end_seconds"] > 0
-        assert not instance.run_launcher.supports_check_run_worker_health
-
-
-def _started_run(instance: DagsterInstance, run_id: str, pid: int) -> None:
-    """A run of the daily job that started in process `pid` and holds the duckdb slot."""
+def _started_run(
+    instance: DagsterInstance,
+    run_id: str,
+    pid: int | None,
+    tags: dict[str, str] | None = None,
+    claim: bool = True,
+) -> None:
+    """A run of the daily job that started in process `pid`, holding the duckdb slot if `claim`
+    (the pool has one)."""
     from dagster import DagsterEvent, DagsterEventType, DagsterRun
 
     instance.add_run(
-        DagsterRun(job_name="techflow_daily", run_id=run_id, status=DagsterRunStatus.NOT_STARTED)
+        DagsterRun(
+            job_name="techflow_daily",
+            run_id=run_id,
+            status=DagsterRunStatus.NOT_STARTED,
+            tags=tags or {},
+        )
     )
     instance.report_dagster_event(
         DagsterEvent(
-            event_type_value=DagsterEventType.RUN_START.value,
-            job_name="techflow_daily",
-            pid=pid,
+            event_type_value=DagsterEventType.RUN_START.value, job_name="techflow_daily", pid=pid
         ),
         run_id=run_id,
     )
-    storage = instance.event_log_storage
-    storage.initialize_concurrency_limit_to_default(POOL)  # as a run's first claim does
-    claim = storage.claim_concurrency_slot(POOL, run_id, "dbt_step")
-    assert claim.is_claimed
+    if claim:
+        storage = instance.event_log_storage
+        storage.initialize_concurrency_limit_to_default(DUCKDB_POOL)  # as a first claim does
+        assert storage.claim_concurrency_slot(DUCKDB_POOL, run_id, "dbt_step").is_claimed
 
 
-def test_the_make_dev_sensor_fails_dead_runs_and_frees_their_slots(tmp_path):
-    """Under `make dev` a dead run is released within a minute, not after the runtime limit;
-    a live run is left alone."""
-    from dagster import build_sensor_context
+def _identity_tag(pid: int) -> dict[str, str]:
+    identity = ProcessIdentity.of(pid)
+    assert identity is not None
+    return {PROCESS_TAG: identity.tag()}
 
-    from techflow_orchestration.sensors import release_dead_runs_sensor
 
+def _exited_pid() -> int:
     dead = subprocess.Popen([sys.executable, "-c", "pass"])
     dead.wait()
-    home = make_dagster_home(tmp_path / "home")
+    return dead.pid
+
+
+@pytest.fixture
+def instance(tmp_path) -> DagsterInstance:
+    home = make_dagster_home(tmp_path / "home")  # the repo's dagster.yaml, fresh storage
     with DagsterInstance.from_config(str(home)) as instance:
-        _started_run(instance, "dead-run", dead.pid)
-        assert instance.get_run_by_id("dead-run").status == DagsterRunStatus.STARTED
-        claimed = instance.event_log_storage.get_concurrency_info(POOL).claimed_slots
-        assert [s.run_id for s in claimed] == ["dead-run"]
+        yield instance
 
-        with build_sensor_context(instance=instance) as context:
-            result = release_dead_runs_sensor(context)
-        assert "1 dead run(s)" in str(result.skip_message)
-        assert instance.get_run_by_id("dead-run").status == DagsterRunStatus.FAILURE
-        assert instance.event_log_storage.get_concurrency_info(POOL).claimed_slots == []
 
-        _started_run(instance, "live-run", os.getpid())  # this very process: alive
-        with build_sensor_context(instance=instance) as context:
-            result = release_dead_runs_sensor(context)
-        assert result.skip_message == "no dead runs"
-        assert instance.get_run_by_id("live-run").status == DagsterRunStatus.STARTED
-        claimed = instance.event_log_storage.get_concurrency_info(POOL).claimed_slots
-        assert [s.run_id for s in claimed] == ["live-run"]
+@pytest.fixture
+def alerts(tmp_path) -> AlertsResource:
+    return AlertsResource(alerts_file=str(tmp_path / "alerts.jsonl"))
+
+
+def _sensor_tick(instance: DagsterInstance, alerts: AlertsResource):
+    from techflow_orchestration.sensors import release_dead_runs_sensor
+
+    with build_sensor_context(instance=instance, resources={"alerts": alerts}) as context:
+        return release_dead_runs_sensor(context)
+
+
+def test_the_make_dev_sensor_fails_dead_runs_frees_their_slots_and_alerts_once(instance, alerts):
+    """Under `make dev` a dead run is released within a minute, not after the runtime limit;
+    a live run is left alone."""
+    _started_run(instance, "dead-run", _exited_pid())
+    assert _sensor_tick(instance, alerts).skip_message.startswith("1 dead run(s)")
+    assert instance.get_run_by_id("dead-run").status == DagsterRunStatus.FAILURE
+    assert instance.event_log_storage.get_concurrency_info(DUCKDB_POOL).claimed_slots == []
+
+    _started_run(instance, "live-run", os.getpid(), _identity_tag(os.getpid()))
+    assert _sensor_tick(instance, alerts).skip_message == "no dead runs"
+    assert instance.get_run_by_id("live-run").status == DagsterRunStatus.STARTED
+    claimed = instance.event_log_storage.get_concurrency_info(DUCKDB_POOL).claimed_slots
+    assert [s.run_id for s in claimed] == ["live-run"]
+
+    # The run-failure sensor then sees the failure too, and does not tell it again.
+    from dagster import DagsterEventType, build_run_status_sensor_context
+
+    from techflow_orchestration.sensors import run_failure_alerts
+
+    [failure] = instance.all_logs("dead-run", of_type=DagsterEventType.RUN_FAILURE)
+    context = build_run_status_sensor_context(
+        sensor_name="run_failure_alerts",
+        dagster_instance=instance,
+        dagster_run=instance.get_run_by_id("dead-run"),
+        dagster_event=failure.dagster_event,
+        resources={"alerts": alerts},
+    ).for_run_failure()
+    run_failure_alerts(context)
+    records = [r for r in read_alerts(alerts.sink().alerts_file) if r["kind"] == "run_failure"]
+    assert [r["details"]["run_id"] for r in records] == ["dead-run"]
+
+
+def test_a_forward_clock_step_does_not_make_a_live_run_look_dead(instance, alerts, monkeypatch):
+    _started_run(instance, "live-run", os.getpid(), _identity_tag(os.getpid()))
+    real_time = time.time
+    monkeypatch.setattr(time, "time", lambda: real_time() + 30 * 86400)  # 30 days ahead
+    assert _sensor_tick(instance, alerts).skip_message == "no dead runs"
+    assert instance.get_run_by_id("live-run").status == DagsterRunStatus.STARTED
+
+
+def test_a_reused_pid_or_a_reboot_means_the_run_is_dead(instance, alerts):
+    identity = ProcessIdentity.of(os.getpid())
+    reused = identity.tag().replace(f" {identity.start_ticks}", f" {identity.start_ticks - 1}")
+    rebooted = identity.tag().replace(identity.boot_id, "another-boot")
+    _started_run(instance, "reused", os.getpid(), {PROCESS_TAG: reused})
+    _started_run(instance, "rebooted", os.getpid(), {PROCESS_TAG: rebooted}, claim=False)
+    _sensor_tick(instance, alerts)
+    assert instance.get_run_by_id("reused").status == DagsterRunStatus.FAILURE
+    assert instance.get_run_by_id("rebooted").status == DagsterRunStatus.FAILURE
+
+
+def test_a_run_from_another_host_is_named_with_what_to_do_never_failed(instance, alerts):
+    identity = ProcessIdentity.of(os.getpid())
+    elsewhere = identity.tag().replace(identity.host, "rebuilt-container", 1)
+    _started_run(instance, "foreign-run", 12345, {PROCESS_TAG: elsewhere})
+    for _ in range(2):
+        message = _sensor_tick(instance, alerts).skip_message
+        assert "foreign-run" in message
+    assert instance.get_run_by_id("foreign-run").status == DagsterRunStatus.STARTED
+    [stuck] = [r for r in read_alerts(alerts.sink().alerts_file) if r["kind"] == "stuck_run"]
+    assert "rebuilt-container" in stuck["message"]
+    assert "dead_runs --release foreign-run" in stuck["message"]
+
+
+def test_make_run_refuses_to_wait_on_a_run_it_cannot_check(private_world, tmp_path):
+    """Without a pid (or from another host) the run holding the slot cannot be judged: `make
+    run` stops at once and says what to do, instead of waiting for ever; the release command it
+    names frees the slot."""
+    _started_run(private_world.instance, "no-pid-run", None)
+    log = tmp_path / "make_run.log"
+    proc = start(private_world.env, MAKE_RUN, log)
+    assert proc.wait(timeout=WAIT_S) == 1
+    output = log.read_text()
+    assert "cannot check" in output and "no process has recorded itself" in output, output
+    assert "python -m techflow_orchestration.dead_runs --release no-pid-run" in output
+    release = subprocess.run(
+        [sys.executable, "-m", "techflow_orchestration.dead_runs", "--release", "no-pid-run"],
+        env=private_world.env,
+        capture_output=True,
+        text=True,
+        timeout=WAIT_S,
+    )
+    assert release.returncode == 0, release.stderr
+    assert private_world.instance.get_run_by_id("no-pid-run").status == DagsterRunStatus.FAILURE
+    info = private_world.instance.event_log_storage.get_concurrency_info(DUCKDB_POOL)
+    assert info.claimed_slots == []
+
+
+def test_the_releaser_rereads_a_run_before_failing_it(instance, alerts, monkeypatch):
+    """A run that succeeds between the releaser's listing and its verdict keeps its success."""
+    from dagster import DagsterEvent, DagsterEventType
+
+    from techflow_orchestration import dead_runs
+
+    _started_run(instance, "finishing-run", _exited_pid())
+    real_judge = dead_runs.judge
+
+    def judge_while_the_run_succeeds(tags, pid):
+        instance.report_dagster_event(
+            DagsterEvent(
+                event_type_value=DagsterEventType.RUN_SUCCESS.value, job_name="techflow_daily"
+            ),
+            run_id="finishing-run",
+        )
+        return real_judge(tags, pid)
+
+    monkeypatch.setattr(dead_runs, "judge", judge_while_the_run_succeeds)
+    report = dead_runs.release_dead_runs(instance, sink=alerts.sink())
+    assert report.released == []
+    assert instance.get_run_by_id("finishing-run").status == DagsterRunStatus.SUCCESS
+    assert read_alerts(alerts.sink().alerts_file) == []
+
+
+RELEASER = """
+import sys
+from dagster import DagsterInstance
+from techflow_orchestration.alerts import AlertSink
+from techflow_orchestration.dead_runs import release_dead_runs
+with DagsterInstance.get() as instance:
+    release_dead_runs(instance, sink=AlertSink(__import__("pathlib").Path(sys.argv[1])))
+"""
+
+
+def test_two_releasers_at_once_fail_a_dead_run_once_and_alert_once(instance, tmp_path):
+    from dagster import DagsterEventType
+
+    for number in range(3):
+        _started_run(instance, f"dead-{number}", _exited_pid(), claim=number == 0)
+    alerts_file = tmp_path / "alerts.jsonl"
+    env = {**os.environ, "DAGSTER_HOME": str(instance.root_directory)}
+    releasers = [
+        subprocess.Popen([sys.executable, "-c", RELEASER, str(alerts_file)], env=env)
+        for _ in range(2)
+    ]
+    assert [p.wait(timeout=WAIT_S) for p in releasers] == [0, 0]
+    for number in range(3):
+        failures = instance.all_logs(f"dead-{number}", of_type=DagsterEventType.RUN_FAILURE)
+        assert len(failures) == 1
+    told = sorted(a["details"]["run_id"] for a in read_alerts(alerts_file))
+    assert told == ["dead-0", "dead-1", "dead-2"]
+
+
+def test_the_instance_monitors_runs_with_a_runtime_limit(instance):
+    """`make dev`'s daemon fails dead runs: the default run launcher cannot check a worker's
+    health, so the runtime limit is what ends a dead STARTED run there; slots of finished runs
+    are freed."""
+    assert instance.run_monitoring_enabled
+    assert 0 < instance.run_monitoring_max_runtime_seconds <= 4 * 3600
+    assert instance.run_monitoring_start_timeout_seconds > 0
+    assert instance.run_monitoring_cancel_timeout_seconds > 0
+    assert instance.run_monitoring_settings["free_slots_after_run_end_seconds"] > 0
+    assert not instance.run_launcher.supports_check_run_worker_health

@@ -163,6 +163,33 @@ def test_failed_run_yields_one_alert_and_the_next_success_one_recovery(alerts):
     assert "flaky" in records[0]["message"]  # names the failed step
 
 
+def test_a_failure_make_run_already_told_is_not_told_again_by_the_sensor(alerts):
+    """`make run` alerts its own failed runs (no daemon there); when `make dev`'s sensor later
+    sees the same failure, the sink recognises it by the run id."""
+    import logging
+
+    from techflow_orchestration.alerts import run_failure_alert
+
+    with DagsterInstance.ephemeral() as instance:
+        failed_run, failure_event = _run(instance, fail=True)
+        told = run_failure_alert(failed_run.job_name, failed_run.run_id, "stage failed")
+        assert alerts.sink().emit(told, logging.getLogger("make run"))  # what run_stage does
+        run_failure_alerts(
+            build_run_status_sensor_context(
+                sensor_name="run_failure_alerts",
+                dagster_instance=instance,
+                dagster_run=failed_run,
+                dagster_event=failure_event,
+                resources={"alerts": alerts},
+            ).for_run_failure()
+        )
+    records = read_alerts(alerts.sink().alerts_file)
+    assert [(r["kind"], r["details"]["run_id"]) for r in records] == [
+        ("run_failure", failed_run.run_id)
+    ]
+    assert records[0]["message"] == "stage failed"
+
+
 def _snapshot_request(defs, instance, tags):
     """What snapshots_after_daily yields for a successful daily-job run with these tags."""
     sensor = defs.resolve_sensor_def("snapshots_after_daily")
