@@ -19,6 +19,7 @@ from typing import Any
 
 from benchmarks.verdict import busy_seconds
 from data_generation.clock import AS_OF_ENV
+from techflow_orchestration.settings import build_warehouse_for
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DBT_DIR = REPO_ROOT / "techflow_dbt"
@@ -51,7 +52,13 @@ class Sandbox:
 
     @property
     def warehouse(self) -> Path:
+        """The published warehouse (TECHFLOW_WAREHOUSE)."""
         return self.data_dir / "warehouse" / f"{self.name}.duckdb"
+
+    @property
+    def build_warehouse(self) -> Path:
+        """The file dbt builds in (plain dbt and Dagster alike); Dagster then publishes it."""
+        return build_warehouse_for(self.warehouse)
 
     @property
     def dagster_home(self) -> Path:
@@ -81,7 +88,9 @@ class Sandbox:
         """No warehouse, an empty Dagster instance configured as the repository's."""
         self.warehouse.unlink(missing_ok=True)
         self.warehouse.with_suffix(".duckdb.wal").unlink(missing_ok=True)
-        self.warehouse.parent.mkdir(parents=True, exist_ok=True)
+        self.build_warehouse.unlink(missing_ok=True)
+        self.build_warehouse.with_suffix(".duckdb.wal").unlink(missing_ok=True)
+        self.build_warehouse.parent.mkdir(parents=True, exist_ok=True)
         shutil.rmtree(self.dagster_home, ignore_errors=True)
         self.dagster_home.mkdir(parents=True)
         shutil.copy(INSTANCE_YAML, self.dagster_home)

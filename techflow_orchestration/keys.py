@@ -15,7 +15,8 @@ RAW_KEY_PREFIX = "raw"
 RAW_GROUP = "raw"
 
 # Every asset that writes the DuckDB warehouse runs in this pool; the instance limits it to one
-# slot (.dagster_home/dagster.yaml) because DuckDB allows a single writer process per file.
+# slot (.dagster_home/dagster.yaml) because DuckDB allows a single writer process per file. The
+# pool queues them in the UI; the writer lock (write_lock.py, publish.py) is what guarantees it.
 DUCKDB_POOL = "duckdb"
 
 FCT_MRR_DAILY = AssetKey("fct_mrr_daily")

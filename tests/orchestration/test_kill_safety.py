@@ -244,19 +244,13 @@ def test_the_make_dev_sensor_fails_dead_runs_frees_their_slots_and_alerts_once(i
     assert [s.run_id for s in claimed] == ["live-run"]
 
     # The run-failure sensor then sees the failure too, and does not tell it again.
-    from dagster import DagsterEventType, build_run_status_sensor_context
+    from dagster import DagsterEventType
 
-    from techflow_orchestration.sensors import run_failure_alerts
+    from tests.orchestration.test_sensors import tell_run_failure
 
     [failure] = instance.all_logs("dead-run", of_type=DagsterEventType.RUN_FAILURE)
-    context = build_run_status_sensor_context(
-        sensor_name="run_failure_alerts",
-        dagster_instance=instance,
-        dagster_run=instance.get_run_by_id("dead-run"),
-        dagster_event=failure.dagster_event,
-        resources={"alerts": alerts},
-    ).for_run_failure()
-    run_failure_alerts(context)
+    dead = instance.get_run_by_id("dead-run")
+    tell_run_failure(instance, dead, failure.dagster_event, alerts)
     records = [r for r in read_alerts(alerts.sink().alerts_file) if r["kind"] == "run_failure"]
     assert [r["details"]["run_id"] for r in records] == ["dead-run"]
 

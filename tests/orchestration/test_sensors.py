@@ -128,18 +128,24 @@ def _run(instance: DagsterInstance, fail: bool):
     return run, event
 
 
+def tell_run_failure(instance: DagsterInstance, run, failure_event, alerts) -> None:
+    """Evaluate run_failure_alerts for one failed run, as the daemon does."""
+    run_failure_alerts(
+        build_run_status_sensor_context(
+            sensor_name="run_failure_alerts",
+            dagster_instance=instance,
+            dagster_run=run,
+            dagster_event=failure_event,
+            resources={"alerts": alerts},
+        ).for_run_failure()
+    )
+
+
 def test_failed_run_yields_one_alert_and_the_next_success_one_recovery(alerts):
     with DagsterInstance.ephemeral() as instance:
         failed_run, failure_event = _run(instance, fail=True)
         assert failed_run.status is DagsterRunStatus.FAILURE
-        failure_context = build_run_status_sensor_context(
-            sensor_name="run_failure_alerts",
-            dagster_instance=instance,
-            dagster_run=failed_run,
-            dagster_event=failure_event,
-            resources={"alerts": alerts},
-        ).for_run_failure()
-        run_failure_alerts(failure_context)
+        tell_run_failure(instance, failed_run, failure_event, alerts)
 
         # Two successes in a row: only the first follows a failure.
         for _ in range(2):
@@ -174,15 +180,7 @@ def test_a_failure_make_run_already_told_is_not_told_again_by_the_sensor(alerts)
         failed_run, failure_event = _run(instance, fail=True)
         told = run_failure_alert(failed_run.job_name, failed_run.run_id, "stage failed")
         assert alerts.sink().emit(told, logging.getLogger("make run"))  # what run_stage does
-        run_failure_alerts(
-            build_run_status_sensor_context(
-                sensor_name="run_failure_alerts",
-                dagster_instance=instance,
-                dagster_run=failed_run,
-                dagster_event=failure_event,
-                resources={"alerts": alerts},
-            ).for_run_failure()
-        )
+        tell_run_failure(instance, failed_run, failure_event, alerts)
     records = read_alerts(alerts.sink().alerts_file)
     assert [(r["kind"], r["details"]["run_id"]) for r in records] == [
         ("run_failure", failed_run.run_id)
