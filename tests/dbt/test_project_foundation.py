@@ -96,8 +96,9 @@ def test_cents_to_dollars_is_exact(built_warehouse: DbtProject) -> None:
 
 
 def test_prod_schemas_are_unprefixed_and_dev_schemas_are_prefixed(tmp_path: Path) -> None:
+    """`published` (the read-only target docs read) names the relations `prod` builds."""
     schemas: dict[str, dict[str, str]] = {}
-    for target in ("prod", "dev"):
+    for target in ("prod", "published", "dev"):
         project = DbtProject(data_dir=tmp_path / target, target=target)
         invocation = project.dbt("parse")
         assert invocation.success, invocation.describe()
@@ -106,6 +107,7 @@ def test_prod_schemas_are_unprefixed_and_dev_schemas_are_prefixed(tmp_path: Path
     assert schemas["prod"]["fct_mrr_daily"] == "finance"
     assert schemas["prod"]["stg_stripe__invoices"] == "staging"
     assert schemas["prod"]["snap_app_db__subscriptions"] == "snapshots"
+    assert schemas["published"] == schemas["prod"]
     assert schemas["dev"]["fct_mrr_daily"] == "dev_finance"
     assert schemas["dev"]["stg_stripe__invoices"] == "dev_staging"
     assert schemas["dev"]["snap_app_db__subscriptions"] == "dev_snapshots"
