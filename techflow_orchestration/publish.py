@@ -161,10 +161,15 @@ class DuckDBWrite:
     def discard(self) -> None:
         """Reset the build file to the published one: this build's writes are dropped."""
         self._finish()
+        published = self.publisher.published
+        audited = published.exists()
         self.publisher.reset_build()
         self.log(
-            f"Not published: {self.publisher.published} is unchanged, and the build file was "
-            "reset to it (the next build starts from the last audited state)."
+            f"Not published: {published} is unchanged, and the build file was reset to it (the "
+            "next build starts from the last audited state)."
+            if audited
+            else f"Not published: there is no published warehouse yet ({published}); the build "
+            "file was removed, so the next build starts from nothing, as this one did."
         )
 
     def _finish(self) -> None:

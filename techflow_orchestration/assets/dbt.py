@@ -126,9 +126,9 @@ def unpublished_build_failure(invocation: DbtCliInvocation, published: str) -> F
     what = f"{len(failed)} node(s) failed: {shown}" if failed else "dbt did not finish"
     return Failure(
         description=(
-            f"dbt build failed ({what}), so nothing was published: readers keep {published} as "
-            "it was, the build file was reset to it, and this run's partitions stay failed until "
-            "a run builds them again. Cause, and dbt's log:\n"
+            f"dbt build failed ({what}), so nothing was published: {published} is as it was "
+            "(the last audited build, if any), the build file was reset to it, and this run's "
+            "partitions stay failed until a run builds them again. Cause, and dbt's log:\n"
             f"{invocation.get_error()}"
         ),
         metadata={"failed_nodes": MetadataValue.json(failed), "published": published},
