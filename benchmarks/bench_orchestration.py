@@ -29,8 +29,8 @@ identically built warehouse:
     `fct_mrr_daily`), re-building the last day of a warehouse built through it; best of REPEATS.
 (d) a fresh `make run` on the default world (its own empty data dir and instance): wall time
     minus the generator's time (the same generate_range call, timed in a child of its own) minus
-    dbt's node time (the union on the wall clock of every node's "Execution Duration" that
-    dagster-dbt recorded in the run's instance) — target ≤ 25 % of the wall time.
+    dbt's node time (the union on the wall clock of every node's execution, as the run_results.json
+    of each dbt step of the run's instance records it) — target ≤ 25 % of the wall time.
 
 The machine is shared with other sessions while this runs: absolute seconds swing with the
 load; the ratios, both sides measured minutes apart in one run, are what to read.

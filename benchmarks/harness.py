@@ -13,7 +13,7 @@ import subprocess
 import sys
 import time
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -211,36 +211,39 @@ def make_run(sandbox: Sandbox) -> float:
     return run_timed(cmd, sandbox.env())
 
 
-def dbt_time_in_instance(dagster_home: Path) -> tuple[float, float, int]:
-    """dbt node time recorded by a Dagster instance's runs, from dagster-dbt's per-node
-    "Execution Duration" on materializations, observations and check evaluations (one per
-    (dbt invocation, node): a range run repeats a node's duration on every partition).
+def node_intervals(run_results: dict[str, Any]) -> list[tuple[float, float]]:
+    """Each node's execution interval (epoch seconds) from a dbt run_results.json: dbt's own
+    clock readings, whenever Dagster happens to record the events."""
+    intervals = []
+    for result in run_results.get("results", []):
+        for phase in result.get("timing", []):
+            if phase.get("name") == "execute" and phase.get("started_at"):
+                started = datetime.fromisoformat(phase["started_at"]).timestamp()
+                completed = datetime.fromisoformat(phase["completed_at"]).timestamp()
+                intervals.append((started, completed))
+    return intervals
 
-    Returns (busy seconds: the union of node intervals on the wall clock, each ending at its
-    event; summed node seconds, which double-counts the threads; nodes)."""
+
+def dbt_time_in_instance(dagster_home: Path) -> tuple[float, float, int]:
+    """dbt node time of every dbt step a Dagster instance's runs ran, from each step's own
+    run_results.json (the step logs its target folder, assets/dbt.py TARGET_FOLDER_LOG). Not the
+    events' timestamps: the dbt step yields its events together, once the build is published.
+
+    Returns (busy seconds: the union of node intervals on the wall clock; summed node seconds,
+    which double-counts the threads; nodes)."""
     from dagster import DagsterInstance
 
-    seen: dict[tuple[str, str], tuple[float, float]] = {}
+    from techflow_orchestration.assets.dbt import TARGET_FOLDER_LOG
+
+    intervals: list[tuple[float, float]] = []
     with DagsterInstance.from_config(str(dagster_home)) as instance:
         for run in instance.get_runs():
             for entry in instance.all_logs(run.run_id):
-                event = entry.dagster_event
-                if event is None:
-                    continue
-                data = event.event_specific_data
-                payload = getattr(data, "materialization", None) or getattr(
-                    data, "asset_observation", None
-                )
-                metadata = getattr(payload or data, "metadata", None) or {}
-                duration = metadata.get("Execution Duration")
-                unique_id = metadata.get("unique_id")
-                invocation = metadata.get("invocation_id")
-                if duration is None or unique_id is None:
-                    continue
-                key = (str(getattr(invocation, "value", invocation)), str(unique_id.value))
-                seconds = float(duration.value)
-                seen.setdefault(key, (entry.timestamp - seconds, entry.timestamp))
-    intervals = list(seen.values())
+                message = entry.user_message or ""
+                if TARGET_FOLDER_LOG in message:
+                    target = Path(message.split(TARGET_FOLDER_LOG, 1)[1].strip())
+                    results = json.loads((target / "run_results.json").read_text())
+                    intervals += node_intervals(results)
     return busy_seconds(intervals), sum(e - s for s, e in intervals), len(intervals)
 
 
