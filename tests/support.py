@@ -74,6 +74,16 @@ class DbtInvocation:
             if str(getattr(r, "status", "")).lower() in {"error", "fail", "runtime error"}
         ]
 
+    def failures(self) -> dict[str, str]:
+        """Name -> message of every node whose status is error or fail. A raw-feed guard raises
+        its problems as the message (macros/guard_failures.sql), so this is what the user reads
+        in dbt's console and in the Dagster step's failure."""
+        return {
+            r.node.name: str(r.message)
+            for r in self.results
+            if str(getattr(r, "status", "")).lower() in {"error", "fail", "runtime error"}
+        }
+
     def describe(self) -> str:
         lines = [f"dbt {' '.join(self.args)} -> success={self.success}"]
         if self.exception is not None:
