@@ -42,6 +42,7 @@ def test_definitions_load_and_validate(defs_and_settings):
         "run_failure_alerts",
         "run_recovery_alerts",
         "release_dead_runs",
+        "relanded_raw_partitions",
     ):
         assert defs.resolve_sensor_def(name)
 
