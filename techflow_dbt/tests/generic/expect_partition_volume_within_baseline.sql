@@ -97,7 +97,8 @@
             guard_level,
             'date=' || cast(partition_day as {{ dbt.type_string() }}) || ': '
             || cast(n_rows as {{ dbt.type_string() }}) || ' rows, the same weekday of the 4 weeks '
-            || 'before had a median of ' || cast(baseline as {{ dbt.type_string() }})
+            || 'before had a median of '
+            || cast(cast(baseline as decimal(18, 1)) as {{ dbt.type_string() }})
             || case guard_level
                 when 'error' then ' (below {{ percent.error_below }} % of it is an outage)'
                 else ' (expected {{ percent.warn_below }} % to {{ percent.warn_above }}x of it)'
