@@ -213,3 +213,23 @@ def test_a_relanded_partition_is_observed_and_repaired_to_equal_a_full_refresh(
     # Seen once, repaired once: the next tick finds nothing new.
     after = tick(world, relanded.cursor)
     assert (after.run_requests, after.asset_events) == ([], [])
+
+    # Landed once more, broken this time (the seat column now text): the repair run fails at the
+    # door with the guard's words in the step failure, and fct_mrr_daily keeps its good rows.
+    pl.read_parquet(path).with_columns(pl.col("quantity").cast(pl.String)).write_parquet(path)
+    [broken] = tick(world, after.cursor).run_requests
+    with environment(world.env):
+        failed = job.execute_in_process(
+            instance=world.instance,
+            partition_key=broken.partition_key,
+            asset_selection=broken.asset_selection,
+            raise_on_error=False,
+        )
+    assert not failed.success
+    [failure] = [event for event in failed.all_events if event.is_step_failure]
+    assert (
+        f"app_db.subscriptions ({path.parent.parent}): raw files break the contract "
+        f"(data_generation/schema.py): date={day}: column quantity is varchar, the contract says "
+        "integer"
+    ) in failure.step_failure_data.error.message
+    assert mrr_table(world.query) == expected
