@@ -4,6 +4,7 @@
 - `DbtProject` / `dbt_project_factory`: run dbt in-process (dbtRunner) against a throw-away
   data dir and warehouse, selected through the same environment variables production uses.
 - `built_warehouse`: `dbt seed` + `dbt build` over `small_world`, built once, queried by many tests.
+- `prepared_manifest`: the dbt manifest Dagster loads, prepared once if missing or stale.
 
 Worlds stay small (scale 0.05, 60 days): every engineer's suite shares two cores.
 """
@@ -60,3 +61,21 @@ def built_warehouse(
     invocation = project.dbt("build")  # seeds, snapshots, models and tests, in DAG order
     assert invocation.success, invocation.describe()
     yield project
+
+
+@pytest.fixture(scope="session")
+def prepared_manifest() -> Path:
+    """`make manifest` in-process: `dbt parse` only when the project changed since the last one."""
+    from techflow_orchestration.project import (
+        FINGERPRINT_PATH,
+        changed_since_manifest,
+        dbt_project,
+        prepare_manifest,
+    )
+
+    current = (
+        dbt_project.manifest_path.exists()
+        and FINGERPRINT_PATH.exists()
+        and not changed_since_manifest()
+    )
+    return dbt_project.manifest_path if current else prepare_manifest()

@@ -7,6 +7,9 @@
 -- sides come from separate Stripe objects (invoices vs charges), so a lost charge, a double
 -- charge or an unpaid "paid" invoice shows up here.
 -- Returns each month that does not reconcile (to the cent).
+-- Finance's test: it reads int_invoice_conversion, which is private to the finance group.
+{{ config(group='finance') }}
+
 with
 
 invoices as (

@@ -84,15 +84,38 @@ def test_every_signup_is_attributed_exactly_once(built_warehouse: DbtProject) ->
     assert users == acquisitions == report_signups == campaign_signups
 
 
-def test_roi_is_attributed_revenue_over_spend(built_warehouse: DbtProject) -> None:
+def test_roas_is_attributed_revenue_over_spend(built_warehouse: DbtProject) -> None:
     report = built_warehouse.query_pl(
-        "select spend_usd, attributed_revenue_usd, paying_customers, roi, cac_usd "
+        "select spend_usd, attributed_revenue_usd, paying_customers, roas, cac_usd "
         "from marketing.rpt_marketing_roi"
     ).with_columns(pl.col("spend_usd", "attributed_revenue_usd", "cac_usd").cast(pl.Float64))
     paid = report.filter(pl.col("spend_usd") > 0)
     assert not paid.is_empty()
-    assert ((paid["roi"] - paid["attributed_revenue_usd"] / paid["spend_usd"]).abs() < 1e-9).all()
-    assert report.filter(pl.col("spend_usd") == 0)["roi"].is_null().all()
+    assert ((paid["roas"] - paid["attributed_revenue_usd"] / paid["spend_usd"]).abs() < 1e-9).all()
+    assert report.filter(pl.col("spend_usd") == 0)["roas"].is_null().all()
     converting = paid.filter(pl.col("paying_customers") > 0)
     exact_cac = converting["spend_usd"] / converting["paying_customers"]
     assert ((converting["cac_usd"] - exact_cac).abs() <= 0.005 + 1e-9).all(), "CAC to the cent"
+
+
+def test_the_deprecated_version_1_keeps_roi_as_roas_for_its_readers(
+    built_warehouse: DbtProject,
+) -> None:
+    """rpt_marketing_roi v2 (marketing.rpt_marketing_roi) dropped roi; v1 (rpt_marketing_roi_v1)
+    is v2 row for row plus roi = roas."""
+    columns = {
+        name
+        for (name,) in built_warehouse.query(
+            "select column_name from information_schema.columns "
+            "where table_schema = 'marketing' and table_name = 'rpt_marketing_roi'"
+        )
+    }
+    assert "roas" in columns and "roi" not in columns
+    v1 = built_warehouse.query(
+        "select * exclude (roi) from marketing.rpt_marketing_roi_v1 order by all"
+    )
+    assert v1 == built_warehouse.query("select * from marketing.rpt_marketing_roi order by all")
+    [(differ,)] = built_warehouse.query(
+        "select count(*) from marketing.rpt_marketing_roi_v1 where roi is distinct from roas"
+    )
+    assert differ == 0

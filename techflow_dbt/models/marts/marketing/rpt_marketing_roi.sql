@@ -3,8 +3,9 @@
 -- last_touch_signups and linear_signups show the same month under the other attribution models.
 -- A cohort view of marketing returns: the month's spend against the users the campaign acquired
 -- that month (first touch), how many became paying, and all revenue collected
--- from them to date. roi = attributed revenue / spend (revenue per dollar spent; above 1 means
+-- from them to date. roas = attributed revenue / spend (revenue per dollar spent; above 1 means
 -- the cohort has paid back its spend). Recent cohorts have had less time to pay back.
+-- Version 2 (the latest); version 1, deprecated, adds `roi` (rpt_marketing_roi_v1.sql).
 with
 
 campaign_attribution as (
@@ -112,10 +113,8 @@ final as (
             when combined.paying_customers > 0
                 then cast(combined.spend_usd / combined.paying_customers as decimal(18, 2))
         end as cac_usd,
-        -- ROAS (revenue / spend), METRICS.md. `roi` is the same number under its first name, kept
-        -- for existing readers; ROI proper would be (revenue - spend) / spend.
-        {{ ratio_or_null('combined.attributed_revenue_usd', 'combined.spend_usd') }} as roas,
-        {{ ratio_or_null('combined.attributed_revenue_usd', 'combined.spend_usd') }} as roi
+        -- ROAS (revenue / spend), METRICS.md; ROI proper would be (revenue - spend) / spend.
+        {{ ratio_or_null('combined.attributed_revenue_usd', 'combined.spend_usd') }} as roas
 
     from combined
     inner join campaigns
