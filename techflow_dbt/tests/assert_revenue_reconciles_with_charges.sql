@@ -121,7 +121,9 @@ customers_usd as (
     select
         cast({{ dbt.date_trunc('month', 'invoice_shares.created_at') }} as date) as revenue_month,
         sum(
-            round(customer_cash.amount * invoice_shares.revenue_share * customer_cash.charge_rate, 2)
+            round(
+                customer_cash.amount * invoice_shares.revenue_share * customer_cash.charge_rate, 2
+            )
             - case
                 when customer_cash.amount_refunded > 0
                     then round(
@@ -135,7 +137,7 @@ customers_usd as (
     from customer_cash
     inner join invoice_shares on customer_cash.invoice_id = invoice_shares.invoice_id
     where invoice_shares.invoice_status != 'void'
-    group by 1
+    group by {{ dbt.date_trunc('month', 'invoice_shares.created_at') }}
 
 )
 

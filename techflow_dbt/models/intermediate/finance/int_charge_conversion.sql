@@ -92,8 +92,10 @@ final as (
         refund_usd_per_unit,
         cast(coalesce(round(amount * ex_tax_share * charge_usd_per_unit, 2), 0) as decimal(18, 2))
             as collected_usd,
-        cast(coalesce(round(amount_refunded * ex_tax_share * refund_usd_per_unit, 2), 0)
-            as decimal(18, 2)) as refunded_usd,
+        cast(
+            coalesce(round(amount_refunded * ex_tax_share * refund_usd_per_unit, 2), 0)
+            as decimal(18, 2)
+        ) as refunded_usd,
         cast(coalesce(round(amount * charge_usd_per_unit, 2), 0) as decimal(18, 2))
             as collected_with_tax_usd,
         cast(coalesce(round(amount_refunded * refund_usd_per_unit, 2), 0) as decimal(18, 2))

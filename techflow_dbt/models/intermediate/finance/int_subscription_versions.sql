@@ -30,19 +30,19 @@ with
 versions as (
 
     select * from {{ ref('stg_app_db__subscription_versions') }}
-    where
-        landed_date <= {{ as_of_day() }}
-        {%- if is_incremental() and reload_from %}
-        -- Directly on the Parquet scan (the staging view has no window function), so DuckDB
-        -- prunes every older hive partition.
+    -- Filters directly on the Parquet scan (the staging view has no window function), so DuckDB
+    -- prunes every hive partition outside them.
+    where landed_date <= {{ as_of_day() }}
+    {%- if is_incremental() and reload_from %}
         and landed_date >= cast('{{ reload_from }}' as date)
-        {%- endif %}
+    {%- endif %}
 
 ),
 
 final as (
 
-    select {{ subscription_version_columns() }}
+    select
+        {{ subscription_version_columns() }}
     from versions
     -- Stored in landing order, so filters on landed_date skip old row groups by their zonemaps.
     order by landed_date, subscription_id, updated_at

@@ -74,22 +74,26 @@ daily_visits as (
 signup_visits as (
 
     select
-        cast(session_started_at as date) as activity_date,
-        channel,
-        campaign,
+        cast(user_touches.session_started_at as date) as activity_date,
+        user_touches.channel,
+        user_touches.campaign,
         0 as impressions,
         0 as clicks,
         0 as spend_usd,
         0 as visits,
-        count(distinct session_id) as signup_visits,
+        count(distinct user_touches.session_id) as signup_visits,
         0 as signups,
         0 as last_touch_signups,
         0 as linear_signups
 
     from user_touches
     -- Signups are account owners (int_user_acquisition).
-    where is_first_touch and user_id in (select user_id from user_acquisition)
-    group by cast(session_started_at as date), channel, campaign
+    inner join user_acquisition on user_touches.user_id = user_acquisition.user_id
+    where user_touches.is_first_touch
+    group by
+        cast(user_touches.session_started_at as date),
+        user_touches.channel,
+        user_touches.campaign
 
 ),
 

@@ -128,11 +128,15 @@ final as (
                 else 0
             end as decimal(18, 2)
         ) as monthly_retained_mrr,
-        cast(case when start_mrr > 0 and end_mrr > start_mrr then end_mrr - start_mrr else 0 end
-            as decimal(18, 2)) as expansion_mrr,
         cast(
-            case when start_mrr > 0 and end_mrr > 0 and end_mrr < start_mrr then end_mrr - start_mrr
-                else 0 end
+            case when start_mrr > 0 and end_mrr > start_mrr then end_mrr - start_mrr else 0 end
+            as decimal(18, 2)
+        ) as expansion_mrr,
+        cast(
+            case
+                when start_mrr > 0 and end_mrr > 0 and end_mrr < start_mrr then end_mrr - start_mrr
+                else 0
+            end
             as decimal(18, 2)
         ) as contraction_mrr,
         cast(case when start_mrr > 0 and end_mrr = 0 then -start_mrr else 0 end as decimal(18, 2))

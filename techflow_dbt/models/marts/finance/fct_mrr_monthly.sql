@@ -37,9 +37,9 @@ paying_days as (
     where
         mrr > 0
         and date_day in (
-            select start_date from periods
+            select periods.start_date from periods
             union
-            select end_date from periods
+            select periods.end_date from periods
         )
 
 ),
@@ -80,10 +80,7 @@ final as (
         cast(coalesce(at_end.mrr, 0) as decimal(18, 2)) as end_mrr,
         -- What of the starting MRR the pair still pays at the end (no more than it paid).
         cast(
-            case
-                when coalesce(at_end.mrr, 0) < coalesce(at_start.mrr, 0) then coalesce(at_end.mrr, 0)
-                else coalesce(at_start.mrr, 0)
-            end as decimal(18, 2)
+            least(coalesce(at_end.mrr, 0), coalesce(at_start.mrr, 0)) as decimal(18, 2)
         ) as retained_mrr,
         coalesce(at_start.mrr, 0) > 0 as is_paying_at_start,
         coalesce(at_start.mrr, 0) > 0 and at_end.mrr is null as is_churned

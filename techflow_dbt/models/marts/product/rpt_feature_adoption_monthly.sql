@@ -32,7 +32,7 @@ monthly_usage as (
         feature,
         user_id
     from events
-    group by 1, product, feature, user_id
+    group by {{ dbt.date_trunc('month', 'event_date') }}, product, feature, user_id
 
 ),
 
