@@ -28,7 +28,12 @@ trials as (
                 then 'converted'
             when ended_date <= paid_start_date and ended_date <= {{ as_of_day() }}
                 then 'canceled'
-            else 'in_trial'
+            when
+                paid_start_date > {{ as_of_day() }}
+                and (ended_date is null or ended_date > {{ as_of_day() }})
+                then 'in_trial'
+        -- No else: the three cover every trial, so an unclassified one is null and fails the
+        -- not_null test instead of hiding as in_trial.
         end as outcome
     from periods
     where had_trial and started_at < {{ as_of_end() }}
