@@ -7,11 +7,12 @@
       end_date            the month's last day, or the as-of day while the month is not over;
       is_complete_month   whether the month has ended by the as-of day: metrics show complete
                           months only (METRICS.md, "Complete months").
-    One calendar for every monthly mart (retention, cohorts, feature adoption).
+    One calendar for every monthly mart (retention, cohorts, feature adoption); month_column
+    names the month's column.
 #}
-{% macro calendar_months() -%}
+{% macro calendar_months(month_column='calendar_month') -%}
     select
-        calendar_month,
+        calendar_month as {{ month_column }},
         {{ add_days(-1, 'calendar_month') }} as start_date,
         case
             when last_day_of_month <= {{ as_of_day() }} then last_day_of_month

@@ -22,12 +22,7 @@ mrr_monthly as (
 
 months as (
 
-    select
-        calendar_month as mrr_month,
-        start_date,
-        end_date,
-        is_complete_month
-    from ({{ calendar_months() }}) as calendar
+    {{ calendar_months('mrr_month') }}
 
 ),
 
@@ -121,13 +116,8 @@ final as (
         -- The monthly cohort's bridge: start + expansion + contraction + churned = monthly end.
         cast(case when start_mrr > 0 then end_mrr else 0 end as decimal(18, 2))
             as monthly_end_mrr,
-        cast(
-            case
-                when start_mrr > 0 and end_mrr < start_mrr then end_mrr
-                when start_mrr > 0 then start_mrr
-                else 0
-            end as decimal(18, 2)
-        ) as monthly_retained_mrr,
+        cast(case when start_mrr > 0 then least(end_mrr, start_mrr) else 0 end as decimal(18, 2))
+            as monthly_retained_mrr,
         cast(
             case when start_mrr > 0 and end_mrr > start_mrr then end_mrr - start_mrr else 0 end
             as decimal(18, 2)
@@ -146,11 +136,8 @@ final as (
         cast(case when year_earlier_mrr > 0 then end_mrr else 0 end as decimal(18, 2))
             as trailing_12m_end_mrr,
         cast(
-            case
-                when year_earlier_mrr > 0 and end_mrr < year_earlier_mrr then end_mrr
-                when year_earlier_mrr > 0 then year_earlier_mrr
-                else 0
-            end as decimal(18, 2)
+            case when year_earlier_mrr > 0 then least(end_mrr, year_earlier_mrr) else 0 end
+            as decimal(18, 2)
         ) as trailing_12m_retained_mrr
 
     from measured

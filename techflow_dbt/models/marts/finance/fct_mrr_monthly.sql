@@ -15,12 +15,7 @@ mrr_daily as (
 
 periods as (
 
-    select
-        calendar_month as mrr_month,
-        start_date,
-        end_date,
-        is_complete_month
-    from ({{ calendar_months() }}) as calendar
+    {{ calendar_months('mrr_month') }}
 
 ),
 

@@ -68,14 +68,9 @@ collected_shares as (
     select
         invoices.*,
         month_offsets.month_offset,
-        case
-            when month_offsets.month_offset < invoices.service_months - 1
-                then round(invoices.amount_collected / invoices.service_months, 2)
-            else
-                invoices.amount_collected
-                - round(invoices.amount_collected / invoices.service_months, 2)
-                * (invoices.service_months - 1)
-        end as collected_share
+        {{ even_share(
+            'invoices.amount_collected', 'invoices.service_months', 'month_offsets.month_offset'
+        ) }} as collected_share
 
     from with_refund_offset as invoices
     inner join month_offsets on invoices.service_months > month_offsets.month_offset
@@ -111,11 +106,9 @@ service_rows as (
             -- The refund exceeds what was left to recognize: all of it in the refund month.
             when remaining_after_refund < 0
                 then case when month_offset = refund_offset then remaining_after_refund else 0 end
-            when month_offset < service_months - 1
-                then round(remaining_after_refund / months_from_refund, 2)
-            else
-                remaining_after_refund
-                - round(remaining_after_refund / months_from_refund, 2) * (months_from_refund - 1)
+            else {{ even_share(
+                'remaining_after_refund', 'months_from_refund', 'month_offset - refund_offset'
+            ) }}
         end as recognized_usd
 
     from remaining
