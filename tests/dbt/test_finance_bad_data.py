@@ -6,6 +6,7 @@ import pytest
 
 from tests.dbt.finance_world import (
     FINANCE_BUILD,
+    charge,
     day,
     finance_tables,
     invoice,
@@ -21,7 +22,7 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture(scope="module")
 def failed_tests(tmp_path_factory: pytest.TempPathFactory) -> list[str]:
-    """Build the finance marts over the hand-made world with three defects (each caught by a
+    """Build the finance marts over the hand-made world with four defects (each caught by a
     different test); return the unique_ids of the failed nodes. The same world without the
     defects builds cleanly (test_finance_known_truths). (A conflicting duplicate stops the build
     at the door, before these tests could run: test_conflicting_versions_... below.)"""
@@ -31,6 +32,11 @@ def failed_tests(tmp_path_factory: pytest.TempPathFactory) -> list[str]:
     # A negative amount due.
     tables["invoices"].append(
         invoice("in_neg", "cus_1", 2, at(day(11), 10), 1, -9000, amount_paid=0, status="open")
+    )
+    # A payment attempt in pounds on a dollar invoice.
+    tables["charges"].append(
+        charge("ch_gbp", "in_1", "cus_1", at(day(3), 11), 4800, status="failed")
+        | {"currency": "gbp"}
     )
     # A "seat change" of customer 4 that keeps plan and seats: not a valid transition.
     tables["subscriptions"] += [
@@ -91,6 +97,14 @@ def test_invalid_seat_change_fails_the_lifecycle_test(failed_tests: list[str]) -
     ), failed_tests
 
 
+def test_a_charge_in_another_currency_than_its_invoice_fails_the_currency_test(
+    failed_tests: list[str],
+) -> None:
+    assert failed_test_named(failed_tests, "assert_charges_are_in_their_invoice_currency"), (
+        failed_tests
+    )
+
+
 def test_paid_invoice_without_a_charge_fails_revenue_reconciliation(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> None:
@@ -120,6 +134,7 @@ def test_nothing_else_fails(failed_tests: list[str]) -> None:
         "expect_expression_is_true_stg_stripe__invoices_",
         "expect_expression_is_true_stg_stripe__invoice_line_items_is_proration",
         "assert_subscription_states_and_transitions_are_valid",
+        "assert_charges_are_in_their_invoice_currency",
     )
     unexpected = [n for n in failed_tests if not any(failed_test_named([n], a) for a in allowed)]
     assert unexpected == []
