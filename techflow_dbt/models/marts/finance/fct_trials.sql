@@ -8,12 +8,13 @@
 --              converted and cancelled the same day included);
 --   in_trial   neither yet: the trial runs past the as-of day.
 -- Conversion is cohort-based: a trial belongs to the day it started, so a start cohort's
--- conversion rate (converted / decided) can never exceed 1.
+-- conversion rate (converted / decided) can never exceed 1. Read from dim_subscriptions, the
+-- periods' mart, so a trial's MRR is the one the period has there (computed once).
 with
 
 periods as (
 
-    select * from {{ ref('int_subscription_periods') }}
+    select * from {{ ref('dim_subscriptions') }}
 
 ),
 
@@ -56,7 +57,7 @@ final as (
         case when outcome = 'canceled' then ended_date end as canceled_date,
         outcome != 'in_trial' as is_decided,
         outcome = 'converted' as is_converted,
-        {{ period_mrr('price_per_period_cents', 'billing_months', 'quantity') }} as period_mrr
+        mrr as period_mrr
 
     from trials
 
