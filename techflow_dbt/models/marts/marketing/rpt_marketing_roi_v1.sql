@@ -24,6 +24,7 @@ final as (
         impressions,
         clicks,
         visits,
+        signup_visits,
         signups,
         last_touch_signups,
         linear_signups,
