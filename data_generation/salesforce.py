@@ -63,10 +63,15 @@ def _lag_us(seed: int, stream: str, keys: np.ndarray) -> np.ndarray:
 def _account_versions(world: World) -> tuple[pl.DataFrame, np.ndarray]:
     nb = new_business(world)
     keep = kept_users(world, nb.user_id)
-    won = np.flatnonzero(keep & (nb.final_stage == WON))
+    # An account sales opens at the very moment its deal is won (the customer paid before sales
+    # picked it up) lands once, already enriched: a second version with the same updated_at and
+    # another headcount would be a conflicting duplicate no reader could order.
+    won_at_open = (nb.final_stage == WON) & (nb.closed_us == nb.created_us)
+    won = np.flatnonzero(keep & (nb.final_stage == WON) & ~won_at_open)
     opened = np.flatnonzero(keep)
     idx = np.concatenate([opened, won])
     is_update = np.arange(len(idx)) >= len(opened)
+    enriched = is_update | won_at_open[idx]
     uid = nb.user_id[idx]
     updated = np.where(is_update, nb.closed_us[idx], nb.created_us[idx])
     users = world.users.frame[uid - 1]
@@ -82,7 +87,7 @@ def _account_versions(world: World) -> tuple[pl.DataFrame, np.ndarray]:
             "name": users["company_name"],
             "domain": users["company_domain"],
             "industry": strings(np.array(INDUSTRIES, dtype=object)[industry]),
-            "employees": np.where(is_update, nb.employees[idx], guess).astype(np.int32),
+            "employees": np.where(enriched, nb.employees[idx], guess).astype(np.int32),
             "app_user_id": pl.Series(uid).cast(pl.String),
             "created_at": ts(nb.created_us[idx]),
             "updated_at": ts(updated),

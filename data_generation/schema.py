@@ -12,6 +12,11 @@ Conventions (see ../shared/ARCHITECTURE.md):
 - Mutable tables carry `updated_at`: a day's file holds the rows changed that day (one row per
   changed version); staging keeps the latest version of each key.
 - Every row carries `_loaded_at`, when the extract landed, for source freshness.
+- The contract only grows. A column added to a live feed (`added_later`) may be absent from the
+  files landed before the first file that carries it; readers take it as null there (the staging
+  models state the fallback). Every other column is in every file, with exactly its type: the dbt
+  sources mirror this schema as `data_type` (and `meta.added_later`), and a staging test reads
+  every file's Parquet footer against it (tests/dbt/test_raw_contract.py keeps the two equal).
 """
 
 from __future__ import annotations
@@ -30,6 +35,8 @@ class RawTable:
     schema: dict[str, pl.DataType]
     primary_key: tuple[str, ...]
     mutable: bool
+    # Columns added after the feed started: an older file may lack them (see the module docstring).
+    added_later: frozenset[str] = frozenset()
 
     @property
     def key(self) -> tuple[str, str]:
@@ -133,6 +140,7 @@ RAW_TABLES: tuple[RawTable, ...] = (
         },
         ("invoice_id",),
         mutable=True,
+        added_later=frozenset({"subtotal", "tax", "total"}),
     ),
     RawTable(
         "stripe",
@@ -152,6 +160,7 @@ RAW_TABLES: tuple[RawTable, ...] = (
         },
         ("charge_id",),
         mutable=True,
+        added_later=frozenset({"currency"}),
     ),
     # Billing (issue 13): what each invoice bills, Stripe-style. A plan line per invoice (a whole
     # cycle, or the prorated rest of it after a mid-cycle change) and, after a change, a proration
@@ -247,6 +256,7 @@ RAW_TABLES: tuple[RawTable, ...] = (
         },
         ("opportunity_id",),
         mutable=True,
+        added_later=frozenset({"type"}),
     ),
     RawTable(
         "marketing",

@@ -2,7 +2,8 @@
 
 plotly.js is inlined once (≈4.6 MB) and every chart is a div drawn by it, so the file opens from
 disk or any static server with no network. KPI tiles carry their metric name and exact value as
-data attributes (`data-metric`, `data-value`) so a browser test can compare them with the metric.
+data attributes (`data-metric`, `data-value`, and `data-month` for a tile of one month) so a
+browser test can compare them with the metric.
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ class Kpi:
     value: Decimal | float | int | None
     unit: str  # "usd", "count", "ratio" (shown as %), "multiple" (shown as 1.23x)
     note: str = ""
+    month: date | None = None  # the month a monthly tile shows (its first day); None otherwise
 
     def shown(self) -> str:
         if self.value is None:
@@ -69,7 +71,9 @@ class Dashboard:
     def render(self) -> str:
         tiles = "\n".join(
             f'<div class="kpi" data-metric="{html.escape(k.metric)}" '
-            f'data-value="{html.escape(k.raw())}"><div class="label">{html.escape(k.label)}</div>'
+            f'data-value="{html.escape(k.raw())}" '
+            f'data-month="{k.month.isoformat() if k.month else ""}">'
+            f'<div class="label">{html.escape(k.label)}</div>'
             f'<div class="shown">{html.escape(k.shown())}</div>'
             f'<div class="note">{html.escape(k.note)}</div></div>'
             for k in self.kpis

@@ -14,6 +14,7 @@ from techflow_orchestration.assets.exposures import build_exposure_assets
 from techflow_orchestration.assets.raw import build_raw_assets
 from techflow_orchestration.jobs import build_jobs
 from techflow_orchestration.partitions import daily_partitions
+from techflow_orchestration.relanded import build_relanded_sensor
 from techflow_orchestration.resources import (
     alerts_resource,
     dbt_resource,
@@ -59,6 +60,7 @@ def build_definitions(settings: TechflowSettings) -> Definitions:
             run_recovery_alerts,
             build_snapshots_after_daily_sensor(jobs.daily, jobs.snapshots),
             release_dead_runs_sensor,
+            build_relanded_sensor(jobs.daily, settings.raw_dir, partitions_def.get_partition_keys),
         ],
         # Every job runs its steps in the run's own process. The steps form one chain (raw ->
         # dbt -> the exposures) serialized by the single-slot `duckdb` pool anyway, and the

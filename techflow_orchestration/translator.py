@@ -23,13 +23,8 @@ from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtP
 
 from techflow_orchestration.keys import RAW_ASSET_KEYS, raw_asset_key
 
-# Owners per group: who gets asked when an asset in that group is wrong or late.
-GROUP_OWNERS: dict[str, str] = {
-    "finance": "team:finance-analytics",
-    "product": "team:product-analytics",
-    "marketing": "team:growth-analytics",
-    "sales": "team:revenue-operations",
-}
+# Who gets asked when an asset is wrong or late: the owner of the model's dbt group
+# (techflow_dbt/models/_groups.yml, one place), else this team (seeds, snapshots, raw).
 DEFAULT_OWNER = "team:data-platform"
 
 # dbt folders (the second element of a resource's fqn) that are layers rather than domains.
@@ -93,7 +88,13 @@ class TechflowDbtTranslator(DagsterDbtTranslator):
                     "raw system and table (data_generation/schema.py)."
                 )
             return key
-        return AssetKey(dbt_resource_props["name"])
+        name = dbt_resource_props["name"]
+        # A versioned model: its latest version keeps the model's key (what ref() without v=
+        # reads, the exposures included); an older one is <name>_v<version>, like its relation.
+        version = dbt_resource_props.get("version")
+        if version is not None and str(version) != str(dbt_resource_props.get("latest_version")):
+            return AssetKey(f"{name}_v{version}")
+        return AssetKey(name)
 
     def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
         resource_type = dbt_resource_props["resource_type"]
@@ -111,8 +112,10 @@ class TechflowDbtTranslator(DagsterDbtTranslator):
         meta_owner = (dbt_resource_props.get("config", {}).get("meta") or {}).get("owner")
         if meta_owner:
             return [meta_owner if ":" in meta_owner or "@" in meta_owner else f"team:{meta_owner}"]
-        group = self.get_group_name(dbt_resource_props) or ""
-        return [GROUP_OWNERS.get(group, DEFAULT_OWNER)]
+        # dagster-dbt passes the dbt group's properties here (name, owner) when the node has one.
+        group = dbt_resource_props.get("group")
+        email = ((group.get("owner") or {}).get("email")) if isinstance(group, Mapping) else None
+        return [email or DEFAULT_OWNER]
 
     def get_tags(self, dbt_resource_props: Mapping[str, Any]) -> Mapping[str, str]:
         tags = dict(super().get_tags(dbt_resource_props))

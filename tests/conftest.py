@@ -5,6 +5,10 @@
   data dir and warehouse, selected through the same environment variables production uses.
 - `built_warehouse`: `dbt seed` + `dbt build` over `small_world`, built once and published,
   queried by many tests.
+- `prepared_manifest`: the dbt manifest Dagster loads, prepared once if missing or stale.
+- `reference_world`: a longer, sparser world (REFERENCE_WORLD_DAYS at REFERENCE_WORLD_SCALE)
+  built with `dbt build`, against which the metrics are compared with the independent references
+  recomputed from its raw Parquet (tests/reference/).
 
 Worlds stay small (scale 0.05, 60 days): every engineer's suite shares two cores.
 """
@@ -17,7 +21,14 @@ from pathlib import Path
 
 import pytest
 
-from tests.support import AS_OF, DbtProject, generate_world, small_world_start
+from tests.support import (
+    AS_OF,
+    REFERENCE_WORLD_SCALE,
+    DbtProject,
+    generate_world,
+    reference_world_start,
+    small_world_start,
+)
 
 
 @pytest.fixture(scope="session")
@@ -62,3 +73,34 @@ def built_warehouse(
     assert invocation.success, invocation.describe()
     project.publish()  # readers (docs, metrics) open the published file, as in production
     yield project
+
+
+@pytest.fixture(scope="session")
+def prepared_manifest() -> Path:
+    """`make manifest` in-process: `dbt parse` only when the project changed since the last one."""
+    from techflow_orchestration.project import (
+        FINGERPRINT_PATH,
+        changed_since_manifest,
+        dbt_project,
+        prepare_manifest,
+    )
+
+    current = (
+        dbt_project.manifest_path.exists()
+        and FINGERPRINT_PATH.exists()
+        and not changed_since_manifest()
+    )
+    return dbt_project.manifest_path if current else prepare_manifest()
+
+
+@pytest.fixture(scope="session")
+def reference_world(tmp_path_factory: pytest.TempPathFactory) -> DbtProject:
+    """`dbt build` over a generated world of REFERENCE_WORLD_DAYS days ending on AS_OF: over a
+    year of paying customers, so every monthly and trailing-12-month metric has months to be
+    compared on. Its raw Parquet is under `.raw_dir`; treat both as read-only."""
+    data_dir = tmp_path_factory.mktemp("reference_world")
+    generate_world(data_dir / "raw", reference_world_start(), AS_OF, scale=REFERENCE_WORLD_SCALE)
+    project = DbtProject(data_dir=data_dir, world_start=reference_world_start())
+    invocation = project.dbt("build")
+    assert invocation.success, invocation.describe()
+    return project

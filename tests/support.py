@@ -35,9 +35,21 @@ AS_OF = dt.date(2026, 6, 14)
 AS_OF_END = dt.datetime.combine(AS_OF + dt.timedelta(days=1), dt.time())
 
 
+# The reference world (tests/conftest.py `reference_world`): long enough for every retention
+# metric — trailing-12-month cohorts need a year of paying customers before the months measured —
+# and small enough to build in about half a minute (a few hundred paying customers).
+REFERENCE_WORLD_DAYS = 500
+REFERENCE_WORLD_SCALE = 0.1
+
+
 def small_world_start() -> dt.date:
     """First day of small_world (and the TECHFLOW_WORLD_START dbt must see for it)."""
     return AS_OF - dt.timedelta(days=SMALL_WORLD_DAYS - 1)
+
+
+def reference_world_start() -> dt.date:
+    """First day of the reference world (and its TECHFLOW_WORLD_START)."""
+    return AS_OF - dt.timedelta(days=REFERENCE_WORLD_DAYS - 1)
 
 
 @contextlib.contextmanager
@@ -73,6 +85,16 @@ class DbtInvocation:
             for r in self.results
             if str(getattr(r, "status", "")).lower() in {"error", "fail", "runtime error"}
         ]
+
+    def failures(self) -> dict[str, str]:
+        """Name -> message of every node whose status is error or fail. A raw-feed guard raises
+        its problems as the message (macros/guard_failures.sql), so this is what the user reads
+        in dbt's console and in the Dagster step's failure."""
+        return {
+            r.node.name: str(r.message)
+            for r in self.results
+            if str(getattr(r, "status", "")).lower() in {"error", "fail", "runtime error"}
+        }
 
     def describe(self) -> str:
         lines = [f"dbt {' '.join(self.args)} -> success={self.success}"]

@@ -51,3 +51,16 @@
     {%- endcall %}
     {{ return(load_result('collect_freshness')) }}
 {% endmacro %}
+
+
+{# The world's first day (TECHFLOW_WORLD_START, default 2025-01-01), the first daily partition of
+   every raw feed: a build reads every partition from it through the as-of day. #}
+{% macro world_start_date() -%}
+    {%- set raw = env_var('TECHFLOW_WORLD_START', '2025-01-01') | trim -%}
+    {%- if not modules.re.match('^[0-9]{4}-[0-9]{2}-[0-9]{2}$', raw) -%}
+        {{ exceptions.raise_compiler_error(
+            "TECHFLOW_WORLD_START='" ~ raw ~ "' is not an ISO date (YYYY-MM-DD), e.g. 2025-01-01."
+        ) }}
+    {%- endif -%}
+    {{ return(modules.datetime.date.fromisoformat(raw)) }}
+{%- endmacro %}

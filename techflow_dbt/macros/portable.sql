@@ -53,3 +53,20 @@
 {% macro duckdb__median_of(expression) -%}
     median({{ expression }})
 {%- endmacro %}
+
+
+{# An expression that fails the query with `message` (a SQL string expression) when evaluated:
+   put it in the branch of a CASE that must never be reached, so a model stops at build time with
+   a message naming what is wrong instead of writing a null or a guess. #}
+{% macro raise_in_sql(message) -%}
+    {{ return(adapter.dispatch('raise_in_sql', 'techflow')(message)) }}
+{%- endmacro %}
+
+{% macro duckdb__raise_in_sql(message) -%}
+    error({{ message }})
+{%- endmacro %}
+
+{#- Elsewhere (PostgreSQL): casting the message to an integer fails with an error that quotes it. -#}
+{% macro default__raise_in_sql(message) -%}
+    cast({{ message }} as integer)
+{%- endmacro %}

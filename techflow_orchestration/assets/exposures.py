@@ -15,6 +15,7 @@ from typing import Any
 from dagster import AssetKey, AssetsDefinition
 
 from techflow_orchestration.project import load_manifest
+from techflow_orchestration.translator import TechflowDbtTranslator
 
 
 class UnknownExposureError(KeyError):
@@ -33,10 +34,11 @@ def exposure_node(name: str, manifest: Mapping[str, Any] | None = None) -> Mappi
 
 
 def exposure_deps(name: str, manifest: Mapping[str, Any] | None = None) -> list[AssetKey]:
-    """The asset keys of the models the exposure depends on (dbt model names)."""
+    """The asset keys of the models the exposure depends on, as the translator keys them."""
     manifest = manifest if manifest is not None else load_manifest()
     nodes = exposure_node(name, manifest)["depends_on"]["nodes"]
-    return sorted((AssetKey(manifest["nodes"][uid]["name"]) for uid in nodes), key=str)
+    keys = (TechflowDbtTranslator().get_asset_key(manifest["nodes"][uid]) for uid in nodes)
+    return sorted(keys, key=str)
 
 
 def exposure_owners(name: str, manifest: Mapping[str, Any] | None = None) -> list[str]:

@@ -21,6 +21,7 @@ from dagster import (
     AssetSpec,
     BackfillPolicy,
     DailyPartitionsDefinition,
+    DataVersion,
     MaterializeResult,
     MetadataValue,
     multi_asset,
@@ -28,6 +29,7 @@ from dagster import (
 
 from data_generation import generate_range
 from techflow_orchestration.keys import RAW_ASSET_KEYS, RAW_GROUP, raw_asset_key
+from techflow_orchestration.relanded import fingerprint
 from techflow_orchestration.resources import WorldResource
 
 
@@ -85,10 +87,13 @@ def build_raw_assets(partitions_def: DailyPartitionsDefinition) -> AssetsDefinit
                 )
             # A single-run backfill records one materialization per day with the same metadata,
             # so for a range the figures are the run's totals and `path` is the table's folder;
-            # `days` says which one the reader is looking at.
+            # `days` says which one the reader is looking at. One day records its file's content
+            # hash as the partition's data version, which the relanded_raw_partitions sensor
+            # compares a re-delivered file with (a range cannot: one version for every day).
             table_dir = days[0].path.parent.parent
             yield MaterializeResult(
                 asset_key=key,
+                data_version=DataVersion(fingerprint(days[0].path)) if len(days) == 1 else None,
                 metadata={
                     "rows": MetadataValue.int(sum(r.rows for r in days)),
                     "bytes": MetadataValue.int(sum(r.bytes for r in days)),

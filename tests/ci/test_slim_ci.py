@@ -204,10 +204,16 @@ def test_a_pr_a_week_later_builds_and_diffs_productions_day(changed: ChangedRun,
     assert (mrr.diff.added, mrr.diff.removed, mrr.diff.changed) == (0, 0, 0)
 
 
-# Parents a model reads only on incremental builds: a full build of fct_mrr_daily (as slim CI
-# builds it) reads the subscription versions from raw, not from their warehouse copy.
-INCREMENTAL_ONLY_PARENTS = {
-    ("model.techflow.fct_mrr_daily", "model.techflow.int_subscription_versions")
+# Written by fct_mrr_daily's post-hook, read through the int_mrr_applied_periods view.
+APPLIED_PERIODS = '"{database}"."intermediate"."fct_mrr_daily__applied_periods"'
+
+# Parents a model depends on without reading them in a full build: fct_mrr_daily reads the
+# subscription versions' warehouse copy only on incremental builds (slim CI builds it in full,
+# from raw); the applied-periods view takes only the copy's schema, where fct_mrr_daily's
+# post-hook writes the record.
+UNREAD_PARENTS = {
+    ("model.techflow.fct_mrr_daily", "model.techflow.int_subscription_versions"),
+    ("model.techflow.int_mrr_applied_periods", "model.techflow.int_subscription_versions"),
 }
 
 
@@ -218,6 +224,10 @@ def test_unchanged_parents_resolve_to_production(changed: ChangedRun) -> None:
     ci_nodes, prod_nodes = report.ci_manifest["nodes"], report.prod.manifest["nodes"]
     built = {uid for uid in report.results if uid.startswith(("model.", "snapshot."))}
     built_relations = {ci_nodes[uid]["relation_name"] for uid in built}
+    if "model.techflow.fct_mrr_daily" in built:  # its post-hook writes the applied periods
+        built_relations.add(
+            APPLIED_PERIODS.format(database=ci_nodes["model.techflow.fct_mrr_daily"]["database"])
+        )
     production_relations = {
         node["relation_name"]
         for uid, node in prod_nodes.items()
@@ -233,7 +243,7 @@ def test_unchanged_parents_resolve_to_production(changed: ChangedRun) -> None:
             parent_node = prod_nodes.get(parent)
             if parent in built or parent_node is None or not parent_node.get("relation_name"):
                 continue  # rebuilt, a source, or ephemeral (inlined, its parents checked above)
-            if (uid, parent) in INCREMENTAL_ONLY_PARENTS:
+            if (uid, parent) in UNREAD_PARENTS:
                 continue
             assert parent_node["relation_name"] in compiled, f"{uid}: {parent} not read from prod"
             deferred_parents += 1
@@ -244,7 +254,7 @@ def test_the_ci_database_holds_only_what_was_rebuilt(changed: ChangedRun, settin
     report = changed.report
     assert report.ci_manifest is not None
     expected = {
-        report.ci_manifest["nodes"][uid]["name"]
+        report.ci_manifest["nodes"][uid]["alias"]  # a versioned model's relation: its alias
         for uid in report.results
         if uid.startswith(("model.", "snapshot.", "seed."))
     }

@@ -302,5 +302,5 @@ def write_finance_world(
         tables["invoice_line_items"] = line_items_for(
             tables.get("invoices", []), tables.get("subscriptions", [])
         )
-    write_world(data_dir / "raw", tables, AS_OF)
+    write_world(data_dir / "raw", tables, world_start())
     return data_dir

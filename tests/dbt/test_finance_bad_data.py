@@ -6,6 +6,7 @@ import pytest
 
 from tests.dbt.finance_world import (
     FINANCE_BUILD,
+    charge,
     day,
     finance_tables,
     invoice,
@@ -23,20 +24,19 @@ pytestmark = pytest.mark.slow
 def failed_tests(tmp_path_factory: pytest.TempPathFactory) -> list[str]:
     """Build the finance marts over the hand-made world with four defects (each caught by a
     different test); return the unique_ids of the failed nodes. The same world without the
-    defects builds cleanly (test_finance_known_truths)."""
+    defects builds cleanly (test_finance_known_truths). (A conflicting duplicate stops the build
+    at the door, before these tests could run: test_conflicting_versions_... below.)"""
     tables = finance_tables()
-    # Two different latest rows for subscription 1 (same updated_at, 2 vs 7 seats): which one is
-    # true is unknowable, so staging keeps both and the unique test on the key fails.
-    tables["subscriptions"].append(
-        period(
-            1, 1, "cloudsync_pro_monthly", 7, at(day(2), 9), ended=at(day(10), 12), reason="upgrade"
-        )
-    )
     # A plan the catalog does not sell.
     tables["subscriptions"].append(period(8, 4, "cloudsync_platinum_monthly", 1, at(day(12), 9)))
     # A negative amount due.
     tables["invoices"].append(
         invoice("in_neg", "cus_1", 2, at(day(11), 10), 1, -9000, amount_paid=0, status="open")
+    )
+    # A payment attempt in pounds on a dollar invoice.
+    tables["charges"].append(
+        charge("ch_gbp", "in_1", "cus_1", at(day(3), 11), 4800, status="failed")
+        | {"currency": "gbp"}
     )
     # A "seat change" of customer 4 that keeps plan and seats: not a valid transition.
     tables["subscriptions"] += [
@@ -55,12 +55,26 @@ def failed_test_named(failed: list[str], prefix: str) -> bool:
     return any(node.startswith(f"test.techflow.{prefix}") for node in failed)
 
 
-def test_conflicting_versions_of_a_key_fail_unique_on_the_staging_key(
-    failed_tests: list[str],
+def test_conflicting_versions_of_a_key_stop_the_build_at_the_door_naming_the_key(
+    tmp_path_factory: pytest.TempPathFactory,
 ) -> None:
-    assert failed_test_named(failed_tests, "unique_stg_app_db__subscriptions_subscription_id."), (
-        failed_tests
+    """Two different rows for subscription 1 with one updated_at (2 vs 7 seats): which one is
+    true is unknowable, so the raw guard fails, naming the key, before staging dedupes."""
+    tables = finance_tables()
+    tables["subscriptions"].append(
+        period(
+            1, 1, "cloudsync_pro_monthly", 7, at(day(2), 9), ended=at(day(10), 12), reason="upgrade"
+        )
     )
+    data_dir = write_finance_world(tmp_path_factory.mktemp("conflicting_world"), tables)
+    invocation = DbtProject(data_dir=data_dir, world_start=world_start()).dbt(*FINANCE_BUILD)
+    assert not invocation.success
+    failures = invocation.failures()
+    assert list(failures) == ["raw_conflicts__app_db__subscriptions"], failures
+    assert (
+        f"subscription_id=1, updated_at={at(day(10), 12)}: 2 different contents, landed in "
+        f"date={day(10)}"
+    ) in failures["raw_conflicts__app_db__subscriptions"]
 
 
 def test_unknown_plan_fails_relationship_on_subscriptions_plan_id(failed_tests: list[str]) -> None:
@@ -83,6 +97,14 @@ def test_invalid_seat_change_fails_the_lifecycle_test(failed_tests: list[str]) -
     ), failed_tests
 
 
+def test_a_charge_in_another_currency_than_its_invoice_fails_the_currency_test(
+    failed_tests: list[str],
+) -> None:
+    assert failed_test_named(failed_tests, "assert_charges_are_in_their_invoice_currency"), (
+        failed_tests
+    )
+
+
 def test_paid_invoice_without_a_charge_fails_revenue_reconciliation(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> None:
@@ -103,10 +125,8 @@ def test_paid_invoice_without_a_charge_fails_revenue_reconciliation(
 def test_nothing_else_fails(failed_tests: list[str]) -> None:
     """Each defect is caught where it enters, not by a cascade of unrelated tests."""
     allowed = (
-        "unique_stg_app_db__subscriptions_subscription_id.",
         "relationships_stg_app_db__subscriptions_plan_id__plan_id",
-        # the same two defects, caught again on the versions fct_mrr_daily is built from
-        "expect_one_version_per_key_int_subscription_versions_",
+        # the same defect, caught again on the versions fct_mrr_daily is built from
         "relationships_int_subscription_versions_plan_id__plan_id",
         # amount_paid 0 is now above amount_due: the same defect, caught on the same model
         "expect_column_values_to_be_between_stg_stripe__invoices_amount_",
@@ -114,6 +134,7 @@ def test_nothing_else_fails(failed_tests: list[str]) -> None:
         "expect_expression_is_true_stg_stripe__invoices_",
         "expect_expression_is_true_stg_stripe__invoice_line_items_is_proration",
         "assert_subscription_states_and_transitions_are_valid",
+        "assert_charges_are_in_their_invoice_currency",
     )
     unexpected = [n for n in failed_tests if not any(failed_test_named([n], a) for a in allowed)]
     assert unexpected == []

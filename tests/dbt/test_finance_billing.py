@@ -5,10 +5,14 @@ The finance world (finance_world) plus customer 6, a German company billed in EU
   - period 11, cloudsync enterprise monthly x2; the upgrade's invoice in_6b credits the unused rest
     of pro (-29.33 EUR) and charges enterprise to the cycle's end (+55.00 EUR): subtotal 25.67,
     VAT 4.88, total 30.55, paid. A draft of it (in_6v) was voided first and never charged.
-  - in_6a: the first cycle, 44.00 EUR + 8.36 VAT = 52.36 EUR, paid.
+  - in_6a: the first cycle, 44.00 EUR + 8.36 VAT = 52.36 EUR, paid on S+1 (May); 10.00 EUR of the
+    charge refunded on S+20 (June).
+  - in_6b's first attempt on S+11 (May) fails; the retry on S+18 (June) succeeds.
   - period 12, teamchat starter monthly x1 from S+2, its cycle refunded in full on S+20: the period
     ends for `refund`, an end for good (is_churn), and the MRR drops to zero that day.
-Expected USD = the EUR amount excluding tax x the fx_rates seed's rate of the invoice month.
+Expected USD = the EUR amount excluding tax x the fx_rates seed's rate of the month of the money's
+own date (METRICS.md, "Money and FX"): billed amounts the invoice's month, a charge its own, a
+refund its own (S = 2026-05-15, so S+18 and S+20 are in June, at another EUR rate than May).
 """
 
 from __future__ import annotations
@@ -40,6 +44,7 @@ from tests.support import DbtProject
 pytestmark = pytest.mark.slow
 
 FIRST, UPGRADED, REFUNDED = at(day(1), 10), at(day(11), 14), at(day(20), 9)
+RETRIED, PARTLY_REFUNDED = at(day(18), 15), at(day(20), 11)
 
 
 def eur_invoice(invoice_id: str, issued, subtotal: int, tax: int, **overrides: Any) -> dict:
@@ -76,10 +81,14 @@ def billing_tables() -> dict[str, list[dict[str, Any]]]:
         eur_invoice("in_6v", UPGRADED, 2567, 488, status="void", amount_paid=0, **in_6b),
         eur_invoice("in_6b", UPGRADED, 2567, 488, **in_6b),
     ]
+    eur = {"currency": "eur"}
     tables["charges"] += [
-        charge("ch_6a", "in_6a", "cus_6", at(day(1), 11), 5236) | {"currency": "eur"},
-        charge("ch_6b", "in_6b", "cus_6", at(day(11), 15), 3055) | {"currency": "eur"},
-    ]
+        charge("ch_6a", "in_6a", "cus_6", at(day(1), 11), 5236) | eur,
+        charge("ch_6a", "in_6a", "cus_6", at(day(1), 11), 5236, refunded=1000,
+               updated=PARTLY_REFUNDED) | eur,
+        charge("ch_6b0", "in_6b", "cus_6", at(day(11), 15), 3055, status="failed") | eur,
+        charge("ch_6b", "in_6b", "cus_6", RETRIED, 3055) | eur,
+    ]  # fmt: skip
     pro, ent = "cloudsync_pro_monthly", "cloudsync_enterprise_monthly"
     tables["invoice_line_items"] = [
         line("il_6a", "in_6a", 10, pro, 4400, FIRST, cycle_end),
@@ -101,8 +110,13 @@ def eur_rate(month_start) -> Decimal:
     return Decimal(rows[(month_start.strftime("%Y-%m-01"), "eur")])
 
 
-def usd(eur_cents: int, rate: Decimal) -> Decimal:
-    return (Decimal(eur_cents) / 100 * rate).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+def usd(eur_cents: int, rate: Decimal, share: Decimal = Decimal(1)) -> Decimal:
+    amount = Decimal(eur_cents) / 100 * share * rate
+    return amount.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+
+
+# in_6a's revenue share of a payment: subtotal / total (44.00 / 52.36), to 10 decimals.
+SHARE_6A = (Decimal(4400) / Decimal(5236)).quantize(Decimal("1e-10"), ROUND_HALF_UP)
 
 
 @pytest.fixture(scope="module")
@@ -130,14 +144,39 @@ def revenue(project: DbtProject, invoice_id: str) -> dict[str, Any]:
 
 
 def test_eur_invoice_is_usd_revenue_excluding_vat(billing: DbtProject) -> None:
-    rate = eur_rate(FIRST)
+    may, june = eur_rate(FIRST), eur_rate(PARTLY_REFUNDED)
+    assert may != june, "the test needs the refund's month at another rate"
     row = revenue(billing, "in_6a")
     assert (row["currency"], row["invoice_subtotal"], row["invoice_tax"]) == (
         "eur", Decimal("44.00"), Decimal("8.36"))  # fmt: skip
-    assert row["usd_per_unit"] == rate
-    assert row["amount_collected"] == row["net_collected"] == usd(4400, rate)
-    assert row["tax_collected_usd"] == usd(5236, rate) - usd(4400, rate)
+    assert row["usd_per_unit"] == may
+    # Cash at its own date's rate: the charge in May, the refund of 10.00 EUR in June.
+    collected, refunded = usd(5236, may, SHARE_6A), usd(1000, june, SHARE_6A)
+    assert row["amount_collected"] == collected
+    assert row["net_collected"] == collected - refunded
+    assert row["tax_collected_usd"] == (usd(5236, may) - usd(1000, june)) - (collected - refunded)
     assert row["proration_credit_usd"] == 0
+
+
+def test_a_charge_is_converted_at_its_own_months_rate_not_its_invoices(
+    billing: DbtProject,
+) -> None:
+    """in_6b was issued in May (billed at May's rate) and paid by a retry in June."""
+    row = revenue(billing, "in_6b")
+    assert row["billed_usd"] == usd(2567, eur_rate(UPGRADED))
+    assert row["net_collected"] == usd(2567, eur_rate(RETRIED))
+
+
+def test_a_refund_never_restates_the_month_already_recognized(billing: DbtProject) -> None:
+    """in_6a's one service month (May) keeps what was collected; June's refund is June's."""
+    rows = billing.query(
+        "select service_month, recognized_usd from finance.fct_recognized_revenue_monthly "
+        "where invoice_id = 'in_6a' order by service_month"
+    )
+    assert rows == [
+        (FIRST.date().replace(day=1), usd(5236, eur_rate(FIRST), SHARE_6A)),
+        (PARTLY_REFUNDED.date().replace(day=1), -usd(1000, eur_rate(PARTLY_REFUNDED), SHARE_6A)),
+    ]
 
 
 def test_proration_invoice_bills_net_of_the_credit(billing: DbtProject) -> None:
@@ -145,7 +184,6 @@ def test_proration_invoice_bills_net_of_the_credit(billing: DbtProject) -> None:
     row = revenue(billing, "in_6b")
     assert row["billed_usd"] == usd(2567, rate)
     assert row["proration_credit_usd"] == usd(-2933, rate)
-    assert row["net_collected"] == usd(2567, rate)
 
 
 def test_void_draft_is_not_revenue(billing: DbtProject) -> None:
@@ -155,7 +193,11 @@ def test_void_draft_is_not_revenue(billing: DbtProject) -> None:
 
 
 def test_lifetime_revenue_is_the_sum_in_usd(billing: DbtProject) -> None:
-    expected = usd(4400, eur_rate(FIRST)) + usd(2567, eur_rate(UPGRADED))
+    expected = (
+        usd(5236, eur_rate(FIRST), SHARE_6A)
+        - usd(1000, eur_rate(PARTLY_REFUNDED), SHARE_6A)
+        + usd(2567, eur_rate(RETRIED))
+    )
     rows = billing.query(
         "select lifetime_net_revenue from finance.dim_customers where customer_id = 6"
     )

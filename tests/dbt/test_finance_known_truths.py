@@ -147,3 +147,13 @@ def test_dim_subscriptions_mrr_and_replacement_chain(finance: DbtProject) -> Non
         (5, None, Decimal("30.00"), Decimal("360.00"), False),
         (6, None, Decimal("30.00"), Decimal("360.00"), True),
     ]
+
+
+def test_trials_end_converted_or_canceled_by_the_mrr_date_rule(finance: DbtProject) -> None:
+    """Customer 2's annual trial reached its paid start (S+15); customer 3's was cancelled on S+9,
+    before its trial ended on S+18."""
+    rows = finance.query(
+        "select subscription_id, outcome, converted_date, canceled_date from finance.fct_trials "
+        "order by subscription_id"
+    )
+    assert rows == [(3, "converted", day(15), None), (4, "canceled", None, day(9))]

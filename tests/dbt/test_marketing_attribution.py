@@ -248,8 +248,8 @@ def world_tables() -> dict[str, list[dict[str, object]]]:
 @pytest.fixture(scope="module")
 def attribution_world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DbtProject]:
     data_dir = tmp_path_factory.mktemp("attribution_world")
-    write_world(data_dir / "raw", world_tables(), empty_day=MARCH_1)
-    project = DbtProject(data_dir=data_dir)
+    write_world(data_dir / "raw", world_tables(), first_day=MARCH_1)
+    project = DbtProject(data_dir=data_dir, world_start=MARCH_1)
     # Build everything this world feeds, but test only the marketing/product models: finance's
     # tests (recent data, row counts) rightly fail on a world without subscriptions.
     built = project.dbt("build", "--exclude-resource-type", "test", "unit_test")

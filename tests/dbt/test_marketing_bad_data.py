@@ -48,9 +48,9 @@ def failed_tests(
 ) -> set[tuple[str, str, str]]:
     """Build the models over a world of `tables`; (test, model, column) of every failed test."""
     data_dir = tmp_path / "data"
-    write_world(data_dir / "raw", tables, empty_day=DAY)
+    write_world(data_dir / "raw", tables, first_day=DAY)
     # The channel seed too: channels are related to it (no hard-coded list).
-    invocation = DbtProject(data_dir=data_dir).dbt(
+    invocation = DbtProject(data_dir=data_dir, world_start=DAY).dbt(
         "build", "--select", "utm_channel_mapping", *models, "--exclude-resource-type", "unit_test"
     )
     assert not invocation.success, "the defect should fail the build"

@@ -40,8 +40,8 @@ def world_landed(tmp_path: Path, age: dt.timedelta) -> DbtProject:
         for row in rows:
             row["_loaded_at"] = landed
     data_dir = tmp_path / "data"
-    write_world(data_dir / "raw", tables, empty_day=landed.date())
-    return DbtProject(data_dir=data_dir)
+    write_world(data_dir / "raw", tables, first_day=landed.date())
+    return DbtProject(data_dir=data_dir, world_start=landed.date())
 
 
 def freshness(project: DbtProject) -> tuple[bool, dict[str, str]]:

@@ -58,6 +58,10 @@ def events_of(project: DbtProject, subscription_id: int) -> list[str]:
 
 def test_a_trial_converted_and_cancelled_on_one_day_never_paid(finance: DbtProject) -> None:
     assert events_of(finance, CONVERTED_AND_CANCELLED) == ["trial_started", "trial_canceled"]
+    assert finance.query(
+        "select outcome from finance.fct_trials where subscription_id = ?",
+        [CONVERTED_AND_CANCELLED],
+    ) == [("canceled",)], "a trial that never paid a day did not convert"
     [(first_paid_at,)] = finance.query(
         "select first_paid_at from finance.dim_customers where customer_id = 6"
     )

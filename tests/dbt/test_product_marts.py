@@ -293,6 +293,25 @@ def test_churn_signals_count_each_accounts_distinct_active_people(
     assert (joined["active_users_last_7_days"] == joined["last_7"]).all()
     assert (joined["active_users_last_28_days"] == joined["last_28"]).all()
     assert ((joined["seat_utilisation_last_28_days"] - joined["utilisation"]).abs() < 1e-9).all()
-    # Teams exist: many paying accounts have more than one active person; seats bound them.
-    assert (joined["last_28"] > 1).mean() > 0.1  # 58 account-weeks in this small world
+    # Seats bound the people: utilisation above 1 only where a seat shrink left more active
+    # people than seats for a few days.
     assert (joined["utilisation"] <= 1).mean() > 0.99
+
+
+# Paying account-weeks with more than one active person in their last 28 days. The generator
+# fills seat_users = utilisation x seats (lifecycle.py) with invited teammates, 84 % of paying
+# periods have more than one seat, and the reference world (500 days, 9,392 account-weeks)
+# measures 55 %. The young 60-day small world measures 19 % (11 of 58): teammates are invited over
+# weeks (teams.INVITE_MEAN_DAYS), so the effect is held on the reference world.
+MULTI_PERSON_ACCOUNT_WEEKS = 0.5
+
+
+def test_most_paying_accounts_are_teams_of_several_active_people(
+    reference_world: DbtProject,
+) -> None:
+    [(share, weeks)] = reference_world.query(
+        "select avg(case when active_users_last_28_days > 1 then 1.0 else 0 end), count(*) "
+        "from product.fct_churn_signals"
+    )
+    assert weeks > 5_000
+    assert share > MULTI_PERSON_ACCOUNT_WEEKS

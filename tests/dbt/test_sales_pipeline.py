@@ -207,8 +207,8 @@ def world_tables() -> dict[str, list[dict[str, object]]]:
 @pytest.fixture(scope="module")
 def sales_world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DbtProject]:
     data_dir = tmp_path_factory.mktemp("sales_world")
-    write_world(data_dir / "raw", world_tables(), empty_day=MARCH_1)
-    project = DbtProject(data_dir=data_dir)
+    write_world(data_dir / "raw", world_tables(), first_day=MARCH_1)
+    project = DbtProject(data_dir=data_dir, world_start=MARCH_1)
     selection = ("--select", "+fct_opportunities", "+rpt_sales_pipeline", "+dim_subscriptions")
     built = project.dbt("build", *selection, "stg_app_db__users", "--exclude-resource-type",
                         "test", "unit_test")  # fmt: skip

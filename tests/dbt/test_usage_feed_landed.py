@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from data_generation.schema import RAW_TABLES_BY_NAME
-from tests.dbt.raw_fixtures import at, partition_path, typed_frame, write_world
+from tests.dbt.raw_fixtures import at, partition_path, write_world
 from tests.support import AS_OF, DbtProject
 
 pytestmark = pytest.mark.slow
@@ -31,16 +31,13 @@ def quiet_weekend_world(data_dir: Path) -> DbtProject:
         "occurred_at": at(FRIDAY, 17),
         "_loaded_at": at(FRIDAY, 23),
     }
+    # Saturday and Sunday land empty partitions (write_world lands one every day).
     write_world(data_dir / "raw", {"usage_events": [event]}, FRIDAY)
-    for quiet_day in (FRIDAY + dt.timedelta(days=1), SUNDAY):
-        path = partition_path(data_dir / "raw", USAGE, quiet_day)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        typed_frame(USAGE, []).write_parquet(path)
     return DbtProject(data_dir=data_dir, world_start=FRIDAY)
 
 
 # The landed check sits on the staging model that reads the feed (Dagster runs model tests).
-TEST_PREFIX = "expect_partitions_landed_through_as_of_stg_app_db__usage_events_3__source_app_db"
+LANDED_TEST = "raw_landed__app_db__usage_events"
 
 
 def usage_feed_test(project: DbtProject):
@@ -54,7 +51,6 @@ def usage_feed_test(project: DbtProject):
         "cautious",  # not the seed's other tests (their models are not built here)
         "--exclude-resource-type",
         "unit_test",
-        "--store-failures",
     )
 
 
@@ -69,13 +65,11 @@ def test_a_partition_that_never_landed_fails_naming_the_day(tmp_path: Path) -> N
     partition_path(project.raw_dir, USAGE, SUNDAY).unlink()
     invocation = usage_feed_test(project)
     assert not invocation.success
-    [failed] = invocation.failed_nodes()
-    assert failed.split(".")[2].startswith(TEST_PREFIX), failed
-    # dbt stores the failing rows under a shortened, hashed name in the test_failures schema.
-    [table] = [
-        result.node.relation_name for result in invocation.results if str(result.status) == "fail"
-    ]
-    reported = project.query(f"select source_table, partition_folder, missing_day from {table}")
-    assert [(name, Path(folder).name, day) for name, folder, day in reported] == [
-        ("app_db.usage_events", "usage_events", SUNDAY)
-    ]
+    failures = invocation.failures()
+    assert list(failures) == [LANDED_TEST], failures
+    folder = project.raw_dir / "app_db" / "usage_events"
+    assert failures[LANDED_TEST].endswith(
+        f"app_db.usage_events ({folder}): daily partitions never landed (every day from the "
+        f"world start {FRIDAY} through the as-of day {SUNDAY} needs one, even empty): "
+        f"date={SUNDAY}"
+    ), failures[LANDED_TEST]

@@ -20,13 +20,10 @@ from techflow_orchestration.keys import DASHBOARD_KEYS
 from techflow_orchestration.settings import REPO_ROOT
 from tests.exposures.conftest import ExposureWorld
 from tests.orchestration.test_ui import CHROMIUM_ARGS
-from tests.support import AS_OF
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
 ARTIFACTS = REPO_ROOT / "artifacts"
-# Tiles on the as-of day; the others are for the as-of month (finance) or all months (marketing).
-DAY_TILES = {"mrr", "arr", "paying_customers", "arpa"}
 
 
 class QuietHandler(SimpleHTTPRequestHandler):
@@ -48,24 +45,21 @@ def served(exposure_world: ExposureWorld) -> Iterator[str]:
         server.server_close()
 
 
-def expected_tiles(world: ExposureWorld, key: AssetKey) -> dict[str, float | None]:
-    """Each tile's metric, asked of the semantic layer the way a person would."""
+def expected_tiles(world: ExposureWorld, tiles: list[list[str]]) -> dict[str, float | None]:
+    """Each tile's metric, asked of the semantic layer the way a person would: for the month the
+    tile names (data-month), or over the whole period for a tile of no month."""
     month = "metric_time__month"
     out: dict[str, float | None] = {}
     with world.store() as store:
-        event = world.instance.get_latest_materialization_event(key)
-        metrics = [
-            k.removeprefix("kpi/") for k in event.asset_materialization.metadata if k[:4] == "kpi/"
-        ]
-        for metric in metrics:
-            if key.path[-1] == "marketing_roi_dashboard" or metric in DAY_TILES:
+        for metric, _, tile_month in tiles:
+            if not tile_month:
                 value = store.query([metric])[metric][0]
             else:
                 frame = store.query([metric], [month])
                 rows = [
                     r
                     for r in frame.iter_rows(named=True)
-                    if r[month].date() == AS_OF.replace(day=1)
+                    if r[month].date().isoformat() == tile_month
                 ]
                 value = rows[0][metric]
             out[metric] = None if value is None else float(value)
@@ -112,7 +106,7 @@ def test_a_dashboard_loads_offline_draws_every_chart_and_shows_the_metrics(
             ".length)",
         )
         tiles = page.eval_on_selector_all(
-            ".kpi", "els => els.map(e => [e.dataset.metric, e.dataset.value])"
+            ".kpi", "els => els.map(e => [e.dataset.metric, e.dataset.value, e.dataset.month])"
         )
         ARTIFACTS.mkdir(exist_ok=True)
         page.screenshot(path=ARTIFACTS / f"{name}.png", full_page=True)
@@ -121,8 +115,12 @@ def test_a_dashboard_loads_offline_draws_every_chart_and_shows_the_metrics(
     assert errors == [], errors
     assert foreign == [], f"the page fetched from the network: {foreign}"
     assert len(drawn) == charts and all(n > 0 for n in drawn), drawn
-    shown = {metric: (float(value) if value else None) for metric, value in tiles}
-    want = expected_tiles(exposure_world, key)
+    shown = {metric: (float(value) if value else None) for metric, value, _ in tiles}
+    recorded = {
+        k.removeprefix("kpi/") for k in meta.metadata if k.startswith("kpi/")
+    }  # the tiles the materialization recorded
+    assert shown.keys() == recorded
+    want = expected_tiles(exposure_world, tiles)
     assert shown.keys() == want.keys()
     for metric, value in want.items():
         assert shown[metric] == (None if value is None else pytest.approx(value)), metric

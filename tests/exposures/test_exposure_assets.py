@@ -107,6 +107,20 @@ def test_the_finance_kpis_are_the_metrics_on_the_as_of_day(exposure_world: Expos
     assert meta["kpi/arpa"] == pytest.approx(float(mrr) / paying)
 
 
+def test_the_finance_month_tiles_are_the_last_complete_month(
+    exposure_world: ExposureWorld,
+) -> None:
+    """AS_OF is mid-June: the month tiles show May, the month in progress never."""
+    with exposure_world.store() as store:
+        dashboard = finance.build(store, AS_OF)
+    months = {k.metric: k.month for k in dashboard.kpis}
+    may = AS_OF.replace(day=1).replace(month=AS_OF.month - 1)
+    for metric in ("net_new_mrr", "nrr", "grr", "logo_churn_rate", "nrr_trailing_12m"):
+        assert months[metric] == may, metric
+    assert months["trial_to_paid_conversion"] <= may
+    assert all(months[m] is None for m in ("mrr", "arr", "paying_customers", "arpa"))
+
+
 def test_the_churn_model_records_held_out_metrics_in_range(exposure_world: ExposureWorld) -> None:
     meta = metadata(exposure_world, CHURN_PREDICTION_MODEL)
     # Low engagement and empty seats raise the churn hazard in this world, and both show in

@@ -1,6 +1,6 @@
 """Fixtures for the Dagster code location.
 
-- `prepared_manifest`: the dbt manifest Dagster loads, prepared once if missing or stale.
+- `prepared_manifest` (tests/conftest.py): the dbt manifest Dagster loads, prepared if stale.
 - `defs_and_settings`: the real code location built over a temporary data dir (no runs).
 - `dagster_world`: a small world (WORLD_DAYS days at WORLD_SCALE, ending on the suite's fixed
   as-of day `tests.support.AS_OF`) materialized through Dagster once per session — raw Parquet,
@@ -31,12 +31,6 @@ from dagster import DagsterInstance, Definitions, ExecuteInProcessResult
 
 from data_generation.clock import AS_OF_ENV
 from techflow_orchestration.jobs import DAILY_JOB_NAME
-from techflow_orchestration.project import (
-    FINGERPRINT_PATH,
-    changed_since_manifest,
-    dbt_project,
-    prepare_manifest,
-)
 from techflow_orchestration.settings import REPO_ROOT, TechflowSettings
 from tests.support import AS_OF, environment
 
@@ -71,17 +65,6 @@ WORLD_DAYS = 14
 WORLD_SCALE = 0.5
 RANGE_START_TAG = "dagster/asset_partition_range_start"
 RANGE_END_TAG = "dagster/asset_partition_range_end"
-
-
-@pytest.fixture(scope="session")
-def prepared_manifest() -> Path:
-    """`make manifest` in-process: `dbt parse` only when the project changed since the last one."""
-    current = (
-        dbt_project.manifest_path.exists()
-        and FINGERPRINT_PATH.exists()
-        and not changed_since_manifest()
-    )
-    return dbt_project.manifest_path if current else prepare_manifest()
 
 
 def world_settings(data_dir: Path, days: int = WORLD_DAYS) -> TechflowSettings:

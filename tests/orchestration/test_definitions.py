@@ -43,6 +43,7 @@ def test_definitions_load_and_validate(defs_and_settings):
         "run_failure_alerts",
         "run_recovery_alerts",
         "release_dead_runs",
+        "relanded_raw_partitions",
     ):
         assert defs.resolve_sensor_def(name)
 
@@ -183,19 +184,18 @@ def test_the_dbt_project_is_one_op_holding_every_model_seed_snapshot_and_test(de
     defs, _ = defs_and_settings
     [dbt_op] = [a for a in defs.assets if a.node_def.name == DBT_OP_NAME]
     manifest = json.loads(dbt_project.manifest_path.read_text())
+    # A versioned model's asset is named like its relation (rpt_marketing_roi, ..._v1).
     buildable = {
-        node["name"]
-        for node in manifest["nodes"].values()
+        uid: node["alias"] if node.get("version") else node["name"]
+        for uid, node in manifest["nodes"].items()
         if node["resource_type"] in ("model", "seed", "snapshot")
         and node["config"].get("materialized") != "ephemeral"
     }
-    assert {key.to_user_string() for key in dbt_op.keys} == buildable
+    assert {key.to_user_string() for key in dbt_op.keys} == set(buildable.values())
     generic_tests_on_buildable = {
         node["name"]
         for node in manifest["nodes"].values()
-        if node["resource_type"] == "test"
-        and node.get("attached_node")
-        and manifest["nodes"][node["attached_node"]]["name"] in buildable
+        if node["resource_type"] == "test" and node.get("attached_node") in buildable
     }
     assert {spec.name for spec in dbt_op.check_specs} >= generic_tests_on_buildable
 

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 from dagster import AssetKey
 
+from techflow_orchestration.assets.dbt import build_dbt_assets
+from techflow_orchestration.partitions import daily_partitions
+from techflow_orchestration.project import load_manifest
 from techflow_orchestration.translator import (
     TechflowDbtTranslator,
     UnknownRawSourceError,
@@ -56,13 +59,25 @@ def test_groups_follow_the_dbt_folders(fqn, group):
     assert T.get_group_name(model(fqn)) == group
 
 
-def test_owners_come_from_meta_or_the_domain():
-    finance = model(["techflow", "marts", "finance", "fct_mrr_daily"])
-    staging = model(["techflow", "staging", "stripe", "stg_stripe__invoices"])
+def test_owners_come_from_meta_or_the_dbt_group():
+    finance_group = {"name": "finance", "owner": {"email": "finance-analytics@techflow.example"}}
+    finance = {**model(["techflow", "marts", "finance", "fct_mrr_daily"]), "group": finance_group}
+    seed = {**model(["techflow", "plan_catalog"]), "resource_type": "seed", "group": None}
     explicit = model(["techflow", "marts", "product", "dim_users"], meta={"owner": "growth"})
-    assert T.get_owners(finance) == ["team:finance-analytics"]
-    assert T.get_owners(staging) == ["team:data-platform"]
+    assert T.get_owners(finance) == ["finance-analytics@techflow.example"]
+    assert T.get_owners(seed) == ["team:data-platform"]
     assert T.get_owners(explicit) == ["team:growth"]
+
+
+def test_every_model_is_owned_through_its_dbt_group(prepared_manifest):
+    """The real manifest: each model's Dagster owner is its dbt group's owner (_groups.yml)."""
+    manifest = load_manifest()
+    email = {group["name"]: group["owner"]["email"] for group in manifest["groups"].values()}
+    dbt_op = build_dbt_assets(daily_partitions(date(2025, 1, 1)))
+    for node in manifest["nodes"].values():
+        if node["resource_type"] == "model" and node["config"]["materialized"] != "ephemeral":
+            key = T.get_asset_key(node)
+            assert dbt_op.specs_by_key[key].owners == [email[node["group"]]], node["name"]
 
 
 def test_freshness_meta_becomes_a_time_window_policy():

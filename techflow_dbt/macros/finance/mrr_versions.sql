@@ -13,15 +13,18 @@
     {%- set kept_versions = ref('int_subscription_versions') -%}
     select {{ subscription_version_columns() }}
     from {{ raw_versions }}
-    {%- if cutoff %}
-    where landed_date > cast('{{ cutoff }}' as date)
+    -- A partition dated after the as-of day has not landed by the platform's clock.
+    where
+        landed_date <= {{ as_of_day() }}
+        {%- if cutoff %}
+        and landed_date > cast('{{ cutoff }}' as date)
 
     union all
 
     select {{ subscription_version_columns() }}
     from {{ kept_versions }}
     where landed_date <= cast('{{ cutoff }}' as date)
-    {%- endif %}
+        {%- endif %}
 {%- endmacro %}
 
 
@@ -79,9 +82,11 @@
             order by updated_at desc, loaded_at desc
         ) = 1
     ) as latest_version
-    -- Customers are app users that are not internal QA accounts (stg_app_db__users drops those).
-    inner join {{ users }} as users on latest_version.customer_id = users.user_id
     left join {{ plans }} as plans on latest_version.plan_id = plans.plan_id
+    -- Customers are app users that are not internal QA accounts (stg_app_db__users drops those).
+    -- A semi-join, not a join: two conflicting versions of one user (which the users' unique
+    -- test reports) must not turn one period into two and double the customer's MRR.
+    where latest_version.customer_id in (select users.user_id from {{ users }} as users)
 {%- endmacro %}
 
 

@@ -1,7 +1,8 @@
 {#
     The first raw partition (landed_date) an incremental build of int_subscription_versions
     re-reads: the newest landed day already in the table (re-read in case it was re-landed), or
-    min_date (mrr_window_bound) when that is earlier (a Dagster partition rebuilt after a raw correction).
+    min_date (mrr_window_bound) when that is earlier (a Dagster partition rebuilt after a raw
+    correction), and never after the as-of day.
     None when the table is empty or missing (read everything).
 #}
 {% macro subscription_versions_reload_from() -%}
@@ -12,6 +13,9 @@
     {%- if reload_from is none -%}
         {{ return(none) }}
     {%- endif -%}
+    {#- Never after the as-of day: rows landed later (kept before the cap existed, or by a clock
+        set back) are dropped by the pre-hook and not re-read. -#}
+    {%- set reload_from = [reload_from, as_of_date()] | min -%}
     {%- set min_date_raw = mrr_window_bound('min_date') -%}
     {%- if min_date_raw -%}
         {%- set min_date = _mrr_parse_date(min_date_raw, 'min_date') -%}

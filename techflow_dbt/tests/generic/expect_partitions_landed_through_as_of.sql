@@ -1,59 +1,47 @@
 {#
-    A daily-partitioned raw source has landed through the as-of day: each of the `days` days up to
-    and including the as-of day (TECHFLOW_AS_OF) has its `date=YYYY-MM-DD` partition, even an
-    empty one. This is what "the feed is recent" means for data that can be quiet: a Sunday with
-    no usage events still lands its (empty) partition, while a stopped feed lands none. Fails with
-    one row per missing day, naming the source table and its folder.
+    A daily-partitioned raw source has every partition a build reads: each day from the world's
+    first day (TECHFLOW_WORLD_START) through the as-of day (TECHFLOW_AS_OF) has its
+    `date=YYYY-MM-DD` file, even an empty one. That is what "the feed is complete and recent"
+    means for data that can be quiet: a Sunday with no usage lands an empty partition, while a
+    stopped feed lands none, and a day lost in the middle of history (a failed sync never re-run)
+    leaves a hole every full build would silently read past. Reads the directory listing only.
 
-    Attached to the staging model that reads the source (source_relation names the source), not
-    to the source itself: Dagster's dbt steps run a model's tests as its asset checks but skip
-    source tests, and `dbt build` skips everything downstream of a failing model test, so a
-    missing day stops the build before any mart changes, on every path (make run, Dagster, CLI).
-
-    Applies to sources whose external_location reads `<folder>/*/*.parquet` (every raw table).
+    Errors name the source table, its folder and every missing day, and stop the build
+    (guard_failures). On the staging model that reads the source (Dagster runs a model's tests as
+    its asset checks, not a source's), so `dbt build` skips everything downstream, on every path
+    (make run, Dagster, plain dbt).
 
     Usage (on a staging model):  - expect_partitions_landed_through_as_of:
-                                     arguments:
-                                       source_relation: source('app_db', 'usage_events')
-                                       days: 3
+                                     arguments: {source_relation: source('app_db', 'usage_events')}
 #}
-{% test expect_partitions_landed_through_as_of(model, source_relation=none, days=1) %}
-    {%- set relation = source_relation if source_relation is not none else model -%}
-    {%- set match = modules.re.search("'([^']+)/[*]/[*][.]parquet'", relation | string) -%}
-    {%- if target.type == 'duckdb' and execute and not match -%}
-        {{ exceptions.raise_compiler_error(
-            "expect_partitions_landed_through_as_of: cannot find the partition folder of " ~ relation
-            ~ "; the source must read '<folder>/*/*.parquet'"
-        ) }}
-    {%- endif -%}
-    {#- On a warehouse where a loader lands the raw tables (no Parquet folder), the partition key
-        is the table's `date` column: a day with no row there has not landed. -#}
-    {%- set folder = match.group(1) if match else relation | string -%}
-    {%- set table_name = folder.rstrip('/').split('/')[-2:] | join('.') if match
-        else relation.schema ~ '.' ~ relation.identifier -%}
-    {%- set last_day = as_of_date() -%}
-    {%- set first_day = last_day - modules.datetime.timedelta(days=(days | int) - 1) -%}
+{% test expect_partitions_landed_through_as_of(model, source_relation) %}
+    {{ config(fail_calc=guard_fail_calc(), warn_if="!= 0", error_if=">= 1000000") }}
+    {%- set feed = raw_feed(source_relation) -%}
+    {#- Dates only while executing: env vars read at parse time would tie the parse to them. -#}
+    {%- set first_day = world_start_date() if execute else modules.datetime.date(2025, 1, 1) -%}
+    {%- set last_day = as_of_date() if execute else first_day -%}
 
-    with expected as (
+    with
+
+    expected as (
         {{ date_spine_days("cast('" ~ first_day ~ "' as date)", "cast('" ~ last_day ~ "' as date)") }}
     ),
 
     landed as (
-        {%- if match %}
-        select distinct
-            cast(regexp_extract(file, 'date=([0-9]{4}-[0-9]{2}-[0-9]{2})', 1) as date) as date_day
-        from glob('{{ folder }}/date=*/*.parquet')
-        {%- else %}
-        select distinct cast(date as date) as date_day
-        from {{ relation }}
-        {%- endif %}
-    )
+        {{ raw_landed_days(feed) }}
+    ),
 
-    select
-        '{{ table_name }}' as source_table,
-        '{{ folder }}' as partition_folder,
-        expected.date_day as missing_day
-    from expected
-    left join landed on expected.date_day = landed.date_day
-    where landed.date_day is null
+    problems as (
+        select
+            'error' as guard_level,
+            'date=' || cast(expected.date_day as {{ dbt.type_string() }}) as problem
+        from expected
+        left join landed on expected.date_day = landed.partition_day
+        where landed.partition_day is null
+    ),
+
+    {{ guard_failures(
+        raw_feed_label(feed) ~ ': daily partitions never landed (every day from the world start '
+        ~ first_day ~ ' through the as-of day ' ~ last_day ~ ' needs one, even empty)'
+    ) }}
 {% endtest %}

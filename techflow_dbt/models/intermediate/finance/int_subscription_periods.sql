@@ -4,9 +4,10 @@
 -- counts toward MRR on day D when paid_start_date <= D < ended_date (ended_date null = open).
 -- A left join keeps periods with an unknown plan_id visible (product null) to the tests downstream;
 -- the relationships test on stg_app_db__subscriptions.plan_id stops the build before they matter.
--- The inner join to stg_app_db__users drops internal QA accounts' periods (that model drops the
--- accounts); orphans cannot hide here: stg_app_db__subscriptions.customer_id is tested against
--- the raw users source.
+-- The semi-join to stg_app_db__users drops internal QA accounts' periods (that model drops the
+-- accounts) and keeps one row per period even when a user has two conflicting versions (the
+-- users' unique test reports those; a join would duplicate the period and its MRR); orphans
+-- cannot hide here: stg_app_db__subscriptions.customer_id is tested against the raw users source.
 with
 
 subscriptions as (
@@ -53,8 +54,8 @@ joined as (
         subscriptions.updated_at
 
     from subscriptions
-    inner join users on subscriptions.customer_id = users.user_id
     left join plans on subscriptions.plan_id = plans.plan_id
+    where subscriptions.customer_id in (select users.user_id from users)
 
 )
 

@@ -10,6 +10,11 @@
 -- newest day already here (it may have been re-landed) or var min_date when a Dagster partition
 -- is rebuilt, whichever is earlier — replacing their rows (pre-hook delete and insert, one
 -- transaction). A corrected raw partition is picked up by rebuilding its partition.
+--
+-- Only partitions landed on or before the as-of day are kept: a partition dated later (a clock
+-- or a folder gone wrong) has not landed by the platform's clock, and keeping it would make its
+-- day the newest one here, so later builds would re-read only from that day on and skip every
+-- partition before it (subscription_versions_reload_from is capped at the as-of day too).
 {{
     config(
         materialized='incremental',
@@ -25,17 +30,19 @@ with
 versions as (
 
     select * from {{ ref('stg_app_db__subscription_versions') }}
+    -- Filters directly on the Parquet scan (the staging view has no window function), so DuckDB
+    -- prunes every hive partition outside them.
+    where landed_date <= {{ as_of_day() }}
     {%- if is_incremental() and reload_from %}
-    -- Directly on the Parquet scan (the staging view has no window function), so DuckDB prunes
-    -- every older hive partition.
-    where landed_date >= cast('{{ reload_from }}' as date)
+        and landed_date >= cast('{{ reload_from }}' as date)
     {%- endif %}
 
 ),
 
 final as (
 
-    select {{ subscription_version_columns() }}
+    select
+        {{ subscription_version_columns() }}
     from versions
     -- Stored in landing order, so filters on landed_date skip old row groups by their zonemaps.
     order by landed_date, subscription_id, updated_at

@@ -3,8 +3,9 @@
 -- last_touch_signups and linear_signups show the same month under the other attribution models.
 -- A cohort view of marketing returns: the month's spend against the users the campaign acquired
 -- that month (first touch), how many became paying, and all revenue collected
--- from them to date. roi = attributed revenue / spend (revenue per dollar spent; above 1 means
+-- from them to date. roas = attributed revenue / spend (revenue per dollar spent; above 1 means
 -- the cohort has paid back its spend). Recent cohorts have had less time to pay back.
+-- Version 2 (the latest); version 1, deprecated, adds `roi` (rpt_marketing_roi_v1.sql).
 with
 
 campaign_attribution as (
@@ -35,6 +36,7 @@ monthly_spend as (
         cast(sum(impressions) as bigint) as impressions,
         cast(sum(clicks) as bigint) as clicks,
         cast(sum(visits) as bigint) as visits,
+        cast(sum(signup_visits) as bigint) as signup_visits,
         cast(sum(last_touch_signups) as bigint) as last_touch_signups,
         cast(sum(linear_signups) as decimal(18, 6)) as linear_signups
 
@@ -68,6 +70,7 @@ combined as (
         coalesce(monthly_spend.impressions, 0) as impressions,
         coalesce(monthly_spend.clicks, 0) as clicks,
         coalesce(monthly_spend.visits, 0) as visits,
+        coalesce(monthly_spend.signup_visits, 0) as signup_visits,
         coalesce(monthly_spend.last_touch_signups, 0) as last_touch_signups,
         coalesce(monthly_spend.linear_signups, 0) as linear_signups,
         coalesce(monthly_acquisition.signups, 0) as signups,
@@ -97,13 +100,16 @@ final as (
         combined.impressions,
         combined.clicks,
         combined.visits,
+        combined.signup_visits,
         combined.signups,
         combined.last_touch_signups,
         combined.linear_signups,
         combined.paying_customers,
         combined.attributed_revenue_usd,
         -- Ratios are null where their denominator is zero (unpaid channels, no conversions).
-        {{ ratio_or_null('combined.signups', 'combined.visits') }} as visit_to_signup_rate,
+        -- Visits of the month that were a signup's first touch / the month's visits: a visit
+        -- cohort's conversion, so never above 1 (signups are dated by signup, visits by visit).
+        {{ ratio_or_null('combined.signup_visits', 'combined.visits') }} as visit_to_signup_rate,
         case
             when combined.signups > 0
                 then cast(combined.spend_usd / combined.signups as decimal(18, 2))
@@ -112,10 +118,8 @@ final as (
             when combined.paying_customers > 0
                 then cast(combined.spend_usd / combined.paying_customers as decimal(18, 2))
         end as cac_usd,
-        -- ROAS (revenue / spend), METRICS.md. `roi` is the same number under its first name, kept
-        -- for existing readers; ROI proper would be (revenue - spend) / spend.
-        {{ ratio_or_null('combined.attributed_revenue_usd', 'combined.spend_usd') }} as roas,
-        {{ ratio_or_null('combined.attributed_revenue_usd', 'combined.spend_usd') }} as roi
+        -- ROAS (revenue / spend), METRICS.md; ROI proper would be (revenue - spend) / spend.
+        {{ ratio_or_null('combined.attributed_revenue_usd', 'combined.spend_usd') }} as roas
 
     from combined
     inner join campaigns

@@ -1,5 +1,5 @@
 -- One row per Stripe charge (payment attempt): its latest version, money in decimal units of
--- the invoice's currency (usd when the extract has no currency).
+-- the invoice's currency (usd in files landed before the column existed: `added_later`).
 -- net_amount is what TechFlow kept: a succeeded charge's amount less refunds, 0 for failures.
 with
 

@@ -1,8 +1,9 @@
 -- One row per Stripe invoice (one per billing cycle of a subscription, plus voided drafts): its
 -- latest version, money in decimal units of the invoice's currency (the marts convert to USD).
--- An extract without subtotal/tax/total (written before issue 13) reads as untaxed:
--- subtotal = total = amount_due. Two different versions with the same updated_at are both kept so
--- the unique test on invoice_id fails instead of picking one.
+-- Files landed before subtotal/tax/total existed (`added_later` in the raw contract; the source
+-- reads files by column name, so there they are null) read as untaxed: subtotal = total =
+-- amount_due. Two different versions with the same updated_at are both kept so the unique test
+-- on invoice_id fails instead of picking one.
 with
 
 source as (
