@@ -7,8 +7,8 @@
   queried by many tests.
 - `prepared_manifest`: the dbt manifest Dagster loads, prepared once if missing or stale.
 - `reference_world`: a longer, sparser world (REFERENCE_WORLD_DAYS at REFERENCE_WORLD_SCALE)
-  built with `dbt build`, against which the metrics are compared with the independent references
-  recomputed from its raw Parquet (tests/reference/).
+  built with `dbt build` and published, against which the metrics are compared with the
+  independent references recomputed from its raw Parquet (tests/reference/).
 
 Worlds stay small (scale 0.05, 60 days): every engineer's suite shares two cores.
 """
@@ -103,4 +103,5 @@ def reference_world(tmp_path_factory: pytest.TempPathFactory) -> DbtProject:
     project = DbtProject(data_dir=data_dir, world_start=reference_world_start())
     invocation = project.dbt("build")
     assert invocation.success, invocation.describe()
+    project.publish()  # the metrics are read from the published file, as in production
     return project

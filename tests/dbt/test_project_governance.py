@@ -407,8 +407,8 @@ def test_a_record_out_of_step_with_fct_mrr_daily_fails_its_test(
     data_dir = tmp_path / "data"
     (data_dir / "raw").parent.mkdir(parents=True)
     (data_dir / "raw").symlink_to(built_warehouse.raw_dir.resolve(), target_is_directory=True)
-    shutil.copytree(built_warehouse.warehouse.parent, data_dir / "warehouse")
     project = DbtProject(data_dir=data_dir, world_start=small_world_start())
+    shutil.copytree(built_warehouse.warehouse.parent, project.warehouse.parent)  # dbt's build file
     [(customer, product)] = project.query(
         "select customer_id, product from finance.fct_mrr_daily "
         "where date_day = (select max(date_day) from finance.fct_mrr_daily) and mrr > 0 "

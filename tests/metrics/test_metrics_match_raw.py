@@ -37,7 +37,9 @@ def cents(value: Decimal | None) -> int:
 
 @pytest.fixture(scope="module")
 def store(reference_world: DbtProject, semantic_manifest) -> Iterator[MetricStore]:
-    with duckdb.connect(str(reference_world.warehouse), read_only=True) as con:
+    """The semantic layer as `make metrics` and the dashboards read it: the published warehouse,
+    read-only."""
+    with duckdb.connect(str(reference_world.published), read_only=True) as con:
         yield MetricStore(con, semantic_manifest)
 
 

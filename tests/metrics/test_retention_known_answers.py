@@ -123,12 +123,13 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> DbtProject:
         "cautious",
     )
     assert invocation.success, invocation.describe()
+    project.publish()  # the semantic layer reads the published warehouse, as in production
     return project
 
 
 @pytest.fixture(scope="module")
 def store(world: DbtProject, semantic_manifest) -> Iterator[MetricStore]:
-    with duckdb.connect(str(world.warehouse), read_only=True) as con:
+    with duckdb.connect(str(world.published), read_only=True) as con:
         yield MetricStore(con, semantic_manifest)
 
 
