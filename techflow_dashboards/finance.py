@@ -88,7 +88,8 @@ def build(store: MetricStore, as_of: date) -> Dashboard:
         subtitle=f"As of {as_of} (TECHFLOW_AS_OF). Months are complete months, the last one "
         f"{month_label(complete)}; MRR, ARR, customers and ARPA are the as-of day's (the month in "
         "progress is shown to that day). Every figure is a metric of the dbt semantic layer "
-        "(techflow_dbt/models/semantic), defined in techflow_dbt/models/METRICS.md.",
+        "(beside each mart in techflow_dbt/models/marts), defined in "
+        "techflow_dbt/models/METRICS.md.",
         kpis=kpis,
     )
     dashboard.charts = [

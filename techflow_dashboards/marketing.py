@@ -33,7 +33,8 @@ def build(store: MetricStore, as_of: date) -> Dashboard:
         slug="marketing_roi_dashboard",
         title="TechFlow — Marketing ROI",
         subtitle=f"Acquisition cohorts through {as_of} (TECHFLOW_AS_OF), all channels. Every "
-        "figure is a metric of the dbt semantic layer (techflow_dbt/models/semantic).",
+        "figure is a metric of the dbt semantic layer (beside each mart in "
+        "techflow_dbt/models/marts).",
         kpis=[Kpi(m, label, totals[m], unit, "all months") for m, label, unit in TILES],
     )
     dashboard.charts = [

@@ -117,7 +117,7 @@ class MetricStore:
         if unknown:
             raise UnknownMetricError(
                 f"Unknown metric(s) {', '.join(unknown)}; defined in "
-                f"techflow_dbt/models/semantic/: {', '.join(self.metric_names)}"
+                f"techflow_dbt/models/marts/<domain>/<mart>.yml: {', '.join(self.metric_names)}"
             )
         request = MetricFlowQueryRequest.create(
             metric_names=list(metrics),

@@ -385,6 +385,59 @@ def test_groups_own_every_model_and_the_layers_keep_their_access(graph) -> None:
         ]
 
 
+def mart_yaml(graph: Graph, model_uid: str) -> Path:
+    """Where a mart's YAML belongs: beside its SQL, named after the model (all versions in one)."""
+    node = graph.models[model_uid]
+    return Path(node["original_file_path"]).with_name(f"{node['name']}.yml")
+
+
+def semantic_inputs(graph: Graph, metric_uid: str) -> set[str]:
+    """The semantic models a metric's measures come from, through ratio/derived inputs."""
+    inputs = set()
+    for parent in graph.manifest["metrics"][metric_uid]["depends_on"]["nodes"]:
+        inputs |= (
+            {parent} if parent.startswith("semantic_model.") else semantic_inputs(graph, parent)
+        )
+    return inputs
+
+
+def test_each_mart_keeps_its_docs_tests_and_semantic_layer_in_one_yaml_beside_it(graph) -> None:
+    """jaffle-shop's layout: marts/<domain>/<mart>.yml holds the mart's description, config,
+    columns and data tests, its unit tests, the semantic models over it and the metrics on them;
+    a metric over several semantic models would live in marts/<domain>/_<domain>__metrics.yml."""
+    marts = {
+        uid: node
+        for uid, node in graph.models.items()
+        if Path(node["original_file_path"]).parts[1] == "marts"
+    }
+    expected_files = set()
+    for uid, node in marts.items():
+        expected_files.add(mart_yaml(graph, uid))
+        assert node["patch_path"] == f"techflow://{mart_yaml(graph, uid)}", node["name"]
+    for test in graph.manifest["unit_tests"].values():
+        [model_uid] = test["depends_on"]["nodes"]
+        if model_uid in marts:
+            assert Path(test["original_file_path"]) == mart_yaml(graph, model_uid), test["name"]
+    semantic_files = {}
+    for uid, semantic_model in graph.manifest["semantic_models"].items():
+        [model_uid] = semantic_model["depends_on"]["nodes"]
+        semantic_files[uid] = mart_yaml(graph, model_uid)
+        assert Path(semantic_model["original_file_path"]) == semantic_files[uid], uid
+    for uid, metric in graph.manifest["metrics"].items():
+        files = {semantic_files[s] for s in semantic_inputs(graph, uid)}
+        if len(files) > 1:
+            domain = next(iter(files)).parent
+            files = {domain / f"_{domain.name}__metrics.yml"}
+            expected_files |= files
+        assert {Path(metric["original_file_path"])} == files, metric["name"]
+    # No stray per-folder YAML left beside the marts.
+    on_disk = {
+        path.relative_to(DBT_PROJECT_DIR)
+        for path in (DBT_PROJECT_DIR / "models" / "marts").rglob("*.yml")
+    }
+    assert on_disk == expected_files
+
+
 def test_rpt_marketing_roi_is_versioned_with_roi_only_in_the_deprecated_version(graph) -> None:
     versions = {
         node["version"]: node

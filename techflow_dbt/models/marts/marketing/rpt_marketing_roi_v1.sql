@@ -1,4 +1,4 @@
--- rpt_marketing_roi version 1, deprecated (its deprecation_date is in _marketing__models.yml):
+-- rpt_marketing_roi version 1, deprecated (its deprecation_date is in rpt_marketing_roi.yml):
 -- version 2 plus `roi`, the same value as roas under the column's first name. It is return on ad
 -- spend, not ROI = (revenue - spend) / spend (METRICS.md), so version 2 dropped the name. Kept as
 -- a view over version 2 for the readers that pin v=1 until they move to roas.
