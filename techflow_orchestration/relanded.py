@@ -11,8 +11,13 @@ until exactly that partition is rebuilt. This module notices it and asks for tha
   so those days carry Dagster's own version until first observed.
 - The `relanded_raw_partitions` sensor lists the raw folders each minute (one stat per file) and
   looks only at files written since its last scan that no materialization or observation of their
-  partition has seen yet — Dagster's own writes are followed by their materialization, so a file
-  newer than both came from outside. For those it computes the fingerprint: equal to the
+  partition has seen yet: each of those events records the modification time of the file(s) it saw
+  (`LANDED_MTIME`; a range run records its newest file's), and Dagster's own writes are followed by
+  their materialization, so a file newer than that came from outside. File times are compared
+  only with file times, never with the process clock or event timestamps: a faked or stepped
+  process clock (CI runs the suite under libfaketime, whose clock is days behind the
+  filesystem's) must not make every file look foreign. For those files it computes the
+  fingerprint: equal to the
   partition's recorded data version, it is a re-delivery of the same content (nothing to do);
   otherwise it reports an AssetObservation with the new data version (the raw partition's history
   in the UI shows it) and, for a partition that had landed before, requests one run of the daily
@@ -31,7 +36,6 @@ until exactly that partition is rebuilt. This module notices it and asks for tha
 
 import hashlib
 import json
-import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -61,9 +65,13 @@ from techflow_orchestration.keys import RAW_ASSET_KEYS
 # What Dagster reads a data version from on a materialization or observation event.
 DATA_VERSION_TAG = "dagster/data_version"
 RELANDED_TAG = "techflow/relanded"
+# Metadata on raw materializations and observations: the modification time of the newest file the
+# event saw, as the filesystem recorded it.
+LANDED_MTIME = "landed_mtime"
 SENSOR_INTERVAL_SECONDS = 60
-# Files written up to this long before the previous scan are looked at again: a file renamed into
-# place after the listing with an older mtime is not missed. Seen files cost one lookup, no hash.
+# Files written up to this long before the newest file of the previous listing are looked at
+# again: a file renamed into place after that listing with an older mtime is not missed. Seen
+# files cost one lookup, no hash.
 RESCAN_OVERLAP_SECONDS = 600.0
 IN_PROGRESS = [DagsterRunStatus.STARTING, DagsterRunStatus.STARTED, DagsterRunStatus.CANCELING]
 PAGE = 1000
@@ -92,20 +100,13 @@ class LandedFile:
 
 @dataclass(frozen=True)
 class Recorded:
-    """What the instance knows of one raw partition: when it was last materialized and observed,
-    and the data version of the newer of the two."""
+    """What the instance knows of one raw partition, from its newest materialization or
+    observation: the modification time of the file that event saw (None when it recorded none)
+    and its data version."""
 
-    materialized_at: float | None = None
-    observed_at: float | None = None
+    landed_mtime: float | None = None
     data_version: str | None = None
-
-    @property
-    def seen_at(self) -> float:
-        return max(self.materialized_at or 0.0, self.observed_at or 0.0)
-
-    @property
-    def landed_before(self) -> bool:
-        return self.materialized_at is not None or self.observed_at is not None
+    landed_before: bool = True
 
 
 @dataclass(frozen=True)
@@ -139,23 +140,21 @@ def changes(
     hashing, which happens only for files newer than everything recorded about their partition."""
     found = []
     for file in candidates:
-        record = recorded.get((file.key, file.day), Recorded())
-        if file.mtime <= record.seen_at:
-            continue  # written before its last materialization or observation: already known
+        record = recorded.get((file.key, file.day), Recorded(landed_before=False))
+        if record.landed_mtime is not None and file.mtime <= record.landed_mtime:
+            continue  # the file its last materialization or observation saw: already known
         version = fingerprint_of(file.path)
         if version != record.data_version:
             found.append(Change(file, version, record.data_version, record.landed_before))
     return found
 
 
-def _records(
-    instance: Any, fetch: str, key: AssetKey, days: Sequence[str], after: float
-) -> Iterator[Any]:
-    """Materialization or observation records of some partitions since a time, newest first."""
+def _records(instance: Any, fetch: str, key: AssetKey, days: Sequence[str]) -> Iterator[Any]:
+    """Materialization or observation records of some partitions, newest first."""
     cursor = None
     while True:
         result = getattr(instance, fetch)(
-            AssetRecordsFilter(asset_key=key, asset_partitions=list(days), after_timestamp=after),
+            AssetRecordsFilter(asset_key=key, asset_partitions=list(days)),
             limit=PAGE,
             cursor=cursor,
         )
@@ -165,32 +164,37 @@ def _records(
         cursor = result.cursor
 
 
+def _landed_mtime(event: Any) -> float | None:
+    value = (event.metadata or {}).get(LANDED_MTIME)
+    return None if value is None else float(value.value)
+
+
 def recorded_versions(
     instance: Any, candidates: Sequence[LandedFile]
 ) -> dict[tuple[AssetKey, str], Recorded]:
-    """The newest materialization and observation of each candidate's partition, from one query
-    per table and event type (only events after the oldest candidate's mtime matter)."""
-    by_key: dict[AssetKey, list[LandedFile]] = {}
+    """The newest materialization or observation (by storage id: the order the instance wrote
+    them, whatever the clocks said) of each candidate's partition, from one query per table and
+    event type. A partition's history is a few events per run that touched it."""
+    by_key: dict[AssetKey, set[str]] = {}
     for file in candidates:
-        by_key.setdefault(file.key, []).append(file)
+        by_key.setdefault(file.key, set()).add(file.day)
     found: dict[tuple[AssetKey, str], Recorded] = {}
-    for key, files in by_key.items():
-        days = sorted({file.day for file in files})
-        after = min(file.mtime for file in files) - 1.0
-        newest: dict[str, dict[str, Any]] = {}
-        for fetch, kind in (("fetch_materializations", "m"), ("fetch_observations", "o")):
-            for record in _records(instance, fetch, key, days, after):
-                event = record.asset_materialization or record.asset_observation
-                slot = newest.setdefault(record.partition_key, {})
-                if kind not in slot:  # newest first: keep the first seen
-                    slot[kind] = (record.timestamp, (event.tags or {}).get(DATA_VERSION_TAG))
-        for day, slot in newest.items():
-            materialized, observed = slot.get("m"), slot.get("o")
-            latest = max((s for s in (materialized, observed) if s), key=lambda s: s[0])
+    for key, days in by_key.items():
+        newest: dict[str, Any] = {}
+        for fetch in ("fetch_materializations", "fetch_observations"):
+            seen: set[str] = set()
+            for record in _records(instance, fetch, key, sorted(days)):
+                day = record.partition_key
+                if day in seen:
+                    continue  # newest first: the first one per partition is its newest
+                seen.add(day)
+                if day not in newest or record.storage_id > newest[day].storage_id:
+                    newest[day] = record
+        for day, record in newest.items():
+            event = record.asset_materialization or record.asset_observation
             found[(key, day)] = Recorded(
-                materialized_at=materialized[0] if materialized else None,
-                observed_at=observed[0] if observed else None,
-                data_version=latest[1],
+                landed_mtime=_landed_mtime(event),
+                data_version=(event.tags or {}).get(DATA_VERSION_TAG),
             )
     return found
 
@@ -200,6 +204,7 @@ def observation(change: Change) -> AssetObservation:
         "path": MetadataValue.path(str(change.file.path)),
         "rows": MetadataValue.int(pq.ParquetFile(change.file.path).metadata.num_rows),
         "bytes": MetadataValue.int(change.file.size),
+        LANDED_MTIME: MetadataValue.timestamp(change.file.mtime),
         "previous_data_version": MetadataValue.text(change.previous or "unknown"),
     }
     return AssetObservation(
@@ -253,18 +258,16 @@ def build_relanded_sensor(
         in_progress = context.instance.get_runs(filters=RunsFilter(statuses=IN_PROGRESS))
         if any(_writes_raw(run, daily_job.name) for run in in_progress):
             return SkipReason("a run is writing raw partitions; looking again next tick")
-        # Compared with file mtimes, never read as a date (the platform's clock is the as-of day).
-        scanned_at = time.time()
-        since = json.loads(context.cursor)["scanned_at"] if context.cursor else 0.0
-        candidates = [
-            file
-            for file in landed_files(raw_dir, RAW_ASSET_KEYS)
-            if file.mtime > since - RESCAN_OVERLAP_SECONDS
-        ]
+        # The cursor is the newest file time of the previous listing: file times only ever meet
+        # file times (see the module docstring).
+        since = json.loads(context.cursor).get("newest_mtime", 0.0) if context.cursor else 0.0
+        files = list(landed_files(raw_dir, RAW_ASSET_KEYS))
+        newest_mtime = max((file.mtime for file in files), default=since)
+        candidates = [file for file in files if file.mtime > since - RESCAN_OVERLAP_SECONDS]
         valid_days = set(partition_keys())
         candidates = [file for file in candidates if file.day in valid_days]
         found = changes(candidates, recorded_versions(context.instance, candidates))
-        cursor = json.dumps({"scanned_at": scanned_at})
+        cursor = json.dumps({"newest_mtime": max(newest_mtime, since)})
         if not found:
             return SensorResult(skip_reason="no raw partition changed", cursor=cursor)
         changed_keys = {change.file.key for change in found if change.relanded}

@@ -29,7 +29,7 @@ from dagster import (
 
 from data_generation import generate_range
 from techflow_orchestration.keys import RAW_ASSET_KEYS, RAW_GROUP, raw_asset_key
-from techflow_orchestration.relanded import fingerprint
+from techflow_orchestration.relanded import LANDED_MTIME, fingerprint
 from techflow_orchestration.resources import WorldResource
 
 
@@ -90,6 +90,8 @@ def build_raw_assets(partitions_def: DailyPartitionsDefinition) -> AssetsDefinit
             # `days` says which one the reader is looking at. One day records its file's content
             # hash as the partition's data version, which the relanded_raw_partitions sensor
             # compares a re-delivered file with (a range cannot: one version for every day).
+            # `landed_mtime` (the newest written file's modification time) tells the sensor which
+            # files this run wrote: anything newer came from outside.
             table_dir = days[0].path.parent.parent
             yield MaterializeResult(
                 asset_key=key,
@@ -98,6 +100,9 @@ def build_raw_assets(partitions_def: DailyPartitionsDefinition) -> AssetsDefinit
                     "rows": MetadataValue.int(sum(r.rows for r in days)),
                     "bytes": MetadataValue.int(sum(r.bytes for r in days)),
                     "path": MetadataValue.path(str(days[0].path if len(days) == 1 else table_dir)),
+                    LANDED_MTIME: MetadataValue.timestamp(
+                        max(result.path.stat().st_mtime for result in days)
+                    ),
                     "days": MetadataValue.text(
                         str(first) if first == last else f"{first}..{last} ({len(days)} days)"
                     ),

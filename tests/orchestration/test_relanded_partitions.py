@@ -42,18 +42,18 @@ def landed(day: str, mtime: float, path: Path = Path("f.parquet")) -> LandedFile
 
 def test_files_older_than_their_record_are_not_even_hashed() -> None:
     hashed = []
-    recorded = {(SUBSCRIPTIONS, "2026-06-01"): Recorded(materialized_at=50.0, data_version="v1")}
+    recorded = {(SUBSCRIPTIONS, "2026-06-01"): Recorded(landed_mtime=50.0, data_version="v1")}
     found = changes([landed("2026-06-01", 40.0)], recorded, lambda p: hashed.append(p) or "v2")
     assert (found, hashed) == ([], [])
 
 
 def test_a_redelivery_with_the_same_content_is_no_change() -> None:
-    recorded = {(SUBSCRIPTIONS, "2026-06-01"): Recorded(materialized_at=50.0, data_version="v1")}
+    recorded = {(SUBSCRIPTIONS, "2026-06-01"): Recorded(landed_mtime=50.0, data_version="v1")}
     assert changes([landed("2026-06-01", 60.0)], recorded, lambda _: "v1") == []
 
 
 def test_new_content_is_a_relanding_and_a_first_file_is_not() -> None:
-    recorded = {(SUBSCRIPTIONS, "2026-06-01"): Recorded(observed_at=50.0, data_version="v1")}
+    recorded = {(SUBSCRIPTIONS, "2026-06-01"): Recorded(landed_mtime=50.0, data_version="v1")}
     found = changes(
         [landed("2026-06-01", 60.0), landed("2026-06-02", 60.0)], recorded, lambda _: "v2"
     )
