@@ -4,7 +4,7 @@ This module is the one place that names the raw tables and their columns. The ge
 exactly these columns and types; the dbt sources (techflow_dbt/models/staging/*/_*__sources.yml)
 document the same columns; the Dagster raw assets take their keys from RAW_TABLES.
 
-Conventions (see ../shared/ARCHITECTURE.md):
+Conventions:
 - Files land at <data_dir>/raw/<system>/<table>/date=YYYY-MM-DD/part-0.parquet. The hive key
   `date` is the day the extract landed; it is not a column inside the file.
 - Timestamps are naive and in UTC (microseconds). Money is integer cents (USD, except Stripe

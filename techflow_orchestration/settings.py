@@ -3,7 +3,8 @@ from the environment.
 
 One frozen dataclass instead of scattered `os.environ` reads, so tests can build a settings object
 for a temporary directory and a fixed as-of day, and everything downstream (partitions, resources,
-alerts, the summary) follows it. Defaults match ../shared/ARCHITECTURE.md (section "Configuration").
+alerts, the summary) follows it. The variables and their defaults are listed in README.md
+("Configuration").
 """
 
 from __future__ import annotations

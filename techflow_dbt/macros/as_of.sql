@@ -1,5 +1,5 @@
 {#
-    The platform's one clock (ARCHITECTURE.md, TECHFLOW_AS_OF): the as-of day is the last complete
+    The platform's one clock (TECHFLOW_AS_OF): the as-of day is the last complete
     day the warehouse is built through; "now" for every recency or "currently" rule is the end of
     that day (as-of + 1 day, 00:00 UTC, exclusive). Unset, the as-of day is yesterday (UTC) —
     this macro is the only place the dbt project reads the wall clock. Dagster and `make run`

@@ -4,7 +4,8 @@
 -- - won expansion: a period opened by a seat increase or an upgrade on the close day, and the
 --   amount is its ARR increase over the period it replaced.
 -- Deals closed in the last 60 days are left out: app_db changes may land up to 45 days late and
--- a mistyped seat count is corrected within two weeks (ARCHITECTURE.md, late and corrected data).
+-- a mistyped seat count is corrected within two weeks (data_generation/README.md, "Late and
+-- corrected subscriptions").
 with
 
 deals as (

@@ -1,7 +1,7 @@
 """MRR recomputed straight from raw Parquet and the plan_catalog seed, in polars, independently
 of the dbt models: the reference fct_mrr_daily must equal to the cent.
 
-The rules, from ARCHITECTURE.md:
+The rules (techflow_dbt/models/METRICS.md, "Paid start", "MRR and ARR", "Who is a customer"):
 - a subscription period's MRR = price per billing period / billing months x quantity (seats);
 - it counts on day D when its paid start (trial end, else start) is on or before D and it has not
   ended by D (ended_at null or its date after D);

@@ -1,4 +1,4 @@
-"""Reading the raw Parquet the way the platform's contract describes it (ARCHITECTURE.md)."""
+"""Reading the raw Parquet the way the raw contract describes it (data_generation/schema.py)."""
 
 from __future__ import annotations
 

@@ -1,8 +1,9 @@
 -- Every landed version of every subscription period, kept in the warehouse. Grain: one row per
 -- landed raw row (identical re-landed copies included; they agree, and readers take the newest).
 --
--- Why a table and not the staging view: late and corrected data (ARCHITECTURE.md) can change a
--- period's MRR weeks before the day its row lands. To know what a late row changes, fct_mrr_daily
+-- Why a table and not the staging view: late and corrected data (data_generation/README.md,
+-- "Late and corrected subscriptions") can change a period's MRR weeks before the day its row
+-- lands. To know what a late row changes, fct_mrr_daily
 -- compares it with the version it replaces, which may have landed years earlier; reading that
 -- from here keeps a one-day build off the raw history (its cost stays flat as history grows).
 --

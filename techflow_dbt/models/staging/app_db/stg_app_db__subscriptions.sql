@@ -2,7 +2,7 @@
 -- two *different* versions with the same updated_at are both kept, so the unique test on
 -- subscription_id fails loudly instead of silently picking one.
 -- paid_start_at is when the period starts counting toward MRR: the trial's end, or its start
--- when it had no trial (ARCHITECTURE.md, business rules).
+-- when it had no trial (models/METRICS.md, "Paid start").
 -- Documented exception (dbt-project-evaluator: staging depends on staging):
 -- stg_app_db__subscription_versions is this model's base layer (every version, deduplicated);
 -- this model keeps the latest version per key. It reads no other source or seed.
