@@ -56,8 +56,8 @@ lint: setup manifest
 test: setup lint
 	$(RUN) pytest
 
-# Issue 10's speed targets side by side in one run, a ✔/✘ table at the end (tens of minutes;
-# BENCH_QUICK=1: the same benches on small worlds, to check they work).
+# The speed targets (docs/measurements.md) side by side in one run, a ✔/✘ table at the end (tens of
+# minutes; BENCH_QUICK=1: the same benches on small worlds, to check they work).
 bench: setup manifest
 	$(RUN) python -m benchmarks
 

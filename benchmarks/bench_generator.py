@@ -1,7 +1,7 @@
-"""The generator on the real workload against two anchors on the same layout (issue 10, (e)).
+"""The generator on the real workload against two anchors on the same layout: `make bench` (e).
 
 Workload: the default range (WORLD_START to the as-of day: 698 days on 2026-11-30) at scale 10,
-every table of RAW_TABLES (11 when measured: ≈32 M rows in 11 x 698 daily files) —
+every table of RAW_TABLES, one daily file each —
 `techflow-generate` as a process, timed from its start to its exit; its peak RSS: the larger of
 the kernel's (wait4: the biggest single process) and the sampled sum over the process and its
 worker processes — target ≤ 4 GiB.

@@ -1,4 +1,4 @@
-"""What Dagster costs on top of dbt, measured side by side in one run (issue 10, item 3).
+"""What Dagster costs on top of dbt, measured side by side in one run: `make bench` (a)-(d).
 
 Every side is a process timed from its start to its exit, on the same raw data and a fresh or
 identically built warehouse:

@@ -13,7 +13,7 @@ PASS, FAIL = "✔", "✘"
 class Target:
     """A ratio's limit: `at_most` (lower is better) or at least (higher is better)."""
 
-    key: str  # "a", "b", ... as in issue 10
+    key: str  # "a", "b", ...: the row of the table (docs/measurements.md)
     what: str
     limit: float
     at_most: bool = True

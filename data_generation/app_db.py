@@ -38,7 +38,7 @@ def users_day(world: World, day: Day) -> pl.DataFrame:
 
 
 def _teammates_invited(world: World, idx: np.ndarray) -> pl.DataFrame:
-    """Teammates `idx` as user rows (issue 13 C): the owner's company, domain and country, a work
+    """Teammates `idx` as user rows: the owner's company, domain and country, a work
     email at the company's domain, signup_at = when they accepted the invitation."""
     people = world.teammates.frame[idx]
     owners = world.users.frame[people["account_owner_id"].to_numpy() - 1]

@@ -13,7 +13,7 @@ depend on which days were generated before.
   come back later (reactivation: a new chain link without a trial and without a predecessor).
 - Dunning: every charge attempt of one billing cycle fails (at 0, 3, 7 and 14 days), the period is
   past_due from the first failure and canceled after the last one; some customers come back.
-- Behaviour (issue 13 C): each period has an engagement level (the account's latent level, drifting
+- Behaviour: each period has an engagement level (the account's latent level, drifting
   a little per period) and a seat utilisation (the share of seats its team fills, rising with
   engagement). Both are drawn when the period opens and drive its timeline: churn follows a
   Weibull hazard that falls with tenure and rises with low engagement and low utilisation; seat
@@ -39,7 +39,7 @@ RETRY_OFFSETS_DAYS = (0, 3, 7, 14)  # Stripe smart-retry schedule of one invoice
 FIRST_ATTEMPT_DELAY_US = HOUR_US  # invoices finalise an hour after the cycle opens
 DUNNING_CANCEL_DELAY_US = 2 * HOUR_US  # after the last failed attempt
 NEVER = np.int64(2**62)
-# refund (billing, issue 13): a fully refunded billing cycle ends the period when refunded.
+# refund (billing): a fully refunded billing cycle ends the period when refunded.
 REASONS = ("upgrade", "downgrade", "seat_change", "churn", "dunning", "refund")
 UPGRADE, DOWNGRADE, SEAT_CHANGE, CHURN, DUNNING, REFUND = range(6)
 DAYS_PER_MONTH = 30.44
@@ -71,12 +71,12 @@ UPGRADE_HAZARD = (0.022, 0.012, 0.0)
 DOWNGRADE_HAZARD = (0.0, 0.008, 0.012)
 DUNNING_PER_CYCLE = (0.012, 0.02)  # monthly, annual
 REACTIVATION_AFTER_CHURN, REACTIVATION_AFTER_DUNNING = 0.15, 0.30
-# Billing (issue 13): a customer asks for their money back on a cycle, which is refunded in full
+# Billing: a customer asks for their money back on a cycle, which is refunded in full
 # and ends the period (per cycle, like dunning). The refund lands REFUND_DAYS after the cycle
 # opened: after its last possible retry (day 14), before the next monthly cycle (day 28).
 FULL_REFUND_PER_CYCLE = 0.012
 REFUND_DAYS = (15.0, 27.0)
-# Behaviour (issue 13 C). Engagement z ~ N(0, 1) per period: sqrt(P) x the account's level plus
+# Behaviour. Engagement z ~ N(0, 1) per period: sqrt(P) x the account's level plus
 # sqrt(1 - P) x the period's own drift. Utilisation = logistic(BASE + ENG x z + NOISE x adoption),
 # with adoption ~ N(0, 1) per account (how readily its team takes the tool up): mean ≈ 0.6.
 ENGAGEMENT_PERSISTENCE = 0.8
@@ -117,13 +117,13 @@ class Periods:
     reason: np.ndarray  # index into REASONS
     previous_id: np.ndarray  # -1 when none
     dunning_cycle: np.ndarray  # the cycle whose charges all fail, -1 unless reason is dunning
-    # Billing cycles (issue 13, proration): a period that replaces another keeps its billing
+    # Billing cycles (proration): a period that replaces another keeps its billing
     # anchor, so cycle boundaries are anchor + k x billing months; cycle 0 of a period runs from
     # its paid start to the boundary after it (a prorated stub after a mid-cycle change).
     anchor_us: np.ndarray  # the billing anchor (paid start of the chain's first changed period)
     first_cycle_k: np.ndarray  # k of the boundary at or before the paid start
     refund_cycle: np.ndarray  # the cycle refunded in full, -1 unless reason is refund
-    engagement: np.ndarray  # latent engagement z ~ N(0, 1) of the period (issue 13 C)
+    engagement: np.ndarray  # latent engagement z ~ N(0, 1) of the period
     utilisation: np.ndarray  # latent share of seats the team fills, in (0, 1)
     seat_users: (
         np.ndarray
@@ -134,7 +134,7 @@ class Periods:
 
     @property
     def seat_utilisation(self) -> np.ndarray:
-        """Realised utilisation: the people using the period over its seats (issue 13 C)."""
+        """Realised utilisation: the people using the period over its seats."""
         return self.seat_users / self.quantity
 
     @property
@@ -200,7 +200,7 @@ def _open_chains(seed: int, users: Users, channels: list[str]) -> dict[str, np.n
     u = rng.uniform(seed, "chain:primary", uid)
     cum = np.cumsum(weights[users.campaign], axis=1)
     primary = np.minimum((u[:, None] >= cum).sum(axis=1), len(PRODUCTS) - 1)
-    # Funnel (issue 13 A): only users who activate a workspace open a subscription, and the
+    # Funnel: only users who activate a workspace open a subscription, and the
     # primary product's chain (its trial) starts at activation, not at signup (funnel.py).
     active = np.flatnonzero(users.activated_us < NEVER)
     user_idx, product, start = [active], [primary[active]], [users.activated_us[active]]
@@ -240,7 +240,7 @@ def _open_chains(seed: int, users: Users, channels: list[str]) -> dict[str, np.n
 
 
 def _behaviour(seed: int, user_id: np.ndarray, sid: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Engagement z and seat utilisation of each period, drawn when it opens (issue 13 C).
+    """Engagement z and seat utilisation of each period, drawn when it opens.
 
     The account's level (hashed from the owner's user_id) persists; each period adds its own
     drift, so an account's engagement moves a little at every plan or seat change.
@@ -320,7 +320,7 @@ def simulate_periods(
         converted = ~trial | (u["convert"] < np.minimum(conversion * engaged, 0.95))
         paid_start = np.where(trial, trial_end, start)
         months = np.where(billing == 1, 12, 1)
-        # Proration (issue 13): a replacing period keeps its predecessor's billing anchor; its
+        # Proration: a replacing period keeps its predecessor's billing anchor; its
         # cycle 0 is the stub to the next boundary. Its credit-bearing stub never dunns or is
         # refunded (cycle numbers start at 1 for it), so those always hit a full cycle.
         successor = anchor >= 0

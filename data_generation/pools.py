@@ -15,7 +15,7 @@ COMPANY_SUFFIXES = (
     "Labs", "Systems", "Analytics", "Group", "Health", "Logistics", "Software", "Partners",
     "Media", "Capital", "Robotics", "Foods", "Studio", "Works", "Energy", "Cloud",
 )  # fmt: skip
-# Issue 13 C: a distinguishing first word, so (prefix, word, suffix) names enough distinct companies
+# A distinguishing first word, so (prefix, word, suffix) names enough distinct companies
 # (24 x ~600 x 16 ≈ 230,000) for every account of a large world to have its own (users.py).
 COMPANY_PREFIXES = (
     "", "North", "Blue", "Bright", "Summit", "Silver", "Red", "Green", "Open", "True", "Clear",

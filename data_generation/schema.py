@@ -55,7 +55,7 @@ RAW_TABLES: tuple[RawTable, ...] = (
             "company_domain": pl.String(),
             "country": pl.String(),  # ISO 3166-1 alpha-2
             "signup_at": TS,  # for an invited teammate: when they joined
-            # Issue 13 C: null for the user who signed up (the account owner), else the owner's
+            # Null for the user who signed up (the account owner), else the owner's
             # user_id: an invited teammate who fills one of the account's seats.
             "account_owner_id": pl.Int64(),
             "updated_at": TS,
@@ -76,7 +76,7 @@ RAW_TABLES: tuple[RawTable, ...] = (
             "trial_ends_at": TS,  # null when the period had no trial
             "started_at": TS,
             "ended_at": TS,  # null while open
-            # null, upgrade, downgrade, seat_change, churn, dunning, refund (issue 13)
+            # null, upgrade, downgrade, seat_change, churn, dunning, refund
             "ended_reason": pl.String(),
             "previous_subscription_id": pl.Int64(),  # the period this one replaced, or null
             "created_at": TS,
@@ -130,7 +130,7 @@ RAW_TABLES: tuple[RawTable, ...] = (
             "status": pl.String(),  # paid, open, void, uncollectible
             "created_at": TS,
             "updated_at": TS,  # re-landed when the status changes
-            # Billing (issue 13): money above is in `currency` (usd, eur, gbp, cad, aud) cents;
+            # Billing: money above is in `currency` (usd, eur, gbp, cad, aud) cents;
             # subtotal = sum of the invoice's line items, total = subtotal + tax, and
             # amount_due = max(total, 0) (a negative total stays on the customer's balance).
             "subtotal": pl.Int64(),
@@ -155,14 +155,14 @@ RAW_TABLES: tuple[RawTable, ...] = (
             "failure_code": pl.String(),  # null unless failed
             "created_at": TS,
             "updated_at": TS,  # re-landed when refunded
-            "currency": pl.String(),  # issue 13: the invoice's currency (amounts are its cents)
+            "currency": pl.String(),  # the invoice's currency (amounts are its cents)
             "_loaded_at": TS,
         },
         ("charge_id",),
         mutable=True,
         added_later=frozenset({"currency"}),
     ),
-    # Billing (issue 13): what each invoice bills, Stripe-style. A plan line per invoice (a whole
+    # Billing: what each invoice bills, Stripe-style. A plan line per invoice (a whole
     # cycle, or the prorated rest of it after a mid-cycle change) and, after a change, a proration
     # credit (negative) for the replaced period's unused time. Lands with its invoice's first
     # version; never changes.
@@ -250,7 +250,7 @@ RAW_TABLES: tuple[RawTable, ...] = (
             "created_at": TS,
             "updated_at": TS,
             "_loaded_at": TS,
-            # Issue 13 (sales pipeline): Salesforce's standard Type picklist, New Business or
+            # Sales pipeline: Salesforce's standard Type picklist, New Business or
             # Expansion (added last: the contract only grows).
             "type": pl.String(),
         },

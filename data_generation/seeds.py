@@ -35,7 +35,7 @@ _REQUIRED_COLUMNS = {
         "usage_weight": pl.Float64,
     },
     "utm_channel_mapping": {"utm_source": pl.String, "utm_medium": pl.String, "channel": pl.String},
-    # Billing (issue 13): the currency and sales tax of a customer's country, and monthly rates
+    # Billing: the currency and sales tax of a customer's country, and monthly rates
     # to USD; the revenue marts read the same files to report USD net of tax.
     "country_billing": {
         "country_code": pl.String,

@@ -4,7 +4,7 @@ Billing cycles are anchored at a chain's billing anchor (the paid start of its f
 period that replaces another by a plan or seat change keeps its predecessor's anchor): boundary k
 is anchor + k x billing months. Cycle 0 of a period runs from its paid start to the next boundary,
 cycle n from boundary k0 + n (lifecycle.Periods.first_cycle_k). Each cycle is invoiced when it
-opens at price x seats, Stripe-style with proration (issue 13): a mid-cycle change's first invoice
+opens at price x seats, Stripe-style with proration: a mid-cycle change's first invoice
 carries a credit for the unused rest of the old plan's cycle and a prorated charge for the new plan
 to the end of that cycle (two line items in invoice_line_items; invoice subtotal = sum of lines).
 

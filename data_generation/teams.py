@@ -1,4 +1,4 @@
-"""Invited teammates (issue 13 C): the people besides the owner who fill an account's seats.
+"""Invited teammates: the people besides the owner who fill an account's seats.
 
 The user who signs up owns the customer account (its subscriptions, Stripe customer and CRM
 account). A period's team is `seat_users` people (lifecycle.py: seat utilisation x seats): the

@@ -203,7 +203,7 @@ def company_identity(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """(prefix, word, suffix, cycle) of each owner's company, distinct for distinct user_ids.
 
-    Issue 13 C: drawing word and suffix independently gave thousands of unrelated accounts one
+    Why: drawing word and suffix independently gave thousands of unrelated accounts one
     company. Instead user n takes slot perm(n) of the prefixes x words x suffixes grid, perm an
     affine bijection (seeded offset), so no two of the first N accounts share a company; account
     N + n reuses the grid with a number (cycle 1 → "… 2"). A word's slug ends in no suffix, so

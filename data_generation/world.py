@@ -76,7 +76,7 @@ class World:
 
     @functools.cached_property
     def teammates(self) -> Teammates:
-        """The users the owners invite to fill their seats (issue 13 C; see teams.py)."""
+        """The users the owners invite to fill their seats (see teams.py)."""
         return build_teammates(self.seed, self.users, self.periods)
 
 

@@ -14,8 +14,8 @@ from data_generation.durable import replace_durably
 from data_generation.schema import RawTable
 
 PART_FILE = "part-0.parquet"
-# zstd at level 1 writes as fast as snappy here (measured: ~5 M rows/s for usage_events) and the
-# files are a third smaller; every Parquet reader (DuckDB, polars, Spark) reads it.
+# zstd at level 1 writes as fast as snappy here and the files are a third smaller; every Parquet
+# reader (DuckDB, polars, Spark) reads it.
 COMPRESSION = "zstd"
 COMPRESSION_LEVEL = 1
 

@@ -1,9 +1,9 @@
 """One dashboard page: a title, KPI tiles and plotly charts, in a single offline HTML file.
 
-plotly.js is inlined once (≈4.6 MB) and every chart is a div drawn by it, so the file opens from
-disk or any static server with no network. KPI tiles carry their metric name and exact value as
-data attributes (`data-metric`, `data-value`, and `data-month` for a tile of one month) so a
-browser test can compare them with the metric.
+plotly.js is inlined once (most of the file's size) and every chart is a div drawn by it, so the
+file opens from disk or any static server with no network. KPI tiles carry their metric name and
+exact value as data attributes (`data-metric`, `data-value`, and `data-month` for a tile of one
+month) so a browser test can compare them with the metric.
 """
 
 from __future__ import annotations

@@ -26,7 +26,7 @@ from threadpoolctl import threadpool_limits
 FEATURES = (
     "mrr",
     "seats",
-    # Seat use (issue 13 C): teams that leave seats empty churn more and shrink.
+    # Seat use: teams that leave seats empty churn more and shrink.
     "active_users_last_7_days",
     "active_users_last_28_days",
     "seat_utilisation_last_28_days",

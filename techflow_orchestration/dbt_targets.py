@@ -3,7 +3,7 @@
 dagster-dbt gives every invocation a target folder of its own (run_results.json, manifest.json,
 dbt.log), and seeds it with `partial_parse.msgpack` from the target path *it* is configured with
 (`DBT_TARGET_PATH`, else `target/`), not from the project's: without help each step finds no saved
-parse and starts a full one (~5 s). So a step gets a folder under the prepared target path
+parse and starts a full one. So a step gets a folder under the prepared target path
 (techflow_dbt/target/dagster/invocations/<op>-<run>-<id>), seeded here with a saved parse, so
 partial parsing re-reads only what changed since (the seeds, which dagster-dbt's preparer marks
 stale on purpose; files whose `env_var()`s differ).
@@ -15,7 +15,7 @@ and `make dev` use, so their first step reuses it; a code location pointed at an
 per warehouse (parse_cache/<key>.msgpack) for the next one. dbt validates whatever it is given
 (file checksums, vars, profile, dbt version): a stale seed costs a re-parse, never a wrong one.
 
-The folders pile up, one per step of every run (~1 MB each): before a step starts, all but the
+The folders pile up, one per step of every run: before a step starts, all but the
 newest KEEP_INVOCATIONS are deleted. The one running is always among the newest, and dbt steps
 never overlap (they share the one-slot `duckdb` pool).
 """

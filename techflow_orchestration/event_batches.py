@@ -2,14 +2,13 @@
 
 A range run of the daily job plans one event per (partitioned asset, day) and records one
 materialization per (asset, day): for a fresh default world, the raw tables
-(schema.RAW_TABLES) + 2 incrementals over 698 days, ~18,000 events (with 11 raw tables). That is
+(schema.RAW_TABLES) + 2 incrementals times every day since the world start. That is
 what lets the UI show every partition, and every partition of a failed run as failed, so the
 count stays. What each costs is the storage's business: Dagster
 hands these events over as batches (planned events, and the materializations of one output over a
 partition range) when DAGSTER_EVENT_BATCH_SIZE is set, but the default SQLite event log storage
 (dagster 1.13) writes a batch one event at a time — a new engine, connection and WAL commit for
-the run's shard and again for the index shard, per event: ~6-25 ms each here, minutes per fresh
-`make run`.
+the run's shard and again for the index shard, per event: minutes per fresh `make run`.
 
 `enable_batched_event_writes` makes `make run`'s instance write such a batch the way
 `store_event` writes one event (same rows: run shard, index shard, asset event tags, asset key
@@ -18,16 +17,15 @@ is stored event by event as before. It is applied to the
 instance object of `make run` only (steps run in its process); `make dev`'s runs keep Dagster's
 default writes.
 
-Events that arrive one at a time (a dbt build streams ~1,700: check results, materializations,
+Events that arrive one at a time (a dbt build streams thousands: check results, materializations,
 step outputs) cost the same way: Dagster's SQLite storage creates an engine and opens, commits and
 closes a connection per event and shard, and closing the last connection to a WAL database
-checkpoints it and deletes its WAL file; the commit fsyncs. Profiled in a full `make run` build:
-4,448 commits (16.5 s), 6,033 closes (8.4 s), 6,024 engines (3.9 s) — CPU and I/O taken from
-the dbt process beside it. `reuse_connections` keeps one engine (and its pooled connection) per
-shard for the life of the process, with `synchronous=NORMAL`, SQLite's recommended setting for
-WAL: a commit is durable against a crash of the process (kill -9 loses nothing committed), only
-an OS crash or power loss can roll back the last transactions, and the database stays
-consistent either way.
+checkpoints it and deletes its WAL file; the commit fsyncs — CPU and I/O taken from the dbt process
+beside it (profiled figures: docs/orchestration.md). `reuse_connections` keeps one engine (and its
+pooled connection) per shard for the life of the process, with `synchronous=NORMAL`, SQLite's
+recommended setting for WAL: a commit is durable against a crash of the process (kill -9 loses
+nothing committed), only an OS crash or power loss can roll back the last transactions, and the
+database stays consistent either way.
 """
 
 from __future__ import annotations
@@ -141,7 +139,7 @@ def reuse_connections(instance: DagsterInstance) -> bool:
     engines: dict[str, sqlalchemy.Engine] = {}
     storage._connect = partial(_connect_reusing_engine, storage, engines)  # type: ignore[method-assign]
     # Asked before writing each asset event and check evaluation, each time with an engine and a
-    # connection of its own (1,576 times in one build, 2.3 s); tables only ever get added, by a
+    # connection of its own (over a thousand times in one build); tables only ever get added, by a
     # migration, never while `make run` runs: a table once there stays there.
     has_table = storage.has_table
     present: set[str] = set()

@@ -65,8 +65,9 @@ def build_definitions(settings: TechflowSettings) -> Definitions:
         # Every job runs its steps in the run's own process. The steps form one chain (raw ->
         # dbt -> the exposures) serialized by the single-slot `duckdb` pool anyway, and the
         # multiprocess default would start a subprocess per step that imports this code location
-        # again (3 s or more each) for no parallelism. Dagster's in-process executor, which also
-        # tags each run with the process executing it (run_process.py: how dead runs are told).
+        # again (seconds each, far more on a loaded machine) for no parallelism. Dagster's
+        # in-process executor, which also tags each run with the process executing it
+        # (run_process.py: how dead runs are told).
         executor=identified_in_process_executor,
         resources={
             "dbt": dbt_resource(),

@@ -1,6 +1,7 @@
 """The dbt project as Dagster sees it, and its manifest — prepared once, never parsed at import.
 
-`dbt parse` takes 10-15 s, so the manifest is built ahead of time by `make manifest`
+A full `dbt parse` reads every file of the project and takes many seconds; done at import it
+would be paid by every Dagster process. So the manifest is built ahead of time by `make manifest`
 (`python -m techflow_orchestration.project`, the equivalent of `dagster-dbt project
 prepare-and-package` that also records a hash of the project files it parsed); `make run`,
 `make dev` and the tests' setup call it. Importing the definitions only reads the JSON. It is

@@ -23,8 +23,8 @@ finds the mark), so every build starts from audited state and a failed partition
 again by the next run. dbt's tests therefore ran against exactly what gets published: nothing
 touches the build file between dbt's exit and the copy but the CHECKPOINT.
 
-`WarehousePublisher` is the interface the orchestration uses; a PostgreSQL warehouse (issue 23)
-would implement it with build schemas swapped in by one transaction under an advisory lock.
+`WarehousePublisher` is the interface the orchestration uses; a PostgreSQL warehouse would
+implement it with build schemas swapped in by one transaction under an advisory lock.
 """
 
 from __future__ import annotations

@@ -76,8 +76,9 @@ class TechflowDbtCliResource(DbtCliResource):
     start-up costs it pays before each dbt command.
 
     - It builds a dbt adapter in the Dagster process (imports dbt-core and dbt-duckdb, loads the
-      project, parses every macro): 1.5-3 s per dbt step, 10 s on a loaded machine. The adapter
-      serves only `fetch_column_metadata` / `fetch_row_counts`, which this project does not call.
+      project, parses every macro) before each dbt step: seconds of a core's time, more on a
+      loaded machine (docs/orchestration.md has the figures). The adapter serves only
+      `fetch_column_metadata` / `fetch_row_counts`, which this project does not call.
     - It asks the dbt executable its version (`dbt --version`: a whole dbt start-up, once per run)
       to tell dbt Core from dbt Fusion. This project installs dbt-core, whose version is in the
       package metadata.

@@ -1,4 +1,4 @@
--- Invoices are the sum of their line items (issue 13, proration): every invoice's subtotal equals
+-- Invoices are the sum of their line items (proration): every invoice's subtotal equals
 -- the sum of its lines (plan lines and proration credits, excluding tax), every invoice has lines
 -- and every line's currency is its invoice's. Returns each invoice that does not add up.
 with

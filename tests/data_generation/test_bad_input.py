@@ -108,7 +108,7 @@ def _billing_seed(tmp_path: Path, name: str, content: str) -> Path:
     ids=["currency-without-rates", "mid-month-rate", "tax-rate-as-percent"],
 )  # fmt: skip
 def test_malformed_billing_seeds(tmp_path, capsys, name, edit, words):
-    """The currency and tax seeds (issue 13) are checked before anything is written."""
+    """The currency and tax seeds are checked before anything is written."""
     out = tmp_path / "raw"
     seeds = _billing_seed(tmp_path, name, edit((DEFAULT_SEEDS_DIR / name).read_text()))
     code, err = run(capsys, *ARGS, "--out", str(out), "--seeds-dir", str(seeds))

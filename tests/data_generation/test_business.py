@@ -58,8 +58,8 @@ ENTERPRISE_OVER_STARTER_CONVERSION = 0.10
 # Trials that lapse were used less in their last week, per active person, than trials that
 # convert: conversion odds rise with engagement (CONVERSION_ENGAGEMENT_BETA = 0.35), and engagement
 # sets usage, so lapsed trials are the quieter ones — cause, not an echo of the end. Measured 0.83
-# on the 120-day dirty world; a weak lever by design (issue 13 made conversion follow engagement
-# instead of usage fading before a decided churn, which gave 0.6).
+# on the 120-day dirty world; a weak lever by design (conversion follows engagement, not usage
+# fading before a decided churn, which gave 0.6).
 LAPSED_VS_CONVERTED_TRIAL_USAGE = 0.85
 # Churn hazard falls with tenure (a Weibull hazard with shape < 1): months 0-3 against 6-12,
 # and 6-12 against 12-24 (measured 1.85 and 2.64).
@@ -98,7 +98,7 @@ def test_signups_grow_and_weekdays_beat_weekends():
     assert per_day[weekday < 5].mean() > SIGNUPS_WEEKDAY_VS_WEEKEND * per_day[weekday >= 5].mean()
 
 
-# --- Acquisition and funnel (issue 13 A): clicks -> visits -> signups -> activation -> trial ---
+# --- Acquisition and funnel: clicks -> visits -> signups -> activation -> trial ---
 CAMPAIGN_INDEX = {c.name: i for i, c in enumerate(CAMPAIGNS) if c.name}
 DEFAULT_WORLD = WorldConfig(start=START, scale=1.0, seed=42)
 
@@ -208,7 +208,7 @@ def test_activation_is_a_segment_track_at_the_first_subscription_start(dirty_wor
             select user_id, min(started_at) as started_at from {subscriptions} group by 1
             having min(started_at) < (select max(_loaded_at)::date from {subscriptions})
         ), signups as (
-            -- account owners: invited teammates do not sign up (issue 13 C)
+            -- account owners: invited teammates do not sign up
             select user_id, count(*) as n from {users} where account_owner_id is null group by 1
         )
         select count(*) as signups, count(act.user_id), count(first_sub.user_id),
@@ -315,7 +315,7 @@ def test_every_billing_cycle_of_a_paid_period_is_invoiced_once(dirty_world):
     """Cycle boundaries are the billing anchor + k x billing months; a period's cycles are its
     paid start (cycle 0) and every boundary before it ends, and each one has one invoice (voided
     drafts aside). The anchor is the paid start of the first period of a run of plan or seat
-    changes: a replacing period keeps its predecessor's anchor (proration, issue 13).
+    changes: a replacing period keeps its predecessor's anchor (proration).
 
     Counted up to the settled horizon: after it, a late cancellation may not have landed yet, so
     the raw subscription still looks open while Stripe (the true timeline) stopped billing it.
@@ -596,7 +596,7 @@ def test_trials_that_will_not_convert_are_used_less(dirty_world):
     assert rows[True] < LAPSED_VS_CONVERTED_TRIAL_USAGE * rows[False]
 
 
-# Behaviour (issue 13 C): churn, seat changes and teams follow engagement, tenure and utilisation.
+# Behaviour: churn, seat changes and teams follow engagement, tenure and utilisation.
 
 
 def _monthly_hazard(p, end_us, mask, event):

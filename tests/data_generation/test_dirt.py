@@ -107,7 +107,7 @@ def test_the_clean_world_is_the_dirty_world_minus_the_dirt(dirty_world, clean_wo
         f"select s.* from ({latest}) s join {{users}} u using (user_id) "
         "where u.email not like '%@techflow.test'"
     )}  # fmt: skip
-    assert len(clean) > 100  # a third of signups never activate, so never subscribe (issue 13 A)
+    assert len(clean) > 100  # a third of signups never activate, so never subscribe
     assert {dirty[row[0]] for row in clean} == clean
     # and the dirty world has no real customer's period the clean one lacks
     assert set(dirty) <= {

@@ -148,7 +148,7 @@ def test_the_late_share_is_in_the_documented_band(big_world):
         select avg((delay > 0)::int), median(delay) filter (where delay > 0), count(*) from changes
         """
     )[0]
-    assert changes > 300  # only activated signups subscribe (issue 13 A funnel)
+    assert changes > 300  # only activated signups subscribe (funnel)
     assert LATE_SHARE_BAND[0] <= share <= LATE_SHARE_BAND[1]
     assert 1 <= median <= 5
 
@@ -183,7 +183,7 @@ def test_delays_are_skewed_over_a_large_world():
 
 @pytest.mark.parametrize("column", ["ended_at", "quantity"])
 def test_some_periods_get_a_later_version_correcting_an_earlier_one(big_world, column):
-    # A few per 300 days: only activated signups subscribe (issue 13 A), so paid cancellations and
+    # A few per 300 days: only activated signups subscribe, so paid cancellations and
     # seat changes — what gets corrected — are fewer than before the funnel.
     assert corrected_periods(big_world, column) >= 2
 
@@ -215,7 +215,7 @@ def test_corrections_make_the_latest_version_the_truth(big_world):
     at = np.searchsorted(p.subscription_id, sid)
     assert (p.subscription_id[at] == sid).all()
     settled = p.started_us[at] < settled_us
-    assert settled.sum() > 3000  # only activated signups subscribe (issue 13 A funnel)
+    assert settled.sum() > 3000  # only activated signups subscribe (funnel)
     assert (quantity[settled] == p.quantity[at][settled]).all()
     # A period that opened before the settled horizon may still end after it, and then its
     # correction (of an early, wrong ended_at) may not have landed yet: only settled ends count.

@@ -1,4 +1,4 @@
-"""Billing in the finance marts (issue 13): currencies, tax, proration, void drafts, refunds.
+"""Billing in the finance marts: currencies, tax, proration, void drafts, refunds.
 
 The finance world (finance_world) plus customer 6, a German company billed in EUR with 19 % VAT:
   - period 10, cloudsync pro monthly x2 (2 x 24.00 USD) from S+1, upgraded on S+11 to

@@ -1,4 +1,4 @@
-"""Guards on the finance lineage (issue 19), each on the hand-made finance world
+"""Guards on the finance lineage, each on the hand-made finance world
 (tests/dbt/finance_world.py) with one defect:
 
 - two conflicting versions of one user cannot double that customer's MRR (the users' unique test

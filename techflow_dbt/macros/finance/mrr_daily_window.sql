@@ -218,7 +218,7 @@
     TECHFLOW_MRR_MAX_DATE (as Dagster passes a partition window).
 
     Why two ways: `--vars` are part of dbt's partial-parse state, so every new window forces a
-    full re-parse of the project (~5 s); an env_var() read while parsing is recorded too and
+    full re-parse of the project; an env_var() read while parsing is recorded too and
     re-parses the files that read it. Read only under `execute`, the environment variable never
     reaches the parse, so every Dagster step reuses the prepared parse.
 #}

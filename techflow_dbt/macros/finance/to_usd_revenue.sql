@@ -1,6 +1,6 @@
 {#
     An invoice-currency amount (tax included, as charged) -> USD revenue excluding tax, to the
-    cent, with the invoice's int_invoice_conversion row (issue 13). One macro so fct_revenue and
+    cent, with the invoice's int_invoice_conversion row. One macro so fct_revenue and
     the reconciliation test convert the same way.
 
     Usage: {{ to_usd_revenue('charges.net_amount', 'conversion') }}

@@ -7,7 +7,7 @@
 -- they count as direct for both.
 with
 
--- Signups only: invited teammates (issue 13 C) joined an account, they did not sign up, so every
+-- Signups only: invited teammates joined an account, they did not sign up, so every
 -- signup, acquisition and cohort count downstream counts account owners.
 users as (
 

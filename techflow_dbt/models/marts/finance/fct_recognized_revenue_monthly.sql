@@ -2,7 +2,7 @@
 -- spread evenly over the months of service it pays for, starting with the month its service
 -- period starts. Grain: one row per invoice x month in which it recognizes revenue. A monthly
 -- invoice is one row; an annual one is twelve; a prorated invoice after a mid-cycle change
--- (issue 13) covers the calendar months its service period spans. Money is USD revenue excluding
+-- covers the calendar months its service period spans. Money is USD revenue excluding
 -- tax, as fct_revenue.
 --
 -- A refund never restates a month before the month it was made: the months before it keep

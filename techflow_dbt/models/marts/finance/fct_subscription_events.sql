@@ -22,7 +22,7 @@ final as (
         period_mrr,
         seats,
         event_type in ('trial_converted', 'subscribed', 'reactivated') as is_paid_start,
-        -- refund: the customer got the cycle back in full and the period ended for good (issue 13).
+        -- refund: the customer got the cycle back in full and the period ended for good.
         event_type in ('churn', 'dunning', 'refund') as is_churn
 
     from events

@@ -1,4 +1,4 @@
--- One row per Stripe invoice line item (issue 13: proration). Money in decimal units of the
+-- One row per Stripe invoice line item (proration). Money in decimal units of the
 -- invoice's currency, excluding tax; a proration credit is negative. Lines never change, but an
 -- extract may land one twice: keep one row per line_item_id.
 with
