@@ -30,7 +30,7 @@ import numpy as np
 from data_generation import rng
 from data_generation.acquisition import CAMPAIGNS
 from data_generation.seeds import PRODUCTS, Seeds
-from data_generation.timeutil import DAY_US, HOUR_US, add_months, months_between
+from data_generation.timeutil import DAY_US, HOUR_US, add_months, day_of, months_between
 from data_generation.users import Users
 
 TRIAL_DAYS = 14
@@ -131,6 +131,14 @@ class Periods:
 
     def __len__(self) -> int:
         return len(self.subscription_id)
+
+    @property
+    def paid_a_day(self) -> np.ndarray:
+        """Periods that paid on at least one UTC day, by the platform's date rule (METRICS.md in
+        techflow_dbt/models: a period counts toward MRR on day D when its paid start day <= D < its
+        end day). A converted period replaced on the day it starts paying (the trial converts at
+        03:00, the customer adds seats at 17:00) paid on no day: its successor is the purchase."""
+        return self.converted & (day_of(self.ended_us) > day_of(self.paid_start_us))
 
     @property
     def seat_utilisation(self) -> np.ndarray:

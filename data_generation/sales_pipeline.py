@@ -5,8 +5,9 @@ Every outcome is read from app_db's truth (world.periods), never drawn on its ow
 - New business. Sales opens an opportunity for a large prospect a few days after the signup: a
   signup whose first subscription asks for at least LARGE_SEATS seats, or one from a large
   company (ENTERPRISE_PROSPECT_SHARE of the other signups, whatever plan they try). The deal is
-  Closed Won at the paid start of the user's first paid period with at least LARGE_SEATS seats if
-  that comes within MAX_CYCLE_DAYS of the opening (amount: that period's ARR); otherwise the
+  Closed Won at the paid start of the user's first paid period with at least LARGE_SEATS seats
+  (paid on at least one UTC day, the platform's date rule: Periods.paid_a_day) if that comes
+  within MAX_CYCLE_DAYS of the opening (amount: that period's ARR); otherwise the
   prospect never bought a sales-sized contract (the trial lapsed, or they stayed small
   self-serve) and the deal is Closed Lost 21..MAX_CYCLE_DAYS days after opening. A deal whose
   end lies after the generated range simply stays open. A self-serve large purchase made at
@@ -119,8 +120,10 @@ def new_business(world: World) -> Prospects:
     uid = uid_all[prospect]
     first_idx = first_idx[prospect]
 
-    # When each user first paid for a sales-sized contract (any product, any link).
-    big = (p.quantity >= LARGE_SEATS) & (p.paid_start_us < NEVER)
+    # When each user first paid for a sales-sized contract (any product, any link). Paid means
+    # paid on at least one day (the platform's date rule): a trial converted and upsized the same
+    # day is booked as the upsized contract, the purchase the warehouse and finance see.
+    big = (p.quantity >= LARGE_SEATS) & p.paid_a_day
     big_paid = np.full(n, NEVER, dtype=np.int64)
     np.minimum.at(big_paid, p.user_id[big] - 1, p.paid_start_us[big])
     big_period = np.full(n, -1, dtype=np.int64)

@@ -1,6 +1,7 @@
 -- A won deal is a purchase app_db knows (data_generation/sales_pipeline.py, METRICS.md "Sales"):
--- - won new business: the account's user has a paid period of at least 25 seats whose paid start
---   is the close day, and the deal's amount is that period's ARR;
+-- - won new business: the account's user has a paid period (at least one day of MRR: the MRR date
+--   rule, METRICS.md) of at least 25 seats whose paid start is the close day, and the deal's
+--   amount is that period's ARR;
 -- - won expansion: a period opened by a seat increase or an upgrade on the close day, and the
 --   amount is its ARR increase over the period it replaced.
 -- Deals closed in the last 60 days are left out: app_db changes may land up to 45 days late and

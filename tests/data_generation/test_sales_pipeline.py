@@ -3,6 +3,7 @@ deals are prospects who did not buy, and the win rate is one a sales team would 
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import itertools
 
@@ -11,7 +12,9 @@ import pytest
 
 from data_generation import WorldConfig, generate_range
 from data_generation.frames import Day
+from data_generation.lifecycle import CHURN, NEVER, SEAT_CHANGE, Periods
 from data_generation.sales_pipeline import (
+    EXPANSION_WON,
     LARGE_SEATS,
     LOST,
     NEW_BUSINESS,
@@ -20,7 +23,8 @@ from data_generation.sales_pipeline import (
     expansions,
     new_business,
 )
-from data_generation.world import world_for
+from data_generation.timeutil import DAY_US, HOUR_US, day_start_us
+from data_generation.world import World, world_for
 from tests.data_generation.conftest import RawWorld
 from tests.support import AS_OF
 
@@ -42,7 +46,9 @@ with opp as (
     select * from read_csv('techflow_dbt/seeds/plan_catalog.csv')
 ), sub as (
     select s.*, coalesce(s.trial_ends_at, s.started_at) as paid_start,
-           s.ended_at is null or s.ended_at > coalesce(s.trial_ends_at, s.started_at) as paid,
+           -- paid on at least one day: the platform's MRR date rule (METRICS.md)
+           s.ended_at is null
+               or s.ended_at::date > coalesce(s.trial_ends_at, s.started_at)::date as paid,
            plan.price_per_period_cents * s.quantity * 12 // plan.billing_months as arr
     from {subscriptions} s join plan using (plan_id)
     qualify row_number() over (
@@ -184,3 +190,66 @@ def test_expansions_go_only_to_accounts_sales_won_and_follow_that_win():
     )
     assert (nb.kind == NEW_BUSINESS).all()
     assert len(np.unique(np.concatenate([nb.key, ex.key]))) == len(nb) + len(ex)
+
+
+# A hand-made case (the default world has none at scale 1 and three settled ones at scale 10): a
+# 30-seat enterprise trial converts at 01:00 and the customer moves to 40 seats later. Annual
+# price per seat 180 $, so ARR is 180 $ x seats.
+TRIAL_SEATS, GROWN_SEATS, SEAT_PRICE_CENTS = 30, 40, 18_000
+
+
+def _trial_then_more_seats(world: World, hours_after_paid_start: int) -> World:
+    """The world with its periods replaced by user 1's two: the trial and the seat change."""
+    signup_day_start = day_start_us(world.start) + int(world.users.signup_index[0]) * DAY_US
+    trial_start = signup_day_start + DAY_US + HOUR_US
+    paid_start = trial_start + 14 * DAY_US
+    changed = paid_start + hours_after_paid_start * HOUR_US
+    two = np.ones(2, dtype=np.int64)
+    periods = Periods(
+        subscription_id=np.array([100, 101]), chain_id=10 * two, user_id=two,
+        product=0 * two, tier=2 * two, billing=two, quantity=np.array([TRIAL_SEATS, GROWN_SEATS]),
+        plan=11 * two, price_cents=SEAT_PRICE_CENTS * two,
+        started_us=np.array([trial_start, changed]), trial_ends_us=np.array([paid_start, -1]),
+        converted=np.ones(2, dtype=bool), paid_start_us=np.array([paid_start, changed]),
+        ended_us=np.array([changed, NEVER]), reason=np.array([SEAT_CHANGE, CHURN]),
+        previous_id=np.array([-1, 100]), dunning_cycle=-two, anchor_us=paid_start * two,
+        first_cycle_k=0 * two, refund_cycle=-two, engagement=np.zeros(2),
+        utilisation=np.full(2, 0.8), seat_users=np.array([24, 32]),
+    )  # fmt: skip
+    return dataclasses.replace(world, periods=periods)
+
+
+def _won_deals(world: World) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
+    """(closed_us, amount) of user 1's won new business and won expansions."""
+    nb, ex = new_business(world), expansions(world)
+    mine = (nb.user_id == 1) & (nb.final_stage == WON)
+    grown = (ex.user_id == 1) & (ex.kind == EXPANSION_WON)
+    return (
+        list(zip(nb.closed_us[mine].tolist(), nb.amount[mine].tolist(), strict=True)),
+        list(zip(ex.closed_us[grown].tolist(), ex.amount[grown].tolist(), strict=True)),
+    )
+
+
+@pytest.fixture(scope="module")
+def tiny_world() -> World:
+    return world_for(WorldConfig(start=START, scale=0.05, seed=7), START + dt.timedelta(days=30))
+
+
+def test_a_trial_upsized_on_the_day_it_converts_is_won_as_the_upsized_contract(tiny_world):
+    """Upsized at 11:00, the trial paid on no day by the MRR date rule (METRICS.md): the
+    warehouse sees one purchase that day, of 40 seats, and so must the deal (booked as 30 seats
+    plus a same-day expansion, it failed assert_won_deals_match_app_db at scale 10)."""
+    world = _trial_then_more_seats(tiny_world, hours_after_paid_start=10)
+    grown_start = int(world.periods.started_us[1])
+    won, expanded = _won_deals(world)
+    assert won == [(grown_start, GROWN_SEATS * SEAT_PRICE_CENTS)]
+    assert expanded == []
+
+
+def test_a_trial_upsized_the_next_day_is_won_as_the_trial_then_expanded(tiny_world):
+    """The trial paid one day: that is the purchase, and the 10 seats more an expansion."""
+    world = _trial_then_more_seats(tiny_world, hours_after_paid_start=30)
+    paid_start, grown_start = world.periods.paid_start_us.tolist()
+    won, expanded = _won_deals(world)
+    assert won == [(paid_start, TRIAL_SEATS * SEAT_PRICE_CENTS)]
+    assert expanded == [(grown_start, (GROWN_SEATS - TRIAL_SEATS) * SEAT_PRICE_CENTS)]

@@ -23,7 +23,7 @@ import datetime as dt
 from pathlib import Path
 from typing import Any
 
-from tests.dbt.raw_fixtures import at, write_world
+from tests.dbt.raw_fixtures import app_user, at, write_world
 from tests.support import AS_OF
 
 # Build the finance marts and everything they read, with the tests whose parents are all built.
@@ -53,13 +53,8 @@ def landed(ts: dt.datetime) -> dt.datetime:
 
 def user(user_id: int, email: str, country: str, updated: dt.datetime) -> dict[str, Any]:
     return {
-        "user_id": user_id,
-        "email": email,
-        "full_name": f"User {user_id}",
-        "company_name": f"Company {user_id}",
-        "company_domain": email.split("@")[1],
+        **app_user(user_id, email, at(day(0), 8)),
         "country": country,
-        "signup_at": at(day(0), 8),
         "updated_at": updated,
         "_loaded_at": landed(updated),
     }

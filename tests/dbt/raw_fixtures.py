@@ -95,3 +95,18 @@ def write_empty_partition(raw_dir: Path, table: RawTable, day: dt.date) -> None:
 def at(day: dt.date, hour: int = 0, minute: int = 0) -> dt.datetime:
     """A naive UTC timestamp on a day (raw timestamps are naive UTC)."""
     return dt.datetime.combine(day, dt.time(hour, minute))
+
+
+def app_user(user_id: int, email: str, signup_at: dt.datetime) -> dict[str, object]:
+    """An account owner's app_db.users row (company at the email's domain), landed 30 min later."""
+    return {
+        "user_id": user_id,
+        "email": email,
+        "full_name": f"User {user_id}",
+        "company_name": f"Company {user_id}",
+        "company_domain": email.split("@")[1],
+        "country": "DE",
+        "signup_at": signup_at,
+        "updated_at": signup_at,
+        "_loaded_at": signup_at + dt.timedelta(minutes=30),
+    }

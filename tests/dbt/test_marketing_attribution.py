@@ -26,7 +26,7 @@ from decimal import Decimal
 
 import pytest
 
-from tests.dbt.raw_fixtures import at, write_world
+from tests.dbt.raw_fixtures import app_user, at, write_world
 from tests.support import DbtProject
 
 MARCH_1 = dt.date(2025, 3, 1)
@@ -75,20 +75,6 @@ def _identify(message_id: str, anonymous_id: str, user_id: int, email: str, when
         "email": email,
         "timestamp": when,
         "_loaded_at": when + dt.timedelta(minutes=20),
-    }
-
-
-def _user(user_id: int, email: str, signup_at: dt.datetime) -> dict[str, object]:
-    return {
-        "user_id": user_id,
-        "email": email,
-        "full_name": f"User {user_id}",
-        "company_name": f"Company {user_id}",
-        "company_domain": email.split("@")[1],
-        "country": "DE",
-        "signup_at": signup_at,
-        "updated_at": signup_at,
-        "_loaded_at": signup_at + dt.timedelta(minutes=30),
     }
 
 
@@ -193,12 +179,12 @@ def world_tables() -> dict[str, list[dict[str, object]]]:
     duplicated_facebook_visit = _track("t-1b", "b1-phone", at(_day(5), 9), FACEBOOK)
     return {
         "users": [
-            _user(1, "ada@acme.io", USER_1_SIGNUP),
-            _user(2, "bob@globex.io", USER_2_SIGNUP),
-            _user(3, "cy@initech.io", at(SIGNUP_DAY, 15)),
-            _user(4, "di@hooli.io", at(_day(20), 9)),
-            _user(5, "eve@umbrella.io", at(SIGNUP_DAY, 16)),
-            _user(QA_USER_ID, "qa+1@techflow.test", at(SIGNUP_DAY, 8)),
+            app_user(1, "ada@acme.io", USER_1_SIGNUP),
+            app_user(2, "bob@globex.io", USER_2_SIGNUP),
+            app_user(3, "cy@initech.io", at(SIGNUP_DAY, 15)),
+            app_user(4, "di@hooli.io", at(_day(20), 9)),
+            app_user(5, "eve@umbrella.io", at(SIGNUP_DAY, 16)),
+            app_user(QA_USER_ID, "qa+1@techflow.test", at(SIGNUP_DAY, 8)),
         ],
         "tracks": [
             _track("t-1a", "b1-laptop", at(_day(2), 9), GOOGLE_BRAND),
