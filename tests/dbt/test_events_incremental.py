@@ -1,0 +1,201 @@
+"""fct_events, incremental by event day, under late and corrected data: after a sequence of daily
+builds it equals a full refresh over the same raw data.
+
+A hand-made world of two users (and a QA account, whose events are never product usage) ending on
+the as-of day T. fct_events is first built through T-2. Then, day by day as the extract lands:
+  T-1: the day's events, one event of T-2 landing a day late, and a re-delivered copy of an event
+       of T-3 (the copy landed first wins);
+  T:   the day's events and one event of T-1 landing late;
+  then partition T-3 is re-landed corrected: one event withdrawn, one added, and that old
+  partition is rebuilt (the re-landed partition sensor's repair run).
+The late event of T-2 is what the model's lookback exists for: without it, building T-1 starts
+after the newest day built (T-2) and the event is never added.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+import pytest
+
+from data_generation.schema import RAW_TABLES_BY_NAME
+from tests.dbt.raw_fixtures import app_user, at, partition_path, typed_frame, write_world
+from tests.support import AS_OF, DbtProject
+
+pytestmark = pytest.mark.slow
+
+T = AS_OF
+START = T - dt.timedelta(days=29)
+USAGE_EVENTS = RAW_TABLES_BY_NAME["usage_events"]
+
+
+def days_before(n: int) -> dt.date:
+    return T - dt.timedelta(days=n)
+
+
+def event(
+    event_id: str,
+    user_id: int,
+    occurred_on: dt.date,
+    *,
+    hour: int = 10,
+    landed_on: dt.date | None = None,
+    feature: str = "file_upload",
+) -> dict[str, Any]:
+    """A usage event, landed the hour after it happened unless `landed_on` says otherwise."""
+    occurred_at = at(occurred_on, hour)
+    loaded_at = at(landed_on, 1) if landed_on else occurred_at + dt.timedelta(hours=1)
+    return {
+        "event_id": event_id,
+        "user_id": user_id,
+        "product": "cloudsync",
+        "feature": feature,
+        "occurred_at": occurred_at,
+        "_loaded_at": loaded_at,
+    }  # fmt: skip
+
+
+USERS = [
+    app_user(1, "ana@example1.com", at(START, 8)),
+    app_user(2, "bo@example2.com", at(START, 9)),
+    app_user(3, "qa+3@techflow.test", at(START, 9)),
+]
+
+ON_TIME_THROUGH_T_MINUS_2 = [
+    event(f"ev_{user}_{n}", user, days_before(n)) for n in range(2, 8) for user in (1, 2, 3)
+]
+LANDING_T_MINUS_1 = [
+    event("ev_1_1", 1, days_before(1)),
+    event("ev_2_1", 2, days_before(1), hour=14),
+    event("late_2", 2, days_before(2), hour=23, landed_on=days_before(1)),
+    # Re-delivered a second time two days later, feature garbled: the first copy wins.
+    {**event("ev_1_3", 1, days_before(3), landed_on=days_before(1)), "feature": "file_share"},
+]
+LANDING_T = [
+    event("ev_1_0", 1, T),
+    event("late_1", 1, days_before(1), hour=23, landed_on=T),
+]
+# Partition T-3 re-landed: ev_2_3 withdrawn, ev_2_3b added (user 1's event of T-3 unchanged).
+RELANDED_T_MINUS_3 = [
+    event("ev_1_3", 1, days_before(3)),
+    event("ev_3_3", 3, days_before(3)),
+    event("ev_2_3b", 2, days_before(3), hour=16, feature="folder_sync"),
+]
+
+EVENT_COLUMNS = (
+    "event_key, event_id, user_key, user_id, product, feature, feature_name, feature_min_tier, "
+    "is_core_feature, occurred_at, event_date"
+)
+
+
+def events_table(project: DbtProject) -> pl.DataFrame:
+    return project.query_pl(f"select {EVENT_COLUMNS} from product.fct_events order by event_id")
+
+
+def land(raw_dir: Path, day: dt.date, rows: list[dict[str, Any]], *, replace: bool = False) -> None:
+    """Land rows in usage_events' partition `day` (added to it, or replacing it: a re-landing)."""
+    path = partition_path(raw_dir, USAGE_EVENTS, day)
+    existing = pl.read_parquet(path).to_dicts() if path.exists() and not replace else []
+    path.parent.mkdir(parents=True, exist_ok=True)
+    typed_frame(USAGE_EVENTS, [*existing, *rows]).write_parquet(path)
+
+
+def build_partition(project: DbtProject, day: dt.date) -> None:
+    """What a daily partition's dbt step runs for fct_events: it and its parents, for one day."""
+    project.as_of = max(day, project.as_of)
+    invocation = project.dbt(
+        "run", "--select", "+fct_events",
+        vars={"min_date": day.isoformat(), "max_date": day.isoformat()},
+    )  # fmt: skip
+    assert invocation.success, invocation.describe()
+
+
+def full_refresh(raw_dir: Path, data_dir: Path, as_of: dt.date) -> pl.DataFrame:
+    """fct_events built from scratch over a copy of the same raw data."""
+    shutil.copytree(raw_dir, data_dir / "raw")
+    project = DbtProject(data_dir=data_dir, world_start=START, as_of=as_of)
+    seeded = project.dbt("seed")
+    assert seeded.success, seeded.describe()
+    invocation = project.dbt("run", "--select", "+fct_events", "--full-refresh")
+    assert invocation.success, invocation.describe()
+    return events_table(project)
+
+
+@dataclass
+class EventsRun:
+    first: pl.DataFrame
+    after_late: pl.DataFrame
+    full_after_late: pl.DataFrame
+    after_next_day: pl.DataFrame
+    full_after_next_day: pl.DataFrame
+    after_relanding: pl.DataFrame
+    full_after_relanding: pl.DataFrame
+
+
+@pytest.fixture(scope="module")
+def events_run(tmp_path_factory: pytest.TempPathFactory) -> EventsRun:
+    data_dir = tmp_path_factory.mktemp("events_incremental")
+    raw_dir = data_dir / "raw"
+    # Every partition through T lands (empty where no rows); usage events arrive day by day below.
+    write_world(raw_dir, {"users": USERS, "usage_events": ON_TIME_THROUGH_T_MINUS_2}, START)
+    project = DbtProject(data_dir=data_dir, world_start=START, as_of=days_before(2))
+    seeded = project.dbt("seed")
+    assert seeded.success, seeded.describe()
+    build_partition(project, days_before(2))
+    first = events_table(project)
+
+    land(raw_dir, days_before(1), LANDING_T_MINUS_1)
+    build_partition(project, days_before(1))
+    after_late = events_table(project)
+    full_after_late = full_refresh(raw_dir, tmp_path_factory.mktemp("full_late"), days_before(1))
+
+    land(raw_dir, T, LANDING_T)
+    build_partition(project, T)
+    after_next_day = events_table(project)
+    full_after_next_day = full_refresh(raw_dir, tmp_path_factory.mktemp("full_next"), T)
+
+    land(raw_dir, days_before(3), RELANDED_T_MINUS_3, replace=True)
+    build_partition(project, days_before(3))
+    return EventsRun(
+        first=first,
+        after_late=after_late,
+        full_after_late=full_after_late,
+        after_next_day=after_next_day,
+        full_after_next_day=full_after_next_day,
+        after_relanding=events_table(project),
+        full_after_relanding=full_refresh(raw_dir, tmp_path_factory.mktemp("full_relanded"), T),
+    )
+
+
+def test_the_first_build_holds_every_real_users_event(events_run: EventsRun) -> None:
+    assert events_run.first.height == 12  # 6 days x users 1 and 2; the QA account's are not usage
+    assert set(events_run.first["user_id"]) == {1, 2}
+
+
+def test_an_event_landing_a_day_late_is_added_to_its_own_day(events_run: EventsRun) -> None:
+    """Building T-1 re-reads T-2 (the lookback): the late event lands on its event day, and the
+    re-delivered copy of an older event changes nothing; row for row a full refresh."""
+    assert events_run.after_late.equals(events_run.full_after_late)
+    late = events_run.after_late.filter(pl.col("event_id") == "late_2").row(0, named=True)
+    assert late["event_date"] == days_before(2)
+    redelivered = events_run.after_late.filter(pl.col("event_id") == "ev_1_3")
+    assert redelivered["feature"].to_list() == ["file_upload"]
+
+
+def test_the_next_days_build_equals_a_full_refresh(events_run: EventsRun) -> None:
+    assert events_run.after_next_day.equals(events_run.full_after_next_day)
+    assert events_run.after_next_day.height == 12 + 3 + 2
+
+
+def test_a_relanded_partition_rebuilt_equals_a_full_refresh(events_run: EventsRun) -> None:
+    """Partition T-3 re-landed without ev_2_3 and with ev_2_3b: its rebuild drops the withdrawn
+    event, adds the new one, and keeps every later day (rebuilt from T-3 on)."""
+    assert events_run.after_relanding.equals(events_run.full_after_relanding)
+    ids = set(events_run.after_relanding["event_id"])
+    assert "ev_2_3" not in ids
+    assert {"ev_2_3b", "late_1", "late_2", "ev_1_0"} <= ids
