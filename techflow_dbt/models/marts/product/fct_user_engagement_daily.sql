@@ -2,6 +2,27 @@
 -- Daily activity plus trailing 7- and 28-day windows (calendar days, so quiet days count as zero
 -- even though they have no row), the inputs of engagement dashboards and churn signals.
 -- The frames are inlined (no WINDOW clause: Snowflake lacks it); Jinja keeps them written once.
+--
+-- Incremental by activity day (macros/incremental_window.sql), like fct_events: a daily build
+-- recomputes the days from the requested partition (or the day after the newest built) `lookback`
+-- days back, since a usage event lands up to a day late; the pre-hook deletes them first. Their
+-- trailing windows read the 27 days before the window (context_start), and a user's previous
+-- active day before that comes from the rows already built, which a full refresh computes alike.
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='append',
+        on_schema_change='fail',
+        lookback=2,
+        pre_hook="{{ incremental_window_clear('activity_date') }}",
+    )
+}}
+{%- set window_start = incremental_window_start('activity_date') %}
+{%- if window_start %}
+    {%- set context_start = (
+        modules.datetime.date.fromisoformat(window_start) - modules.datetime.timedelta(days=27)
+    ).isoformat() %}
+{%- endif %}
 {%- set trailing_7_days -%}
     partition by engagement_daily.user_id
             order by engagement_daily.activity_date
@@ -17,6 +38,30 @@ with
 engagement_daily as (
 
     select * from {{ ref('int_user_engagement_daily') }}
+    {%- if window_start %}
+        where activity_date >= cast('{{ context_start }}' as date)
+    {%- endif %}
+
+),
+
+-- Each user's last active day before the rows read above, from the rows already built.
+earlier_activity as (
+
+    {% if window_start -%}
+    select
+        user_id,
+        max(activity_date) as activity_date
+    from {{ this }}
+    where activity_date < cast('{{ context_start }}' as date)
+    group by user_id
+    {%- else -%}
+    -- A full build reads every day: there is nothing before them.
+    select
+        user_id,
+        activity_date
+    from engagement_daily
+    where false
+    {%- endif %}
 
 ),
 
@@ -36,12 +81,17 @@ with_windows as (
         count(*) over ({{ trailing_28_days }}) as active_days_last_28_days,
         cast(sum(engagement_daily.event_count) over ({{ trailing_28_days }}) as bigint)
             as events_last_28_days,
-        lag(engagement_daily.activity_date) over (
-            partition by engagement_daily.user_id
-            order by engagement_daily.activity_date
+        coalesce(
+            lag(engagement_daily.activity_date) over (
+                partition by engagement_daily.user_id
+                order by engagement_daily.activity_date
+            ),
+            earlier_activity.activity_date
         ) as previous_active_date
 
     from engagement_daily
+    left join earlier_activity
+        on engagement_daily.user_id = earlier_activity.user_id
 
 ),
 
@@ -74,6 +124,9 @@ final as (
     from with_windows
     inner join users
         on with_windows.user_id = users.user_id
+    {%- if window_start %}
+    where with_windows.activity_date >= cast('{{ window_start }}' as date)
+    {%- endif %}
 
 )
 

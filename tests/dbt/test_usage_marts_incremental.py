@@ -1,14 +1,16 @@
-"""fct_events, incremental by event day, under late and corrected data: after a sequence of daily
-builds it equals a full refresh over the same raw data.
+"""fct_events and fct_user_engagement_daily, incremental by day, under late and corrected data:
+after a sequence of daily builds each equals a full refresh over the same raw data.
 
-A hand-made world of two users (and a QA account, whose events are never product usage) ending on
-the as-of day T. fct_events is first built through T-2. Then, day by day as the extract lands:
+A hand-made world of three users (and a QA account, whose events are never product usage) ending
+on the as-of day T; user 4 was last active on the world's first day, 39 days before T, beyond the
+engagement mart's 28-day context. Both marts are first built through T-2. Then, day by day as the
+extract lands:
   T-1: the day's events, one event of T-2 landing a day late, and a re-delivered copy of an event
        of T-3 (the copy landed first wins);
-  T:   the day's events and one event of T-1 landing late;
+  T:   the day's events (user 4 back after 39 days) and one event of T-1 landing late;
   then partition T-3 is re-landed corrected: one event withdrawn, one added, and that old
   partition is rebuilt (the re-landed partition sensor's repair run).
-The late event of T-2 is what the model's lookback exists for: without it, building T-1 starts
+The late event of T-2 is what each mart's lookback exists for: without it, building T-1 starts
 after the newest day built (T-2) and the event is never added.
 """
 
@@ -30,7 +32,7 @@ from tests.support import AS_OF, DbtProject
 pytestmark = pytest.mark.slow
 
 T = AS_OF
-START = T - dt.timedelta(days=29)
+START = T - dt.timedelta(days=39)
 USAGE_EVENTS = RAW_TABLES_BY_NAME["usage_events"]
 
 
@@ -64,10 +66,12 @@ USERS = [
     app_user(1, "ana@example1.com", at(START, 8)),
     app_user(2, "bo@example2.com", at(START, 9)),
     app_user(3, "qa+3@techflow.test", at(START, 9)),
+    app_user(4, "cy@example4.com", at(START, 7)),
 ]
 
 ON_TIME_THROUGH_T_MINUS_2 = [
-    event(f"ev_{user}_{n}", user, days_before(n)) for n in range(2, 8) for user in (1, 2, 3)
+    event("ev_4_39", 4, START),
+    *(event(f"ev_{user}_{n}", user, days_before(n)) for n in range(2, 8) for user in (1, 2, 3)),
 ]
 LANDING_T_MINUS_1 = [
     event("ev_1_1", 1, days_before(1)),
@@ -78,6 +82,7 @@ LANDING_T_MINUS_1 = [
 ]
 LANDING_T = [
     event("ev_1_0", 1, T),
+    event("ev_4_0", 4, T, hour=12),
     event("late_1", 1, days_before(1), hour=23, landed_on=T),
 ]
 # Partition T-3 re-landed: ev_2_3 withdrawn, ev_2_3b added (user 1's event of T-3 unchanged).
@@ -87,14 +92,27 @@ RELANDED_T_MINUS_3 = [
     event("ev_2_3b", 2, days_before(3), hour=16, feature="folder_sync"),
 ]
 
-EVENT_COLUMNS = (
-    "event_key, event_id, user_key, user_id, product, feature, feature_name, feature_min_tier, "
-    "is_core_feature, occurred_at, event_date"
-)
+MARTS = ("fct_events", "fct_user_engagement_daily")
+ORDER_BY = {"fct_events": "event_id", "fct_user_engagement_daily": "user_id, activity_date"}
 
 
-def events_table(project: DbtProject) -> pl.DataFrame:
-    return project.query_pl(f"select {EVENT_COLUMNS} from product.fct_events order by event_id")
+@dataclass
+class Marts:
+    """Both incremental marts, every column, in a stable order."""
+
+    events: pl.DataFrame
+    engagement: pl.DataFrame
+
+    @classmethod
+    def read(cls, project: DbtProject) -> Marts:
+        events, engagement = (
+            project.query_pl(f"select * from product.{mart} order by {ORDER_BY[mart]}")
+            for mart in MARTS
+        )
+        return cls(events=events, engagement=engagement)
+
+    def equals(self, other: Marts) -> bool:
+        return self.events.equals(other.events) and self.engagement.equals(other.engagement)
 
 
 def land(raw_dir: Path, day: dt.date, rows: list[dict[str, Any]], *, replace: bool = False) -> None:
@@ -105,36 +123,38 @@ def land(raw_dir: Path, day: dt.date, rows: list[dict[str, Any]], *, replace: bo
     typed_frame(USAGE_EVENTS, [*existing, *rows]).write_parquet(path)
 
 
-def build_partition(project: DbtProject, day: dt.date) -> None:
-    """What a daily partition's dbt step runs for fct_events: it and its parents, for one day."""
+def build_partition(project: DbtProject, day: dt.date) -> Marts:
+    """What a daily partition's dbt step runs for the marts: them and their parents, one day."""
     project.as_of = max(day, project.as_of)
     invocation = project.dbt(
-        "run", "--select", "+fct_events",
+        "run", "--select", *(f"+{mart}" for mart in MARTS),
         vars={"min_date": day.isoformat(), "max_date": day.isoformat()},
     )  # fmt: skip
     assert invocation.success, invocation.describe()
+    return Marts.read(project)
 
 
-def full_refresh(raw_dir: Path, data_dir: Path, as_of: dt.date) -> pl.DataFrame:
-    """fct_events built from scratch over a copy of the same raw data."""
+def full_refresh(raw_dir: Path, data_dir: Path, as_of: dt.date) -> Marts:
+    """Both marts built from scratch over a copy of the same raw data."""
     shutil.copytree(raw_dir, data_dir / "raw")
     project = DbtProject(data_dir=data_dir, world_start=START, as_of=as_of)
     seeded = project.dbt("seed")
     assert seeded.success, seeded.describe()
-    invocation = project.dbt("run", "--select", "+fct_events", "--full-refresh")
+    selected = (f"+{mart}" for mart in MARTS)
+    invocation = project.dbt("run", "--select", *selected, "--full-refresh")
     assert invocation.success, invocation.describe()
-    return events_table(project)
+    return Marts.read(project)
 
 
 @dataclass
 class EventsRun:
-    first: pl.DataFrame
-    after_late: pl.DataFrame
-    full_after_late: pl.DataFrame
-    after_next_day: pl.DataFrame
-    full_after_next_day: pl.DataFrame
-    after_relanding: pl.DataFrame
-    full_after_relanding: pl.DataFrame
+    first: Marts
+    after_late: Marts
+    full_after_late: Marts
+    after_next_day: Marts
+    full_after_next_day: Marts
+    after_relanding: Marts
+    full_after_relanding: Marts
 
 
 @pytest.fixture(scope="module")
@@ -146,56 +166,71 @@ def events_run(tmp_path_factory: pytest.TempPathFactory) -> EventsRun:
     project = DbtProject(data_dir=data_dir, world_start=START, as_of=days_before(2))
     seeded = project.dbt("seed")
     assert seeded.success, seeded.describe()
-    build_partition(project, days_before(2))
-    first = events_table(project)
+    first = build_partition(project, days_before(2))
 
     land(raw_dir, days_before(1), LANDING_T_MINUS_1)
-    build_partition(project, days_before(1))
-    after_late = events_table(project)
+    after_late = build_partition(project, days_before(1))
     full_after_late = full_refresh(raw_dir, tmp_path_factory.mktemp("full_late"), days_before(1))
 
     land(raw_dir, T, LANDING_T)
-    build_partition(project, T)
-    after_next_day = events_table(project)
+    after_next_day = build_partition(project, T)
     full_after_next_day = full_refresh(raw_dir, tmp_path_factory.mktemp("full_next"), T)
 
     land(raw_dir, days_before(3), RELANDED_T_MINUS_3, replace=True)
-    build_partition(project, days_before(3))
     return EventsRun(
         first=first,
         after_late=after_late,
         full_after_late=full_after_late,
         after_next_day=after_next_day,
         full_after_next_day=full_after_next_day,
-        after_relanding=events_table(project),
+        after_relanding=build_partition(project, days_before(3)),
         full_after_relanding=full_refresh(raw_dir, tmp_path_factory.mktemp("full_relanded"), T),
     )
 
 
+def engagement_of(marts: Marts, user_id: int, day: dt.date) -> dict[str, Any]:
+    rows = marts.engagement.filter(
+        (pl.col("user_id") == user_id) & (pl.col("activity_date") == day)
+    )
+    assert rows.height == 1, f"user {user_id} on {day}: {rows.height} engagement rows"
+    return rows.row(0, named=True)
+
+
 def test_the_first_build_holds_every_real_users_event(events_run: EventsRun) -> None:
-    assert events_run.first.height == 12  # 6 days x users 1 and 2; the QA account's are not usage
-    assert set(events_run.first["user_id"]) == {1, 2}
+    # 6 days x users 1 and 2, and user 4's one event; the QA account's are not usage.
+    assert events_run.first.events.height == 13
+    assert set(events_run.first.events["user_id"]) == {1, 2, 4}
 
 
 def test_an_event_landing_a_day_late_is_added_to_its_own_day(events_run: EventsRun) -> None:
     """Building T-1 re-reads T-2 (the lookback): the late event lands on its event day, and the
     re-delivered copy of an older event changes nothing; row for row a full refresh."""
     assert events_run.after_late.equals(events_run.full_after_late)
-    late = events_run.after_late.filter(pl.col("event_id") == "late_2").row(0, named=True)
+    events = events_run.after_late.events
+    late = events.filter(pl.col("event_id") == "late_2").row(0, named=True)
     assert late["event_date"] == days_before(2)
-    redelivered = events_run.after_late.filter(pl.col("event_id") == "ev_1_3")
+    redelivered = events.filter(pl.col("event_id") == "ev_1_3")
     assert redelivered["feature"].to_list() == ["file_upload"]
+    assert engagement_of(events_run.after_late, 2, days_before(2))["event_count"] == 2
 
 
 def test_the_next_days_build_equals_a_full_refresh(events_run: EventsRun) -> None:
     assert events_run.after_next_day.equals(events_run.full_after_next_day)
-    assert events_run.after_next_day.height == 12 + 3 + 2
+    assert events_run.after_next_day.events.height == 13 + 3 + 3
+
+
+def test_a_return_after_39_days_counts_from_the_last_active_day(events_run: EventsRun) -> None:
+    """User 4's previous active day lies before the 28-day context the window reads: it comes
+    from the rows already built, as a full refresh computes it."""
+    back = engagement_of(events_run.after_next_day, 4, T)
+    assert back["days_since_previous_activity"] == 39
+    assert (back["active_days_last_28_days"], back["events_last_28_days"]) == (1, 1)
 
 
 def test_a_relanded_partition_rebuilt_equals_a_full_refresh(events_run: EventsRun) -> None:
     """Partition T-3 re-landed without ev_2_3 and with ev_2_3b: its rebuild drops the withdrawn
     event, adds the new one, and keeps every later day (rebuilt from T-3 on)."""
     assert events_run.after_relanding.equals(events_run.full_after_relanding)
-    ids = set(events_run.after_relanding["event_id"])
+    ids = set(events_run.after_relanding.events["event_id"])
     assert "ev_2_3" not in ids
-    assert {"ev_2_3b", "late_1", "late_2", "ev_1_0"} <= ids
+    assert {"ev_2_3b", "late_1", "late_2", "ev_1_0", "ev_4_0"} <= ids
