@@ -9,7 +9,12 @@ extract lands:
        of T-3 (the copy landed first wins);
   T:   the day's events (user 4 back after 39 days) and one event of T-1 landing late;
   then partition T-3 is re-landed corrected: one event withdrawn, one added, and that old
-  partition is rebuilt (the re-landed partition sensor's repair run).
+  partition is rebuilt (the re-landed partition sensor's repair run);
+  then app_db.users versions updated on T land in T's partition, and T is built again: user 2 moves
+  to user 1's customer account, user 1's signup is corrected to T-6, user 4 becomes a QA account
+  and the QA account 3 a real user. dim_users takes these attributes for every day of the user, so
+  the days before the window must be restated too (the pre-hook deletes a user whose built rows no
+  longer match dim_users, and the build reads every day of each user with no row left before it).
 The late event of T-2 is what each mart's lookback exists for: without it, building T-1 starts
 after the newest day built (T-2) and the event is never added.
 """
@@ -25,7 +30,7 @@ from typing import Any
 import polars as pl
 import pytest
 
-from data_generation.schema import RAW_TABLES_BY_NAME
+from data_generation.schema import RAW_TABLES_BY_NAME, RawTable
 from tests.dbt.raw_fixtures import app_user, at, partition_path, typed_frame, write_world
 from tests.support import AS_OF, DbtProject
 
@@ -34,6 +39,7 @@ pytestmark = pytest.mark.slow
 T = AS_OF
 START = T - dt.timedelta(days=39)
 USAGE_EVENTS = RAW_TABLES_BY_NAME["usage_events"]
+APP_USERS = RAW_TABLES_BY_NAME["users"]
 
 
 def days_before(n: int) -> dt.date:
@@ -92,6 +98,19 @@ RELANDED_T_MINUS_3 = [
     event("ev_2_3b", 2, days_before(3), hour=16, feature="folder_sync"),
 ]
 
+
+def updated(user: dict[str, Any], **changes: Any) -> dict[str, Any]:
+    """A later version of an app_db.users row: updated and landed on T."""
+    return {**user, **changes, "updated_at": at(T, 2), "_loaded_at": at(T, 3)}
+
+
+USERS_UPDATED_ON_T = [
+    updated(USERS[1], account_owner_id=1),  # bo joins ana's account: customer_id 2 -> 1
+    updated(USERS[0], signup_at=at(days_before(6), 8)),  # ana's signup corrected (she was active)
+    updated(USERS[3], email="qa+4@techflow.test"),  # cy turns out to be a QA account
+    updated(USERS[2], email="dee@example3.com", company_domain="example3.com"),  # 3 is real
+]
+
 MARTS = ("fct_events", "fct_user_engagement_daily")
 ORDER_BY = {"fct_events": "event_id", "fct_user_engagement_daily": "user_id, activity_date"}
 
@@ -115,12 +134,19 @@ class Marts:
         return self.events.equals(other.events) and self.engagement.equals(other.engagement)
 
 
-def land(raw_dir: Path, day: dt.date, rows: list[dict[str, Any]], *, replace: bool = False) -> None:
-    """Land rows in usage_events' partition `day` (added to it, or replacing it: a re-landing)."""
-    path = partition_path(raw_dir, USAGE_EVENTS, day)
+def land(
+    raw_dir: Path,
+    day: dt.date,
+    rows: list[dict[str, Any]],
+    *,
+    replace: bool = False,
+    table: RawTable = USAGE_EVENTS,
+) -> None:
+    """Land rows in a raw table's partition `day` (added to it, or replacing it: a re-landing)."""
+    path = partition_path(raw_dir, table, day)
     existing = pl.read_parquet(path).to_dicts() if path.exists() and not replace else []
     path.parent.mkdir(parents=True, exist_ok=True)
-    typed_frame(USAGE_EVENTS, [*existing, *rows]).write_parquet(path)
+    typed_frame(table, [*existing, *rows]).write_parquet(path)
 
 
 def build_partition(project: DbtProject, day: dt.date) -> Marts:
@@ -155,6 +181,8 @@ class EventsRun:
     full_after_next_day: Marts
     after_relanding: Marts
     full_after_relanding: Marts
+    after_user_changes: Marts
+    full_after_user_changes: Marts
 
 
 @pytest.fixture(scope="module")
@@ -177,14 +205,20 @@ def events_run(tmp_path_factory: pytest.TempPathFactory) -> EventsRun:
     full_after_next_day = full_refresh(raw_dir, tmp_path_factory.mktemp("full_next"), T)
 
     land(raw_dir, days_before(3), RELANDED_T_MINUS_3, replace=True)
+    after_relanding = build_partition(project, days_before(3))
+    full_after_relanding = full_refresh(raw_dir, tmp_path_factory.mktemp("full_relanded"), T)
+
+    land(raw_dir, T, USERS_UPDATED_ON_T, table=APP_USERS)
     return EventsRun(
         first=first,
         after_late=after_late,
         full_after_late=full_after_late,
         after_next_day=after_next_day,
         full_after_next_day=full_after_next_day,
-        after_relanding=build_partition(project, days_before(3)),
-        full_after_relanding=full_refresh(raw_dir, tmp_path_factory.mktemp("full_relanded"), T),
+        after_relanding=after_relanding,
+        full_after_relanding=full_after_relanding,
+        after_user_changes=build_partition(project, T),
+        full_after_user_changes=full_refresh(raw_dir, tmp_path_factory.mktemp("full_users"), T),
     )
 
 
@@ -234,3 +268,22 @@ def test_a_relanded_partition_rebuilt_equals_a_full_refresh(events_run: EventsRu
     ids = set(events_run.after_relanding.events["event_id"])
     assert "ev_2_3" not in ids
     assert {"ev_2_3b", "late_1", "late_2", "ev_1_0", "ev_4_0"} <= ids
+
+
+def test_user_attribute_changes_restate_the_days_before_the_window(events_run: EventsRun) -> None:
+    """app_db.users versions landed on T change what dim_users says of users for all their days;
+    building T (window T-2..T) restates the older days too, row for row a full refresh."""
+    after = events_run.after_user_changes
+    assert after.equals(events_run.full_after_user_changes)
+    # User 4 is now a QA account: none of their events is product usage any more.
+    assert 4 not in set(after.events["user_id"])
+    assert 4 not in set(after.engagement["user_id"])
+    # User 3 is now real: their events since T-7, never built before, are usage.
+    assert after.events.filter(pl.col("user_id") == 3).height == 6
+    old_day = engagement_of(after, 3, days_before(7))
+    assert old_day["active_days_last_7_days"] == 1
+    assert old_day["days_since_previous_activity"] is None
+    # User 2 counts for user 1's account on every day; user 1's signup day is T-6.
+    assert set(after.engagement.filter(pl.col("user_id") == 2)["customer_id"]) == {1}
+    signup_days = after.engagement.filter((pl.col("user_id") == 1) & pl.col("is_signup_day"))
+    assert signup_days["activity_date"].to_list() == [days_before(6)]

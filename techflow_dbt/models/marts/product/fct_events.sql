@@ -8,12 +8,17 @@
 -- deleted first (pre-hook), so a re-landed partition that withdrew an event leaves no stale row.
 -- An event belongs to one event day, and every copy of it lands on or after that day, so the
 -- window's rows are exactly what a full refresh computes for those days.
+-- Membership and user_key come from the current dim_users: when a user's no longer match (the user
+-- became a test account), the pre-hook also deletes all of that user's rows, and the build reads
+-- every day of each real user with no row left before the window (just deleted, or never built: a
+-- test account that became real), so older days are restated as a full refresh would.
 {{
     config(
         materialized='incremental',
         incremental_strategy='append',
         on_schema_change='fail',
         lookback=2,
+        meta={'user_attributes': {'user_key': 'users.user_key'}},
         pre_hook="{{ incremental_window_clear('event_date') }}",
     )
 }}

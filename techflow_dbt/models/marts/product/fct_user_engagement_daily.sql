@@ -8,16 +8,27 @@
 -- days back, since a usage event lands up to a day late; the pre-hook deletes them first. Their
 -- trailing windows read the 27 days before the window (context_start), and a user's previous
 -- active day before that comes from the rows already built, which a full refresh computes alike.
+-- user_key, customer_id and is_signup_day come from the current dim_users: when a user's built rows
+-- no longer match it (moved to another customer account, signup corrected, became a test account),
+-- the pre-hook deletes all of the user's rows, and the build reads every day of each real user with
+-- no row left before the window (just deleted, or never built), so their trailing windows and
+-- previous active days are computed over the user's whole history, as a full refresh does.
 {{
     config(
         materialized='incremental',
         incremental_strategy='append',
         on_schema_change='fail',
         lookback=2,
+        meta={'user_attributes': {
+            'user_key': 'users.user_key',
+            'customer_id': 'users.customer_id',
+            'is_signup_day': 'built.activity_date = users.signup_date',
+        }},
         pre_hook="{{ incremental_window_clear('activity_date') }}",
     )
 }}
 {%- set window_start = incremental_window_start('activity_date') %}
+{%- set rebuilt_users = incremental_rebuilt_users('activity_date') %}
 {%- if window_start %}
     {%- set context_start = (
         modules.datetime.date.fromisoformat(window_start) - modules.datetime.timedelta(days=27)
@@ -34,17 +45,27 @@
             range between {{ days_offset(27) }} preceding and current row
 {%- endset %}
 with
+{% if window_start %}
+-- The users read wholly (every day), besides the window's days (a full build reads every day).
+rebuilt_users as (
 
+    {{ rebuilt_users }}
+
+),
+{% endif %}
 engagement_daily as (
 
     select * from {{ ref('int_user_engagement_daily') }}
     {%- if window_start %}
-        where activity_date >= cast('{{ context_start }}' as date)
+        where
+            activity_date >= cast('{{ context_start }}' as date)
+            or user_id in (select rebuilt_users.user_id from rebuilt_users)
     {%- endif %}
 
 ),
 
--- Each user's last active day before the rows read above, from the rows already built.
+-- Each user's last active day before the rows read above, from the rows already built (none for
+-- a user rebuilt wholly: no row of theirs is left before the window).
 earlier_activity as (
 
     {% if window_start -%}
@@ -125,7 +146,9 @@ final as (
     inner join users
         on with_windows.user_id = users.user_id
     {%- if window_start %}
-    where with_windows.activity_date >= cast('{{ window_start }}' as date)
+    where
+        with_windows.activity_date >= cast('{{ window_start }}' as date)
+        or with_windows.user_id in (select rebuilt_users.user_id from rebuilt_users)
     {%- endif %}
 
 )
