@@ -29,6 +29,7 @@ def test_every_bench_module_imports_and_its_entry_point_exists() -> None:
         "benchmarks.__main__",
         "benchmarks.bench_generator",
         "benchmarks.bench_orchestration",
+        "benchmarks.daily_cost_profile",
     ):
         assert callable(importlib.import_module(name).main)
 
