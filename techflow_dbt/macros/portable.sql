@@ -70,3 +70,41 @@
 {% macro default__raise_in_sql(message) -%}
     cast({{ message }} as integer)
 {%- endmacro %}
+
+
+{# `expression` cast to `type`, or null where the value does not convert (DuckDB's try_cast):
+   for identifiers that arrive as free text (Stripe metadata, CRM fields, Segment user_id). #}
+{% macro safe_cast(expression, type) -%}
+    {{ return(adapter.dispatch('safe_cast', 'techflow')(expression, type)) }}
+{%- endmacro %}
+
+{% macro duckdb__safe_cast(expression, type) -%}
+    try_cast({{ expression }} as {{ type }})
+{%- endmacro %}
+
+{#- PostgreSQL has no try_cast and a failed cast aborts the query, so the text is checked first:
+    a CASE evaluates its branches in order, so the cast only runs on text that converts. Integer
+    types take decimal digits (signs and surrounding spaces allowed) within the type's range;
+    DuckDB also rounds '1.5' and reads '1e3', '0x1F' and '1_000', which no key here holds.
+    Another type stops the compile rather than casting without a guard. -#}
+{% macro default__safe_cast(expression, type) -%}
+    {%- set integer_ranges = {
+        'smallint': ('-32768', '32767'),
+        'integer': ('-2147483648', '2147483647'),
+        'int': ('-2147483648', '2147483647'),
+        'bigint': ('-9223372036854775808', '9223372036854775807'),
+    } -%}
+    {%- set bounds = integer_ranges.get(type | lower | trim) -%}
+    {%- if bounds is none -%}
+        {{ exceptions.raise_compiler_error(
+            "safe_cast has no " ~ target.type ~ " implementation for type '" ~ type
+            ~ "' (integer types only): add one to macros/portable.sql"
+        ) }}
+    {%- endif -%}
+    case
+        when cast({{ expression }} as text) !~ '^\s*[+-]?[0-9]+\s*$' then null
+        when cast(trim(cast({{ expression }} as text)) as numeric)
+            between {{ bounds[0] }} and {{ bounds[1] }}
+            then cast(trim(cast({{ expression }} as text)) as {{ type }})
+    end
+{%- endmacro %}

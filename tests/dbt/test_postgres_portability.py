@@ -107,3 +107,32 @@ def test_the_seeds_load_into_postgres(postgres: dict[str, str], tmp_path: Path) 
     invocation = project.dbt("seed")
     assert invocation.success, invocation.describe()
     assert {r.node.name for r in invocation.results} >= {"plan_catalog", "utm_channel_mapping"}
+
+
+# Text as it arrives in a free-text id field -> what safe_cast(.., 'bigint') returns. The same as
+# DuckDB's try_cast on each value (checked by hand), which the duckdb__ implementation calls.
+SAFE_CAST_TO_BIGINT = {
+    "'12'": 12,
+    "' -7 '": -7,
+    "'+5'": 5,
+    "'9223372036854775807'": 9223372036854775807,
+    "'9223372036854775808'": None,
+    "'abc'": None,
+    "'1 2'": None,
+    "''": None,
+    "null": None,
+}
+
+
+def test_safe_cast_returns_null_for_text_that_is_no_integer_on_postgres(
+    postgres: dict[str, str], tmp_path: Path
+) -> None:
+    project = DbtProject(data_dir=tmp_path, target="postgres", extra_env=postgres)
+    columns = ", ".join(
+        f"{{{{ safe_cast({text!r}, 'bigint') }}}} as value_{number}"
+        for number, text in enumerate(SAFE_CAST_TO_BIGINT)
+    )
+    invocation = project.dbt("show", "--inline", f"select {columns}")
+    assert invocation.success, invocation.describe()
+    (row,) = invocation.results[0].agate_table.rows
+    assert dict(zip(SAFE_CAST_TO_BIGINT, row, strict=True)) == SAFE_CAST_TO_BIGINT
