@@ -8,11 +8,21 @@ source as (
 
 ),
 
+numbered as (
+
+    select
+        *,
+        row_number() over (partition by event_id order by _loaded_at, occurred_at) as copy_number
+
+    from source
+
+),
+
 deduplicated as (
 
     select *
-    from source
-    qualify row_number() over (partition by event_id order by _loaded_at, occurred_at) = 1
+    from numbered
+    where copy_number = 1
 
 ),
 

@@ -8,14 +8,24 @@ source as (
 
 ),
 
+numbered as (
+
+    select
+        *,
+        row_number() over (
+            partition by spend_date, lower(trim(channel)), lower(trim(campaign))
+            order by _loaded_at desc
+        ) as export_number
+
+    from source
+
+),
+
 latest_export as (
 
     select *
-    from source
-    qualify row_number() over (
-        partition by spend_date, lower(trim(channel)), lower(trim(campaign))
-        order by _loaded_at desc
-    ) = 1
+    from numbered
+    where export_number = 1
 
 ),
 

@@ -8,14 +8,24 @@ source as (
 
 ),
 
+numbered as (
+
+    select
+        *,
+        row_number() over (
+            partition by account_id
+            order by updated_at desc, _loaded_at desc
+        ) as version_number
+
+    from source
+
+),
+
 latest_version as (
 
     select *
-    from source
-    qualify row_number() over (
-        partition by account_id
-        order by updated_at desc, _loaded_at desc
-    ) = 1
+    from numbered
+    where version_number = 1
 
 ),
 
@@ -27,7 +37,7 @@ renamed as (
         lower(trim(domain)) as company_domain,
         industry,
         cast(employees as integer) as employee_count,
-        try_cast(nullif(trim(app_user_id), '') as bigint) as user_id,
+        {{ safe_cast("nullif(trim(app_user_id), '')", "bigint") }} as user_id,
         cast(created_at as timestamp) as created_at,
         cast(updated_at as timestamp) as updated_at,
         cast(_loaded_at as timestamp) as loaded_at

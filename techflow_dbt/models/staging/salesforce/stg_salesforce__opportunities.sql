@@ -22,14 +22,24 @@ qa_accounts as (
 
 ),
 
+numbered as (
+
+    select
+        *,
+        row_number() over (
+            partition by opportunity_id
+            order by updated_at desc, _loaded_at desc
+        ) as version_number
+
+    from source
+
+),
+
 latest_version as (
 
     select *
-    from source
-    qualify row_number() over (
-        partition by opportunity_id
-        order by updated_at desc, _loaded_at desc
-    ) = 1
+    from numbered
+    where version_number = 1
 
 ),
 

@@ -8,14 +8,24 @@ source as (
 
 ),
 
+numbered as (
+
+    select
+        *,
+        row_number() over (
+            partition by message_id
+            order by _loaded_at, timestamp
+        ) as copy_number
+
+    from source
+
+),
+
 deduplicated as (
 
     select *
-    from source
-    qualify row_number() over (
-        partition by message_id
-        order by _loaded_at, timestamp
-    ) = 1
+    from numbered
+    where copy_number = 1
 
 ),
 
@@ -24,7 +34,7 @@ renamed as (
     select
         message_id,
         anonymous_id,
-        try_cast(nullif(trim(user_id), '') as bigint) as user_id,
+        {{ safe_cast("nullif(trim(user_id), '')", "bigint") }} as user_id,
         lower(trim(email)) as email,
         cast(timestamp as timestamp) as identified_at,
         cast(_loaded_at as timestamp) as loaded_at

@@ -19,14 +19,24 @@ utm_channel_mapping as (
 
 ),
 
+numbered as (
+
+    select
+        *,
+        row_number() over (
+            partition by message_id
+            order by _loaded_at, timestamp
+        ) as copy_number
+
+    from source
+
+),
+
 deduplicated as (
 
     select *
-    from source
-    qualify row_number() over (
-        partition by message_id
-        order by _loaded_at, timestamp
-    ) = 1
+    from numbered
+    where copy_number = 1
 
 ),
 
@@ -35,7 +45,7 @@ renamed as (
     select
         message_id,
         anonymous_id,
-        try_cast(nullif(trim(user_id), '') as bigint) as user_id,
+        {{ safe_cast("nullif(trim(user_id), '')", "bigint") }} as user_id,
         lower(trim(event)) as event_name,
         cast(timestamp as timestamp) as event_at,
         cast(timestamp as date) as event_date,
