@@ -32,15 +32,37 @@ distinct_versions as (
         max(loaded_at) as loaded_at
 
     from versions
-    group by all
+    group by
+        subscription_id,
+        customer_id,
+        plan_id,
+        quantity,
+        status,
+        trial_ends_at,
+        started_at,
+        ended_at,
+        ended_reason,
+        previous_subscription_id,
+        created_at,
+        updated_at
+
+),
+
+ranked_versions as (
+
+    select
+        *,
+        rank() over (partition by subscription_id order by updated_at desc) as version_rank
+
+    from distinct_versions
 
 ),
 
 latest_version as (
 
     select *
-    from distinct_versions
-    qualify rank() over (partition by subscription_id order by updated_at desc) = 1
+    from ranked_versions
+    where version_rank = 1
 
 ),
 

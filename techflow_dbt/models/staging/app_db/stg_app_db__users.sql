@@ -23,26 +23,67 @@ renamed as (
         cast(signup_at as timestamp) as signup_at,
         cast(account_owner_id as bigint) as account_owner_id,
         cast(updated_at as timestamp) as updated_at,
-        max(cast(_loaded_at as timestamp)) as loaded_at
+        cast(_loaded_at as timestamp) as loaded_at
 
     from source
-    group by all
 
 ),
 
-latest_version as (
+-- Re-landed identical copies collapse to one row, stamped with the newest landing.
+distinct_versions as (
 
-    select *
+    select
+        user_id,
+        email,
+        full_name,
+        company_name,
+        company_domain,
+        country_code,
+        signup_at,
+        account_owner_id,
+        updated_at,
+        max(loaded_at) as loaded_at
+
     from renamed
-    qualify rank() over (partition by user_id order by updated_at desc) = 1
+    group by
+        user_id,
+        email,
+        full_name,
+        company_name,
+        company_domain,
+        country_code,
+        signup_at,
+        account_owner_id,
+        updated_at
+
+),
+
+ranked_versions as (
+
+    select
+        *,
+        rank() over (partition by user_id order by updated_at desc) as version_rank
+
+    from distinct_versions
 
 ),
 
 final as (
 
-    select *
-    from latest_version
-    where not {{ is_test_email('email') }}
+    select
+        user_id,
+        email,
+        full_name,
+        company_name,
+        company_domain,
+        country_code,
+        signup_at,
+        account_owner_id,
+        updated_at,
+        loaded_at
+
+    from ranked_versions
+    where version_rank = 1 and not {{ is_test_email('email') }}
 
 )
 

@@ -22,18 +22,58 @@ renamed as (
         failure_code,
         cast(created_at as timestamp) as created_at,
         cast(updated_at as timestamp) as updated_at,
-        max(cast(_loaded_at as timestamp)) as loaded_at
+        cast(_loaded_at as timestamp) as loaded_at
 
     from source
-    group by all
+
+),
+
+-- Re-landed identical copies collapse to one row, stamped with the newest landing.
+distinct_versions as (
+
+    select
+        charge_id,
+        invoice_id,
+        stripe_customer_id,
+        amount,
+        amount_refunded,
+        currency,
+        charge_status,
+        failure_code,
+        created_at,
+        updated_at,
+        max(loaded_at) as loaded_at
+
+    from renamed
+    group by
+        charge_id,
+        invoice_id,
+        stripe_customer_id,
+        amount,
+        amount_refunded,
+        currency,
+        charge_status,
+        failure_code,
+        created_at,
+        updated_at
+
+),
+
+ranked_versions as (
+
+    select
+        *,
+        rank() over (partition by charge_id order by updated_at desc) as version_rank
+
+    from distinct_versions
 
 ),
 
 latest_version as (
 
     select *
-    from renamed
-    qualify rank() over (partition by charge_id order by updated_at desc) = 1
+    from ranked_versions
+    where version_rank = 1
 
 ),
 

@@ -13,31 +13,63 @@ renamed as (
 
     select
         customer_id as stripe_customer_id,
-        try_cast(nullif(trim(app_user_id), '') as bigint) as customer_id,
+        {{ safe_cast("nullif(trim(app_user_id), '')", "bigint") }} as customer_id,
         lower(trim(email)) as email,
         trim(name) as customer_name,
         cast(created_at as timestamp) as created_at,
         cast(updated_at as timestamp) as updated_at,
-        max(cast(_loaded_at as timestamp)) as loaded_at
+        cast(_loaded_at as timestamp) as loaded_at
 
     from source
-    group by all
 
 ),
 
-latest_version as (
+-- Re-landed identical copies collapse to one row, stamped with the newest landing.
+distinct_versions as (
 
-    select *
+    select
+        stripe_customer_id,
+        customer_id,
+        email,
+        customer_name,
+        created_at,
+        updated_at,
+        max(loaded_at) as loaded_at
+
     from renamed
-    qualify rank() over (partition by stripe_customer_id order by updated_at desc) = 1
+    group by
+        stripe_customer_id,
+        customer_id,
+        email,
+        customer_name,
+        created_at,
+        updated_at
+
+),
+
+ranked_versions as (
+
+    select
+        *,
+        rank() over (partition by stripe_customer_id order by updated_at desc) as version_rank
+
+    from distinct_versions
 
 ),
 
 final as (
 
-    select *
-    from latest_version
-    where not {{ is_test_email('email') }}
+    select
+        stripe_customer_id,
+        customer_id,
+        email,
+        customer_name,
+        created_at,
+        updated_at,
+        loaded_at
+
+    from ranked_versions
+    where version_rank = 1 and not {{ is_test_email('email') }}
 
 )
 

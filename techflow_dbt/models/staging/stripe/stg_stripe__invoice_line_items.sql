@@ -24,11 +24,45 @@ renamed as (
         cast(period_start as timestamp) as period_start_at,
         cast(period_end as timestamp) as period_end_at,
         cast(created_at as timestamp) as created_at,
-        max(cast(_loaded_at as timestamp)) as loaded_at
+        cast(_loaded_at as timestamp) as loaded_at
 
     from source
-    group by all
+
+),
+
+-- A line landed twice collapses to one row, stamped with the newest landing.
+distinct_lines as (
+
+    select
+        line_item_id,
+        invoice_id,
+        subscription_id,
+        plan_id,
+        quantity,
+        amount,
+        currency,
+        is_proration,
+        is_credit,
+        period_start_at,
+        period_end_at,
+        created_at,
+        max(loaded_at) as loaded_at
+
+    from renamed
+    group by
+        line_item_id,
+        invoice_id,
+        subscription_id,
+        plan_id,
+        quantity,
+        amount,
+        currency,
+        is_proration,
+        is_credit,
+        period_start_at,
+        period_end_at,
+        created_at
 
 )
 
-select * from renamed
+select * from distinct_lines

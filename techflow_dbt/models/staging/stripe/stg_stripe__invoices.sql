@@ -29,18 +29,82 @@ renamed as (
         lower(trim(status)) as invoice_status,
         cast(created_at as timestamp) as created_at,
         cast(updated_at as timestamp) as updated_at,
-        max(cast(_loaded_at as timestamp)) as loaded_at
+        cast(_loaded_at as timestamp) as loaded_at
 
     from source
-    group by all
+
+),
+
+-- Re-landed identical copies collapse to one row, stamped with the newest landing.
+distinct_versions as (
+
+    select
+        invoice_id,
+        stripe_customer_id,
+        subscription_id,
+        period_start_at,
+        period_end_at,
+        amount_due,
+        amount_paid,
+        subtotal,
+        tax,
+        total,
+        currency,
+        invoice_status,
+        created_at,
+        updated_at,
+        max(loaded_at) as loaded_at
+
+    from renamed
+    group by
+        invoice_id,
+        stripe_customer_id,
+        subscription_id,
+        period_start_at,
+        period_end_at,
+        amount_due,
+        amount_paid,
+        subtotal,
+        tax,
+        total,
+        currency,
+        invoice_status,
+        created_at,
+        updated_at
+
+),
+
+ranked_versions as (
+
+    select
+        *,
+        rank() over (partition by invoice_id order by updated_at desc) as version_rank
+
+    from distinct_versions
 
 ),
 
 final as (
 
-    select *
-    from renamed
-    qualify rank() over (partition by invoice_id order by updated_at desc) = 1
+    select
+        invoice_id,
+        stripe_customer_id,
+        subscription_id,
+        period_start_at,
+        period_end_at,
+        amount_due,
+        amount_paid,
+        subtotal,
+        tax,
+        total,
+        currency,
+        invoice_status,
+        created_at,
+        updated_at,
+        loaded_at
+
+    from ranked_versions
+    where version_rank = 1
 
 )
 
