@@ -76,11 +76,16 @@
         latest_version.ended_date
     from (
         select *
-        from ({{ mrr_subscription_versions(cutoff) }}) as versions
-        qualify row_number() over (
-            partition by subscription_id
-            order by updated_at desc, loaded_at desc
-        ) = 1
+        from (
+            select
+                versions.*,
+                row_number() over (
+                    partition by subscription_id
+                    order by updated_at desc, loaded_at desc
+                ) as newest_first
+            from ({{ mrr_subscription_versions(cutoff) }}) as versions
+        ) as numbered_versions
+        where newest_first = 1
     ) as latest_version
     left join {{ plans }} as plans on latest_version.plan_id = plans.plan_id
     -- Customers are app users that are not internal QA accounts (stg_app_db__users drops those).

@@ -82,14 +82,24 @@ lifetime_revenue as (
 ),
 
 -- One Stripe customer per app user; should Stripe hold two, the newest is the billing one.
+billing_account_candidates as (
+
+    select
+        customer_id,
+        stripe_customer_id,
+        row_number() over (partition by customer_id order by created_at desc) as newest_first
+    from stripe_customers
+    where customer_id is not null
+
+),
+
 billing_account as (
 
     select
         customer_id,
         stripe_customer_id
-    from stripe_customers
-    where customer_id is not null
-    qualify row_number() over (partition by customer_id order by created_at desc) = 1
+    from billing_account_candidates
+    where newest_first = 1
 
 ),
 

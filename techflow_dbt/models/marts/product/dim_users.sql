@@ -30,6 +30,23 @@ engagement_daily as (
 
 -- A CRM account names its owning app user; should two accounts claim one user, the most
 -- recently updated wins so the dimension keeps one row per user.
+accounts_per_user as (
+
+    select
+        user_id,
+        account_id,
+        industry,
+        employee_count,
+        row_number() over (
+            partition by user_id
+            order by updated_at desc, account_id asc
+        ) as newest_first
+
+    from salesforce_accounts
+    where user_id is not null
+
+),
+
 account_per_user as (
 
     select
@@ -38,12 +55,8 @@ account_per_user as (
         industry,
         employee_count
 
-    from salesforce_accounts
-    where user_id is not null
-    qualify row_number() over (
-        partition by user_id
-        order by updated_at desc, account_id asc
-    ) = 1
+    from accounts_per_user
+    where newest_first = 1
 
 ),
 
