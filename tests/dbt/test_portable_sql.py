@@ -1,0 +1,88 @@
+"""The dbt project's SQL is portable: no engine-only syntax outside adapter.dispatch.
+
+`qualify`, `try_cast` and `group by all` are DuckDB (and Snowflake) syntax that PostgreSQL rejects,
+and `dbt compile` for the postgres target does not catch them: it renders the SQL without running
+it. So the sources are read here, comments removed, and every use outside the body of an
+adapter-specific dispatch implementation (`{% macro duckdb__name(...) %}`, `postgres__`,
+`default__`, ...) is reported by file and line. Fast: reads files, builds nothing.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.support import DBT_PROJECT_DIR
+
+CHECKED_FOLDERS = ("models", "macros", "snapshots")
+ENGINE_ONLY = {
+    "qualify": re.compile(r"\bqualify\b", re.IGNORECASE),
+    "try_cast": re.compile(r"\btry_cast\s*\(", re.IGNORECASE),
+    "group by all": re.compile(r"\bgroup\s+by\s+all\b", re.IGNORECASE),
+}
+MACRO_START = re.compile(r"{%-?\s*macro\s+(\w+)\s*\(")
+MACRO_END = re.compile(r"{%-?\s*endmacro\b")
+# An adapter-specific implementation: `<adapter>__<name>`, e.g. duckdb__safe_cast, default__...
+DISPATCH_IMPLEMENTATION = re.compile(r"^[a-z0-9]+__\w+$")
+JINJA_COMMENT = re.compile(r"{#.*?#}", re.DOTALL)
+SQL_LINE_COMMENT = re.compile(r"--[^\n]*")
+
+
+def blank_comments(text: str) -> str:
+    """Comments out of the way, line numbers kept (a comment's newlines survive)."""
+    text = JINJA_COMMENT.sub(lambda match: "\n" * match.group(0).count("\n"), text)
+    return SQL_LINE_COMMENT.sub("", text)
+
+
+def engine_only_uses(text: str) -> Iterator[tuple[int, str]]:
+    """(line number, construct) of each engine-only construct outside a dispatch implementation."""
+    inside_implementation = False
+    for number, line in enumerate(blank_comments(text).splitlines(), start=1):
+        started = MACRO_START.search(line)
+        if started:
+            inside_implementation = bool(DISPATCH_IMPLEMENTATION.match(started.group(1)))
+        if not inside_implementation:
+            for construct, pattern in ENGINE_ONLY.items():
+                if pattern.search(line):
+                    yield number, construct
+        if MACRO_END.search(line):
+            inside_implementation = False
+
+
+def project_sql_files() -> list[Path]:
+    return sorted(
+        path for folder in CHECKED_FOLDERS for path in (DBT_PROJECT_DIR / folder).rglob("*.sql")
+    )
+
+
+def test_models_macros_and_snapshots_use_no_engine_only_syntax() -> None:
+    found = [
+        f"{path.relative_to(DBT_PROJECT_DIR)}:{number}: {construct}"
+        for path in project_sql_files()
+        for number, construct in engine_only_uses(path.read_text())
+    ]
+    assert not found, "engine-only SQL outside adapter.dispatch:\n" + "\n".join(found)
+
+
+@pytest.mark.parametrize(
+    ("sql", "expected"),
+    [
+        ("select *\nfrom t\nqualify row_number() over () = 1", [(3, "qualify")]),
+        ("select try_cast(x as bigint) from t", [(1, "try_cast")]),
+        ("select a, count(*)\nfrom t\nGROUP  BY ALL", [(3, "group by all")]),
+        ("-- rows qualify when ...\nselect 1", []),
+        ("{# try_cast(x as int) #}\nselect 1\n-- group by all", []),
+        (
+            "{% macro duckdb__safe_cast(e, t) -%}\n    try_cast({{ e }} as {{ t }})\n"
+            "{%- endmacro %}\n{% macro safe_cast(e, t) %}try_cast(x){% endmacro %}",
+            [(4, "try_cast")],
+        ),
+    ],
+)
+def test_the_check_finds_uses_outside_dispatch_implementations(
+    sql: str, expected: list[tuple[int, str]]
+) -> None:
+    assert list(engine_only_uses(sql)) == expected
