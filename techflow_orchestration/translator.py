@@ -5,8 +5,10 @@
   A source that names no raw table is an error at load time, not a silently orphaned node.
 - Groups follow the dbt folder layout: seeds, staging, intermediate, one group per mart domain
   (finance, product, marketing, sales), snapshots.
-- Partitions: the incremental models are daily-partitioned, everything else is not
-  (`get_partitions_def`).
+- Partitions: the MRR incrementals (keys.MRR_PARTITIONED_KEYS) are daily-partitioned, everything
+  else is not (`get_partitions_def`). Other incremental models (fct_events,
+  fct_user_engagement_daily) build the window of whatever run builds them (their own late-data
+  window, macros/incremental_window.sql) and stay unpartitioned assets.
 - Freshness policies come from `config.meta.dagster.freshness` (set per folder in
   techflow_dbt/dbt_project.yml) and become `FreshnessPolicy.time_window` on the asset spec, which
   the instance's freshness daemon evaluates.
@@ -21,7 +23,7 @@ from typing import Any
 from dagster import AssetKey, AssetSpec, FreshnessPolicy, PartitionsDefinition
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtProject
 
-from techflow_orchestration.keys import RAW_ASSET_KEYS, raw_asset_key
+from techflow_orchestration.keys import MRR_PARTITIONED_KEYS, RAW_ASSET_KEYS, raw_asset_key
 
 # Who gets asked when an asset is wrong or late: the owner of the model's dbt group
 # (techflow_dbt/models/_groups.yml, one place), else this team (seeds, snapshots, raw).
@@ -29,14 +31,6 @@ DEFAULT_OWNER = "team:data-platform"
 
 # dbt folders (the second element of a resource's fqn) that are layers rather than domains.
 LAYER_FOLDERS = ("staging", "intermediate")
-
-
-def is_incremental_model(dbt_resource_props: Mapping[str, Any]) -> bool:
-    config = dbt_resource_props.get("config") or {}
-    return (
-        dbt_resource_props.get("resource_type") == "model"
-        and config.get("materialized") == "incremental"
-    )
 
 
 class UnknownRawSourceError(ValueError):
@@ -69,10 +63,12 @@ class TechflowDbtTranslator(DagsterDbtTranslator):
     def get_partitions_def(
         self, dbt_resource_props: Mapping[str, Any]
     ) -> PartitionsDefinition | None:
-        """The incremental models (int_subscription_versions, fct_mrr_daily) are daily-partitioned;
-        every other dbt asset is unpartitioned. All live in one op (assets/dbt.py), which Dagster
-        allows for a subsettable multi-asset."""
-        if is_incremental_model(dbt_resource_props):
+        """The MRR incrementals (int_subscription_versions, fct_mrr_daily: keys.py, the one place
+        that names them) are daily-partitioned; every other dbt asset is unpartitioned. All live in
+        one op (assets/dbt.py), which Dagster allows for a subsettable multi-asset."""
+        if dbt_resource_props["resource_type"] == "model" and (
+            self.get_asset_key(dbt_resource_props) in MRR_PARTITIONED_KEYS
+        ):
             return self._daily_partitions
         return None
 
