@@ -261,5 +261,17 @@ def warehouse_rows_on(warehouse: Path, model: str, day: date) -> int:
         return int(con.execute(query, [day]).fetchone()[0])
 
 
+def raw_rows_on(raw_dir: Path, day: date) -> int:
+    """Rows of every raw table's partition for one day: the data a daily run lands, read from
+    the Parquet footers."""
+    import polars as pl
+
+    files = sorted(raw_dir.glob(f"*/*/date={day.isoformat()}/*.parquet"))
+    if not files:
+        raise RuntimeError(f"{raw_dir} holds no raw partition for {day}")
+    # One scan per file: the tables' schemas differ.
+    return sum(int(pl.scan_parquet(f).select(pl.len()).collect().item()) for f in files)
+
+
 def day_before(day: date, days: int = 1) -> date:
     return day - timedelta(days=days)
