@@ -52,8 +52,11 @@ class Sandbox:
 
     @property
     def warehouse(self) -> Path:
-        """The published warehouse (TECHFLOW_WAREHOUSE)."""
-        return self.data_dir / "warehouse" / f"{self.name}.duckdb"
+        """The published warehouse (TECHFLOW_WAREHOUSE): a folder per sandbox, the file named as
+        the default one, because DuckDB names a file's catalog after it and the manifest `make
+        manifest` prepares (which the dashboards query through) qualifies every relation with the
+        default catalog, `techflow`."""
+        return self.data_dir / "warehouse" / self.name / "techflow.duckdb"
 
     @property
     def build_warehouse(self) -> Path:
