@@ -1,4 +1,5 @@
-"""What Dagster costs on top of dbt, measured side by side in one run: `make bench` (a)-(d).
+"""What Dagster costs on top of dbt, and what the nightly schedule costs, measured side by side in
+one run: `make bench` (a)-(d), (f) and (g).
 
 Every side is a process timed from its start to its exit, on the same raw data and a fresh or
 identically built warehouse:
@@ -31,6 +32,19 @@ identically built warehouse:
     minus the generator's time (the same generate_range call, timed in a child of its own) minus
     dbt's node time (the union on the wall clock of every node's execution, as the run_results.json
     of each dbt step of the run's instance records it) — target ≤ 25 % of the wall time.
+(f) the run the daily schedule launches, `techflow_daily` for the newest day (`dg launch --job
+    techflow_daily --partition D`: the day's raw tables, then one `dbt build` of the project with
+    D as the partition window, then the dashboards), on a warehouse fully built through D, timed
+    from process start: at 3x the days vs 1x, each side's seconds divided by the raw rows of its
+    day (every raw table's partition for D) — target ≤ 1.3x. The same two worlds as (c): the
+    default one, built by (d)'s fresh `make run`, and its first third, built through Dagster by
+    (a). D is the as-of day, already built: the run re-lands and rebuilds it, which costs what
+    the first run of a new day costs (the incremental marts' window starts at the earlier of the
+    requested day and the day after the newest built, less the lookback: the same days either
+    way; the raw day is generated again whole).
+(g) that run on the default world as a share of (d)'s fresh `make run` of it (wall time from
+    process start: generating the history and building everything, without the exposures that
+    the daily run does build) — target ≤ 25 %.
 
 The machine is shared with other sessions while this runs: absolute seconds swing with the
 load; the ratios, both sides measured minutes apart in one run, are what to read.
@@ -57,17 +71,21 @@ from benchmarks.harness import (
     node_seconds,
     prepare_dagster_parse,
     quick,
+    raw_rows_on,
     warehouse_rows_on,
     window_vars,
 )
 from benchmarks.verdict import Result, Target, overhead_share, per_row_ratio, ratio
 from data_generation.clock import pin_as_of
+from techflow_orchestration.jobs import DAILY_JOB_NAME
 from techflow_orchestration.keys import RAW_ASSET_KEYS
 
 FULL_BUILD = Target("a", "full build through Dagster / plain `dbt build`", 1.15)
 PARTITION = Target("b", "one fct_mrr_daily partition: Dagster run / `dbt build --select`", 2.0)
 HISTORY = Target("c", "one partition's cost per output row at 3x the days / 1x", 1.2)
 OVERHEAD = Target("d", "orchestration share of a fresh `make run`", 0.25, unit="%")
+DAILY_HISTORY = Target("f", "scheduled daily run per raw row of its day at 3x the days / 1x", 1.3)
+DAILY_SHARE = Target("g", "scheduled daily run / fresh `make run`, default history", 0.25, unit="%")
 
 REPEATS = 3  # (c): a few seconds each
 PARTITION_REPEATS = 2  # (b): each Dagster run is up to a minute on a loaded machine
@@ -85,6 +103,15 @@ class PartitionCost:
     days: int
 
 
+@dataclass(frozen=True)
+class DailyRun:
+    """One `techflow_daily` run of a world's newest day: wall seconds, raw rows of the day."""
+
+    seconds: float
+    rows: int
+    days: int
+
+
 def world_day() -> tuple[float, object]:
     """(scale, as-of day): the default world, or BENCH_QUICK's small one."""
     if quick():
@@ -92,7 +119,10 @@ def world_day() -> tuple[float, object]:
     return 1.0, pin_as_of()
 
 
-def overhead_of_make_run(root: Path, world: Sandbox, generator_seconds: float) -> Result:
+def overhead_of_make_run(
+    root: Path, world: Sandbox, generator_seconds: float
+) -> tuple[Result, float]:
+    """(d), and the fresh `make run`'s wall seconds ((g)'s denominator)."""
     run = Sandbox(root / "make_run", world.as_of, world.scale, "make_run").fresh()
     say(f"(d) fresh make run: {run.days} days, scale {run.scale:g} …")
     wall = make_run(run)
@@ -104,7 +134,7 @@ def overhead_of_make_run(root: Path, world: Sandbox, generator_seconds: float) -
         f"{wall - generator_seconds - busy:.0f} s; {run.days} days, scale {run.scale:g}"
     )
     say(f"    {detail}")
-    return Result(OVERHEAD, share, detail)
+    return Result(OVERHEAD, share, detail), wall
 
 
 def full_build(prefix: Sandbox, root: Path) -> tuple[Result, Sandbox, Sandbox]:
@@ -175,6 +205,43 @@ def history(early_built: Sandbox, late_built: Sandbox, root: Path) -> Result:
     )
 
 
+def daily_run(built: Sandbox) -> DailyRun:
+    day = built.as_of
+    seconds = dagster(built, "--job", DAILY_JOB_NAME, "--partition", day.isoformat())
+    return DailyRun(seconds, raw_rows_on(built.raw_dir, day), built.days)
+
+
+def daily_verdicts(early: DailyRun, late: DailyRun, full_build_seconds: float) -> list[Result]:
+    """(f) from the two worlds' daily runs, (g) from the default world's against its full build."""
+    per_row = per_row_ratio(late.seconds, late.rows, early.seconds, early.rows)
+    history_detail = (
+        f"{late.days} days: {late.seconds:.1f} s for {late.rows:,} raw rows; {early.days} days: "
+        f"{early.seconds:.1f} s for {early.rows:,} raw rows ({late.days / early.days:.2f}x the "
+        f"days; raw time {ratio(late.seconds, early.seconds):.2f}x)"
+    )
+    share_detail = (
+        f"daily run {late.seconds:.1f} s vs fresh make run {full_build_seconds:.1f} s, both from "
+        f"process start; {late.days} days"
+    )
+    return [
+        Result(DAILY_HISTORY, per_row, history_detail),
+        Result(DAILY_SHARE, ratio(late.seconds, full_build_seconds), share_detail),
+    ]
+
+
+def daily_schedule(
+    early_built: Sandbox, late_built: Sandbox, full_build_seconds: float
+) -> list[Result]:
+    say(f"(f)/(g) techflow_daily for the newest day at {early_built.days} and "
+        f"{late_built.days} days of history …")  # fmt: skip
+    early = daily_run(early_built)
+    late = daily_run(late_built)
+    results = daily_verdicts(early, late, full_build_seconds)
+    for result in results:
+        say(f"    {result.detail}")
+    return results
+
+
 def main() -> list[Result]:
     scale, as_of = world_day()
     with tempfile.TemporaryDirectory(prefix="bench_orchestration_") as tmp:
@@ -184,18 +251,23 @@ def main() -> list[Result]:
         generator_seconds, rows = generate_world(world)
         say(f"    {rows:,} rows in {generator_seconds:.1f} s (generate_range, in-process)")
 
-        overhead = overhead_of_make_run(root, world, generator_seconds)
+        overhead, make_run_seconds = overhead_of_make_run(root, world, generator_seconds)
         late_built = Sandbox(root / "make_run", as_of, scale, "make_run")
 
         prefix = Sandbox(root / "prefix", WORLD_START + timedelta(days=world.days // 3 - 1), scale)
         link_prefix(world.raw_dir, prefix)
         build, plain_built, dagster_built = full_build(prefix, root)
         results = [build, overhead]
-        # (b) and (c) read (a)'s and (d)'s warehouses; one failing must not lose the other.
-        for part, args in ((one_partition, (dagster_built, root)),
-                           (history, (plain_built, late_built, root))):  # fmt: skip
+        # (b), (c), (f)/(g) read (a)'s and (d)'s warehouses; one failing must not lose the others.
+        parts = (
+            (one_partition, (dagster_built, root)),
+            (history, (plain_built, late_built, root)),
+            (daily_schedule, (dagster_built, late_built, make_run_seconds)),
+        )
+        for part, args in parts:
             try:
-                results.append(part(*args))
+                measured = part(*args)
+                results += measured if isinstance(measured, list) else [measured]
             except Exception as exc:
                 say(f"{part.__name__} failed: {exc}")
     return results

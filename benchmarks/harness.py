@@ -52,8 +52,11 @@ class Sandbox:
 
     @property
     def warehouse(self) -> Path:
-        """The published warehouse (TECHFLOW_WAREHOUSE)."""
-        return self.data_dir / "warehouse" / f"{self.name}.duckdb"
+        """The published warehouse (TECHFLOW_WAREHOUSE): a folder per sandbox, the file named as
+        the default one, because DuckDB names a file's catalog after it and the manifest `make
+        manifest` prepares (which the dashboards query through) qualifies every relation with the
+        default catalog, `techflow`."""
+        return self.data_dir / "warehouse" / self.name / "techflow.duckdb"
 
     @property
     def build_warehouse(self) -> Path:
@@ -259,6 +262,18 @@ def warehouse_rows_on(warehouse: Path, model: str, day: date) -> int:
             raise RuntimeError(f"{warehouse} has no table {model}")
         query = f'select count(*) from "{schema[0]}"."{model}" where date_day = ?'
         return int(con.execute(query, [day]).fetchone()[0])
+
+
+def raw_rows_on(raw_dir: Path, day: date) -> int:
+    """Rows of every raw table's partition for one day: the data a daily run lands, read from
+    the Parquet footers."""
+    import polars as pl
+
+    files = sorted(raw_dir.glob(f"*/*/date={day.isoformat()}/*.parquet"))
+    if not files:
+        raise RuntimeError(f"{raw_dir} holds no raw partition for {day}")
+    # One scan per file: the tables' schemas differ.
+    return sum(int(pl.scan_parquet(f).select(pl.len()).collect().item()) for f in files)
 
 
 def day_before(day: date, days: int = 1) -> date:

@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from benchmarks import bench_generator, bench_orchestration
-from benchmarks.harness import Sandbox, link_prefix, node_seconds
+from benchmarks.bench_orchestration import DailyRun, daily_verdicts
+from benchmarks.harness import Sandbox, link_prefix, node_seconds, raw_rows_on
 from benchmarks.verdict import (
     FAIL,
     PASS,
@@ -42,6 +43,8 @@ def test_the_targets_are_the_documented_ones() -> None:
             bench_orchestration.PARTITION,
             bench_orchestration.HISTORY,
             bench_orchestration.OVERHEAD,
+            bench_orchestration.DAILY_HISTORY,
+            bench_orchestration.DAILY_SHARE,
             bench_generator.VS_LOOP,
             bench_generator.VS_COPY,
             bench_generator.PEAK_RSS,
@@ -52,6 +55,8 @@ def test_the_targets_are_the_documented_ones() -> None:
         ("b", 2.0, True),
         ("c", 1.2, True),
         ("d", 0.25, True),
+        ("f", 1.3, True),
+        ("g", 0.25, True),
         ("e", 10.0, False),
         ("e", 0.5, False),
         ("e", 4096.0, True),
@@ -128,3 +133,49 @@ def test_the_prefix_world_holds_exactly_the_days_up_to_its_as_of_day(tmp_path: P
     linked = prefix.raw_dir / "app_db" / "users" / "date=2025-01-02" / "part-0.parquet"
     assert linked.read_text() == "2025-01-02"
     assert prefix.days == 2
+
+
+def test_a_daily_run_in_proportion_to_its_day_passes_and_one_growing_with_history_fails() -> None:
+    early = DailyRun(seconds=20.0, rows=10_000, days=235)
+    # 3x the days, 1.5x the day's rows in 1.5x the time: flat per row, 10 % of a 300 s build.
+    flat = daily_verdicts(early, DailyRun(30.0, 15_000, 705), full_build_seconds=300.0)
+    assert [(r.target.key, r.measured, r.mark) for r in flat] == [
+        ("f", pytest.approx(1.0), PASS),
+        ("g", pytest.approx(0.1), PASS),
+    ]
+    # The same day's rows but 3x the time (a rebuild of the history): both targets missed.
+    rebuild = daily_verdicts(early, DailyRun(60.0, 10_000, 705), full_build_seconds=200.0)
+    assert [(r.target.key, r.measured, r.mark) for r in rebuild] == [
+        ("f", pytest.approx(3.0), FAIL),
+        ("g", pytest.approx(0.3), FAIL),
+    ]
+    assert "705 days: 60.0 s for 10,000 raw rows" in rebuild[0].detail
+    assert "vs fresh make run 200.0 s" in rebuild[1].detail
+
+
+def test_the_daily_share_is_on_its_limit_at_a_quarter_of_the_full_build() -> None:
+    early = DailyRun(10.0, 100, 20)
+    (_, share) = daily_verdicts(early, DailyRun(25.0, 100, 60), full_build_seconds=100.0)
+    assert share.passed and share.target.show(share.measured) == "25%"
+
+
+def test_a_daily_run_of_a_day_without_rows_is_a_broken_measurement() -> None:
+    with pytest.raises(ValueError, match="measurement is broken"):
+        daily_verdicts(DailyRun(10.0, 0, 20), DailyRun(30.0, 100, 60), full_build_seconds=100.0)
+
+
+def test_the_days_raw_rows_sum_every_table_of_that_day_only(tmp_path: Path) -> None:
+    import polars as pl
+
+    raw = tmp_path / "raw"
+    tables = {("app_db", "users"): 3, ("stripe", "invoices"): 2}
+    for (system, table_name), rows in tables.items():
+        for day, extra in (("2025-01-01", 5), ("2025-01-02", 0)):
+            part = raw / system / table_name / f"date={day}"
+            part.mkdir(parents=True)
+            frame = pl.DataFrame({f"{table_name}_id": list(range(rows + extra))})
+            frame.write_parquet(part / "part-0.parquet")
+    assert raw_rows_on(raw, date(2025, 1, 2)) == 5
+    assert raw_rows_on(raw, date(2025, 1, 1)) == 15
+    with pytest.raises(RuntimeError, match="no raw partition for 2025-01-03"):
+        raw_rows_on(raw, date(2025, 1, 3))
