@@ -36,7 +36,7 @@ $(MANIFEST): $(DBT_PROJECT_FILES)
 	$(RUN) python -m techflow_orchestration.project
 
 run: setup manifest
-	$(RUN) python -m techflow_orchestration.run_all
+	$(RUN) python -m techflow_ops.run_all
 
 dev: setup manifest
 	$(RUN) dg dev -h 127.0.0.1 -p 3000

@@ -9,7 +9,7 @@ identically built warehouse:
     from an untimed `dbt parse` (as a user who has run dbt before in the project). Dagster's side
     gets the same untimed `dbt parse` for its warehouse, kept as its environment's parse seed —
     what `make manifest` prepares for `make run` (harness.prepare_dagster_parse). Dagster:
-    `python -m techflow_orchestration.run_all` (what `make run` runs) on an empty warehouse,
+    `python -m techflow_ops.run_all` (what `make run` runs) on an empty warehouse,
     with the raw tables already materialized in its instance by an untimed `dg launch` of the
     same days — so it builds exactly what plain dbt builds (models, seeds, snapshots, tests),
     in one build run, plus the summary `make run` prints.
@@ -77,8 +77,8 @@ from benchmarks.harness import (
 )
 from benchmarks.verdict import Result, Target, overhead_share, per_row_ratio, ratio
 from data_generation.clock import pin_as_of
-from techflow_orchestration.jobs import DAILY_JOB_NAME
-from techflow_orchestration.keys import RAW_ASSET_KEYS
+from techflow_orchestration.defs.warehouse.jobs import DAILY_JOB_NAME
+from techflow_orchestration.lib.keys import RAW_ASSET_KEYS
 
 FULL_BUILD = Target("a", "full build through Dagster / plain `dbt build`", 1.15)
 PARTITION = Target("b", "one fct_mrr_daily partition: Dagster run / `dbt build --select`", 2.0)
@@ -151,7 +151,7 @@ def full_build(prefix: Sandbox, root: Path) -> tuple[Result, Sandbox, Sandbox]:
     dagster(through, "--assets", raw_keys, "--partition-range",
             f"{WORLD_START.isoformat()}...{through.as_of.isoformat()}")  # fmt: skip
     prepare_dagster_parse(through, root / "target_dagster_parse")
-    say("(a) the warehouse through Dagster (python -m techflow_orchestration.run_all) …")
+    say("(a) the warehouse through Dagster (python -m techflow_ops.run_all) …")
     dagster_seconds = make_run(through)
     detail = (
         f"{dagster_seconds:.1f} s vs {plain_seconds:.1f} s, both from process start; "

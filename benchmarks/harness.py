@@ -1,7 +1,7 @@
 """What the benches share: sandboxes (a data dir, a warehouse, a Dagster home, one as-of day),
 processes timed from start to finish, dbt's run_results and the dbt node time a Dagster instance
 recorded. Every side of every comparison runs as a subprocess through a public entry point
-(`dbt`, `dg launch`, `python -m techflow_orchestration.run_all`), so the benches
+(`dbt`, `dg launch`, `python -m techflow_ops.run_all`), so the benches
 keep measuring the product as users run it when its internals change."""
 
 from __future__ import annotations
@@ -196,11 +196,13 @@ def prepare_dagster_parse(sandbox: Sandbox, target: Path) -> None:
     parse for the sandbox's warehouse (dbt keeps the profile's connection values in its parse
     state, so the repository's prepared parse, made for the default warehouse, would cost the
     first dbt step a full parse). `dbt parse` into `target`, then kept as the sandbox
-    environment's parse seed (techflow_orchestration.dbt_targets.save_parse). Untimed."""
+    environment's parse seed (techflow_orchestration.defs.warehouse.dbt_targets.save_parse).
+    Untimed."""
     DbtCli(sandbox, target)("parse")
     code = (
         "import sys; from pathlib import Path;"
-        "from techflow_orchestration.dbt_targets import save_parse; save_parse(Path(sys.argv[1]))"
+        "from techflow_orchestration.defs.warehouse.dbt_targets import save_parse;"
+        "save_parse(Path(sys.argv[1]))"
     )
     subprocess.run([sys.executable, "-c", code, str(target)], env=sandbox.env(), check=True)
 
@@ -210,7 +212,7 @@ def make_run(sandbox: Sandbox) -> float:
 
     Without the exposure stages (dashboards, churn model): (a) compares Dagster's dbt work with
     `dbt build`, and (d) counts only generator and dbt time as work."""
-    cmd = [sys.executable, "-m", "techflow_orchestration.run_all", "--skip-exposures"]
+    cmd = [sys.executable, "-m", "techflow_ops.run_all", "--skip-exposures"]
     return run_timed(cmd, sandbox.env())
 
 
@@ -236,7 +238,7 @@ def dbt_time_in_instance(dagster_home: Path) -> tuple[float, float, int]:
     which double-counts the threads; nodes)."""
     from dagster import DagsterInstance
 
-    from techflow_orchestration.assets.dbt import TARGET_FOLDER_LOG
+    from techflow_orchestration.defs.warehouse.assets import TARGET_FOLDER_LOG
 
     intervals: list[tuple[float, float]] = []
     with DagsterInstance.from_config(str(dagster_home)) as instance:

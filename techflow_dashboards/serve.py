@@ -11,8 +11,8 @@ import functools
 import sys
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 
-from techflow_orchestration.assets.dashboards import dashboard_dir, dashboard_path
-from techflow_orchestration.keys import DASHBOARD_KEYS
+from techflow_orchestration.defs.exposures.dashboards import dashboard_dir, dashboard_path
+from techflow_orchestration.lib.keys import DASHBOARD_KEYS
 from techflow_orchestration.settings import TechflowSettings
 
 

@@ -5,7 +5,7 @@
     python -m techflow_metrics --metrics nrr --group-by metric_time__month --sql
 
 Reads the published warehouse ($TECHFLOW_WAREHOUSE) read-only — builds never write that file in
-place (techflow_orchestration/publish.py), so a query neither waits for a running build nor
+place (techflow_orchestration/lib/publish.py), so a query neither waits for a running build nor
 fails it — and prints the frame (or the SQL MetricFlow generated).
 """
 

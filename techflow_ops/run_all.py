@@ -24,10 +24,11 @@ second `make run` on the same day builds nothing and only prints the summary, an
 morning it builds one day.
 
 Before planning, runs a killed `make run` (kill -9) or a dead UI run worker left STARTED are
-marked failed and their `duckdb` pool slots freed (techflow_orchestration.dead_runs): there is
-no daemon here to do it, and the slot would otherwise block every run forever. A run holding that
-slot whose process cannot be checked from this machine (another host) stops `make run` with what
-to do, instead of a wait without end.
+marked failed and their `duckdb` pool slots freed
+(techflow_orchestration.defs.housekeeping.dead_runs): there is no daemon here to do it, and the
+slot would otherwise block every run forever. A run holding that slot whose process cannot be
+checked from this machine (another host) stops `make run` with what to do, instead of a wait
+without end.
 
 A failed run alerts as a scheduled one does (the same sink: the log, alerts.jsonl, the webhook),
 once: `make dev`'s run-failure sensor recognises the alert by its run id and does not repeat it.
@@ -58,24 +59,19 @@ from dagster import (
 )
 
 from data_generation.clock import AS_OF_ENV, pin_as_of
+from techflow_ops.storage_patches import apply_storage_patches
+from techflow_ops.summary import print_summary
 from techflow_orchestration.alerts import AlertSink, run_failure_alert
-from techflow_orchestration.dead_runs import HOST_TAG, release_dead_runs
-from techflow_orchestration.event_batches import enable_batched_event_writes, reuse_connections
-from techflow_orchestration.jobs import (
-    BUILD_JOB_NAME,
-    DAILY_JOB_NAME,
-    RANGE_END_TAG,
-    RANGE_START_TAG,
-    RUN_ALL_TAG,
-)
-from techflow_orchestration.keys import (
+from techflow_orchestration.defs.housekeeping.dead_runs import release_dead_runs
+from techflow_orchestration.defs.warehouse.jobs import BUILD_JOB_NAME, DAILY_JOB_NAME
+from techflow_orchestration.lib.keys import (
     CHURN_PREDICTION_MODEL,
     EXPOSURE_KEYS,
     MRR_PARTITIONED_KEYS,
     RAW_ASSET_KEYS,
 )
+from techflow_orchestration.lib.tags import HOST_TAG, RANGE_END_TAG, RANGE_START_TAG, RUN_ALL_TAG
 from techflow_orchestration.settings import TechflowSettings
-from techflow_orchestration.summary import print_summary
 
 __all__ = ["RUN_ALL_TAG", "Stage", "main", "plan_stages", "run_stage"]
 RUN_CONFIG = {
@@ -206,7 +202,7 @@ def plan_stages(
 def run_stage(stage: Stage, instance: DagsterInstance, sink: AlertSink | None = None) -> None:
     """Execute the stage's run; a failure is alerted through `sink` (once) and ends `make run`;
     a success after a failed run of the job is noted as a recovery, as the sensors do."""
-    from techflow_orchestration.sensors import recovery_alert
+    from techflow_orchestration.defs.alerting.sensors import recovery_alert
 
     result = execute_job(
         reconstructable(stage.job_fn),
@@ -264,9 +260,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     check_partitions_reach(defs, as_of)
     instance = DagsterInstance.get()
-    # A fresh world's range run records ~18,000 per-(asset, day) events: write them in batches.
-    enable_batched_event_writes(instance)
-    reuse_connections(instance)  # and the events a dbt build streams one by one
+    # SQLite event-log speed-ups, on the Dagster versions they were tested with (storage_patches).
+    apply_storage_patches(instance)
     sink = AlertSink(settings.alerts_file, settings.alert_webhook)
     released = release_dead_runs(instance, sink=sink)
     if released.blocking:

@@ -16,7 +16,7 @@ from datetime import date
 from decimal import Decimal
 
 from data_generation.clock import AS_OF_ENV
-from techflow_orchestration.resources import warehouse_resource
+from techflow_orchestration.lib.resources import warehouse_resource
 from techflow_orchestration.settings import TechflowSettings
 
 MART_SCHEMAS = ("finance", "product", "marketing", "sales")
@@ -102,8 +102,8 @@ def format_summary(summary: WarehouseSummary, settings: TechflowSettings) -> str
 
 def exposure_lines(settings: TechflowSettings) -> list[str]:
     """Where the dashboards and the churn scores are (see assets/dashboards.py, assets/churn.py)."""
-    from techflow_orchestration.assets.dashboards import dashboard_path
-    from techflow_orchestration.keys import CHURN_SCORES_TABLE, DASHBOARD_KEYS
+    from techflow_orchestration.defs.exposures.dashboards import dashboard_path
+    from techflow_orchestration.lib.keys import CHURN_SCORES_TABLE, DASHBOARD_KEYS
 
     lines = ["Dashboards (static HTML, offline):"]
     for key in DASHBOARD_KEYS:

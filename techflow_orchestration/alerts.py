@@ -32,7 +32,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from techflow_orchestration.write_lock import exclusive
+from techflow_orchestration.lib.write_lock import exclusive
 
 WEBHOOK_TIMEOUT_SECONDS = 5
 WEBHOOK_ENV = "TECHFLOW_ALERT_WEBHOOK"

@@ -7,7 +7,7 @@
 
 from __future__ import annotations
 
-from techflow_orchestration.location import build_definitions
+from techflow_orchestration.defs import build_definitions
 from techflow_orchestration.settings import TechflowSettings
 
 _settings = TechflowSettings.from_env()

@@ -137,7 +137,7 @@ class DbtProject:
 
     def publish(self) -> None:
         """Publish the build file over `published`, through the project's own publisher."""
-        from techflow_orchestration.publish import DuckDBFilePublisher
+        from techflow_orchestration.lib.publish import DuckDBFilePublisher
 
         publisher = DuckDBFilePublisher(published=self.published, build=self.warehouse)
         with publisher.writing("tests.support.DbtProject.publish", lambda _: None) as write:

@@ -1,40 +1,37 @@
-"""Builds the code location's `Definitions` for given settings.
+"""The code location's `Definitions`: one `defs(...)` per domain, merged.
 
-Kept apart from definitions.py (which builds it once from the environment at import) so tests can
-build the same code location over a temporary data directory and world start without importing
-the module-level `defs`.
+Each domain folder holds its assets, resources, jobs, schedules and sensors together:
+
+- raw: the generator's tables, the world resource, the re-landed-partition sensor;
+- warehouse: the dbt assets, the daily / snapshot / `make run` build jobs, the daily schedule,
+  the snapshots-after-daily sensor, the dbt and warehouse-writer resources;
+- exposures: dashboards and churn model, the weekly churn job and schedule, the read-only
+  warehouse resource;
+- alerting: freshness and run-failure/recovery alerts, the alerts resource;
+- housekeeping: the dead-run releaser and the executor that makes dead runs tellable.
+
+Shared helpers (keys, tags, partitions, run context, the dbt translator, the write lock and
+publishing) are in `techflow_orchestration.lib`. Kept apart from definitions.py (which builds the
+location once from the environment at import) so tests can build the same code location over a
+temporary data directory and world start without importing the module-level `defs`.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from dagster import AssetKey, AssetsDefinition, Definitions
 
-from techflow_orchestration.assets.dbt import build_dbt_assets
-from techflow_orchestration.assets.exposures import build_exposure_assets
-from techflow_orchestration.assets.raw import build_raw_assets
-from techflow_orchestration.jobs import build_jobs
-from techflow_orchestration.partitions import daily_partitions
-from techflow_orchestration.relanded import build_relanded_sensor
-from techflow_orchestration.resources import (
-    alerts_resource,
-    dbt_resource,
-    warehouse_resource,
-    warehouse_writer_resource,
-    world_resource,
-)
-from techflow_orchestration.run_process import identified_in_process_executor
-from techflow_orchestration.schedules import build_churn_schedule, build_daily_schedule
-from techflow_orchestration.sensors import (
-    build_freshness_alert_sensor,
-    build_snapshots_after_daily_sensor,
-    release_dead_runs_sensor,
-    run_failure_alerts,
-    run_recovery_alerts,
-)
+from techflow_orchestration.defs.alerting import definitions as alerting
+from techflow_orchestration.defs.exposures import definitions as exposures
+from techflow_orchestration.defs.housekeeping import definitions as housekeeping
+from techflow_orchestration.defs.raw import definitions as raw
+from techflow_orchestration.defs.warehouse import definitions as warehouse
+from techflow_orchestration.lib.partitions import daily_partitions
 from techflow_orchestration.settings import TechflowSettings
 
 
-def keys_with_freshness_policy(assets: list[AssetsDefinition]) -> list[AssetKey]:
+def keys_with_freshness_policy(assets: Sequence[AssetsDefinition]) -> list[AssetKey]:
     return sorted(
         (spec.key for a in assets for spec in a.specs if spec.freshness_policy is not None),
         key=lambda k: k.to_user_string(),
@@ -43,37 +40,15 @@ def keys_with_freshness_policy(assets: list[AssetsDefinition]) -> list[AssetKey]
 
 def build_definitions(settings: TechflowSettings) -> Definitions:
     partitions_def = daily_partitions(settings.world_start, settings.last_partition_day)
-    raw_world = build_raw_assets(partitions_def)
-    dbt_warehouse = build_dbt_assets(partitions_def)
-    assets = [raw_world, dbt_warehouse, *build_exposure_assets()]
-    jobs = build_jobs(raw_world, dbt_warehouse)
-    return Definitions(
-        assets=assets,
-        jobs=[jobs.daily, jobs.snapshots, jobs.churn, jobs.build],
-        schedules=[
-            build_daily_schedule(jobs.daily, partitions_def),
-            build_churn_schedule(jobs.churn),
-        ],
-        sensors=[
-            build_freshness_alert_sensor(keys_with_freshness_policy(assets)),
-            run_failure_alerts,
-            run_recovery_alerts,
-            build_snapshots_after_daily_sensor(jobs.daily, jobs.snapshots),
-            release_dead_runs_sensor,
-            build_relanded_sensor(jobs.daily, settings.raw_dir, partitions_def.get_partition_keys),
-        ],
-        # Every job runs its steps in the run's own process. The steps form one chain (raw ->
-        # dbt -> the exposures) serialized by the single-slot `duckdb` pool anyway, and the
-        # multiprocess default would start a subprocess per step that imports this code location
-        # again (seconds each, far more on a loaded machine) for no parallelism. Dagster's
-        # in-process executor, which also tags each run with the process executing it
-        # (run_process.py: how dead runs are told).
-        executor=identified_in_process_executor,
-        resources={
-            "dbt": dbt_resource(),
-            "warehouse": warehouse_resource(settings),
-            "warehouse_writer": warehouse_writer_resource(settings),
-            "world": world_resource(settings),
-            "alerts": alerts_resource(settings),
-        },
+    warehouse_defs, warehouse_jobs = warehouse.defs(settings, partitions_def)
+    asset_domains = [
+        raw.defs(settings, partitions_def, warehouse_jobs.daily),
+        warehouse_defs,
+        exposures.defs(settings),
+    ]
+    assets = [a for domain in asset_domains for a in domain.assets or []]
+    return Definitions.merge(
+        *asset_domains,
+        alerting.defs(settings, keys_with_freshness_policy(assets)),
+        housekeeping.defs(),
     )

@@ -23,8 +23,8 @@ from packaging.version import Version
 
 from data_generation import WorldConfig
 from techflow_orchestration.alerts import WEBHOOK_ENV, AlertSink
+from techflow_orchestration.lib.publish import DuckDBFilePublisher, DuckDBWrite
 from techflow_orchestration.project import dbt_project
-from techflow_orchestration.publish import DuckDBFilePublisher, DuckDBWrite
 from techflow_orchestration.settings import TechflowSettings
 
 # The dbt launcher installed with the project ([project.scripts] in pyproject.toml).

@@ -27,9 +27,9 @@ from pathlib import Path
 from dagster import DagsterEvent, ExecutorDefinition, in_process_executor
 from dagster._core.executor.in_process import InProcessExecutor
 
-PROCESS_TAG = "techflow/process"
+from techflow_orchestration.lib.tags import HOST_TAG, PROCESS_TAG
+
 # The tag `make run` puts on its runs at creation: the machine that executes them.
-HOST_TAG = "techflow/host"
 BOOT_ID_FILE = Path("/proc/sys/kernel/random/boot_id")
 
 

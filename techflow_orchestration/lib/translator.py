@@ -23,7 +23,7 @@ from typing import Any
 from dagster import AssetKey, AssetSpec, FreshnessPolicy, PartitionsDefinition
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtProject
 
-from techflow_orchestration.keys import MRR_PARTITIONED_KEYS, RAW_ASSET_KEYS, raw_asset_key
+from techflow_orchestration.lib.keys import MRR_PARTITIONED_KEYS, RAW_ASSET_KEYS, raw_asset_key
 
 # Who gets asked when an asset is wrong or late: the owner of the model's dbt group
 # (techflow_dbt/models/_groups.yml, one place), else this team (seeds, snapshots, raw).

@@ -12,8 +12,8 @@ from __future__ import annotations
 import datetime as dt
 
 from data_generation.schema import RAW_TABLES
-from techflow_orchestration.assets.dbt import build_dbt_assets
-from techflow_orchestration.partitions import daily_partitions
+from techflow_orchestration.defs.warehouse.assets import build_dbt_assets
+from techflow_orchestration.lib.partitions import daily_partitions
 from techflow_orchestration.project import load_manifest
 
 # One of each per raw table, on the staging model that reads it (macros/raw_feeds.sql).

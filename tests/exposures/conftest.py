@@ -23,12 +23,12 @@ import pytest
 from dagster import DagsterInstance, ExecuteInProcessResult, materialize
 
 from techflow_metrics.semantic import SEMANTIC_MANIFEST_PATH, MetricStore
+from techflow_orchestration.lib.resources import warehouse_resource, warehouse_writer_resource
 from techflow_orchestration.project import (
     FINGERPRINT_PATH,
     changed_since_manifest,
     prepare_manifest,
 )
-from techflow_orchestration.resources import warehouse_resource, warehouse_writer_resource
 from techflow_orchestration.settings import TechflowSettings
 from tests.orchestration.test_ui import chromium  # noqa: F401 (the browser test's fixture)
 from tests.support import AS_OF, DbtProject, environment, generate_world
@@ -73,7 +73,7 @@ def semantic_manifest_ready() -> Path:
 
 @pytest.fixture(scope="session")
 def exposure_world(semantic_manifest_ready, tmp_path_factory) -> ExposureWorld:
-    from techflow_orchestration.assets.exposures import build_exposure_assets
+    from techflow_orchestration.defs.exposures.assets import build_exposure_assets
 
     data_dir = tmp_path_factory.mktemp("exposure_world")
     start = AS_OF - dt.timedelta(days=EXPOSURE_WORLD_DAYS - 1)

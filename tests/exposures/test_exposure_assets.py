@@ -18,8 +18,8 @@ from techflow_ml.churn import (
     load_signals,
     train_and_score,
 )
-from techflow_orchestration.assets.exposures import exposure_deps
-from techflow_orchestration.keys import (
+from techflow_orchestration.defs.exposures.manifest import exposure_deps
+from techflow_orchestration.lib.keys import (
     CHURN_PREDICTION_MODEL,
     CHURN_SCORES_TABLE,
     DASHBOARD_KEYS,
@@ -190,7 +190,7 @@ def test_a_world_too_young_for_the_model_skips_it_with_a_warning(
 
     from dagster import DagsterEventType, DagsterInstance, materialize
 
-    from techflow_orchestration.assets.churn import build_churn_asset
+    from techflow_orchestration.defs.exposures.churn import build_churn_asset
     from tests.support import environment
 
     warehouse = tmp_path / "techflow.duckdb"

@@ -30,7 +30,7 @@ import pytest
 from dagster import DagsterInstance, Definitions, ExecuteInProcessResult
 
 from data_generation.clock import AS_OF_ENV
-from techflow_orchestration.jobs import DAILY_JOB_NAME
+from techflow_orchestration.defs.warehouse.jobs import DAILY_JOB_NAME
 from techflow_orchestration.settings import REPO_ROOT, TechflowSettings
 from tests.support import AS_OF, environment
 
@@ -99,7 +99,7 @@ def make_dagster_home(path: Path) -> Path:
 
 @pytest.fixture
 def defs_and_settings(prepared_manifest, tmp_path) -> tuple[Definitions, TechflowSettings]:
-    from techflow_orchestration.location import build_definitions
+    from techflow_orchestration.defs import build_definitions
 
     settings = world_settings(tmp_path / "data")
     return build_definitions(settings), settings
@@ -151,7 +151,7 @@ class DagsterWorld:
 @pytest.fixture(scope="session")
 def dagster_world(prepared_manifest, tmp_path_factory) -> Iterator[DagsterWorld]:
     """The whole graph for a small world, as one single-run backfill of the daily job."""
-    from techflow_orchestration.location import build_definitions
+    from techflow_orchestration.defs import build_definitions
 
     root = tmp_path_factory.mktemp("dagster_world")
     settings = world_settings(root / "data")
@@ -197,7 +197,7 @@ class PrivateWorld:
     def run_partition(self, day: str, asset_selection: list[Any]) -> ExecuteInProcessResult:
         """The daily job's `asset_selection` for one day, in this process (as a UI launch of a
         partition runs it); failures are returned, not raised."""
-        from techflow_orchestration.location import build_definitions
+        from techflow_orchestration.defs import build_definitions
 
         job = build_definitions(self.settings).resolve_job_def(DAILY_JOB_NAME)
         with environment(settings_env(self.settings, self.dagster_home)):

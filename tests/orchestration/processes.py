@@ -25,9 +25,9 @@ STAGE_SCRIPT = """
 import sys
 from datetime import date
 from dagster import DagsterInstance
-from techflow_orchestration import run_all
+from techflow_ops import run_all
 from techflow_orchestration.alerts import AlertSink
-from techflow_orchestration.keys import MRR_PARTITIONED_KEYS
+from techflow_orchestration.lib.keys import MRR_PARTITIONED_KEYS
 from techflow_orchestration.settings import TechflowSettings
 
 day = date.fromisoformat(sys.argv[1])
@@ -42,7 +42,7 @@ print("stage succeeded")
 SCHEDULED_RUN_SCRIPT = """
 import sys
 from dagster import DagsterInstance, execute_job, reconstructable
-from techflow_orchestration import run_all
+from techflow_ops import run_all
 
 with DagsterInstance.get() as instance:
     result = execute_job(
@@ -52,7 +52,7 @@ with DagsterInstance.get() as instance:
 print("scheduled run", "succeeded" if result.success else "failed", result.run_id)
 sys.exit(0 if result.success else 1)
 """
-MAKE_RUN = ["-m", "techflow_orchestration.run_all"]
+MAKE_RUN = ["-m", "techflow_ops.run_all"]
 
 
 def start(env: dict[str, str], args: list[str], log: Path) -> subprocess.Popen:

@@ -20,7 +20,7 @@ from techflow_orchestration.alerts import (
     read_alerts,
     run_failure_alert,
 )
-from techflow_orchestration.resources import alerts_resource
+from techflow_orchestration.lib.resources import alerts_resource
 from techflow_orchestration.settings import TechflowSettings
 
 LOG = logging.getLogger("test_alerts")

@@ -15,16 +15,16 @@ import pytest
 
 import data_generation.clock
 from data_generation.clock import AS_OF_ENV
-from techflow_orchestration.assets.dbt import run_as_of
-from techflow_orchestration.partitions import daily_partitions
-from techflow_orchestration.run_all import check_partitions_reach
-from techflow_orchestration.settings import TechflowSettings
-from techflow_orchestration.summary import (
+from techflow_ops.run_all import check_partitions_reach
+from techflow_ops.summary import (
     ProductMrr,
     WarehouseSummary,
     format_summary,
     read_summary,
 )
+from techflow_orchestration.lib.partitions import daily_partitions
+from techflow_orchestration.lib.run_context import run_as_of
+from techflow_orchestration.settings import TechflowSettings
 from tests.support import AS_OF
 
 WORLD_START = date(2026, 6, 1)

@@ -23,10 +23,10 @@ import duckdb
 import pytest
 from dagster import DagsterRunStatus
 
-from techflow_orchestration.keys import DUCKDB_POOL
-from techflow_orchestration.publish import LOCK_ACQUIRED, LOCK_RELEASING, DuckDBFilePublisher
+from techflow_orchestration.lib.keys import DUCKDB_POOL
+from techflow_orchestration.lib.publish import LOCK_ACQUIRED, LOCK_RELEASING, DuckDBFilePublisher
+from techflow_orchestration.lib.write_lock import exclusive
 from techflow_orchestration.settings import REPO_ROOT, build_warehouse_for
-from techflow_orchestration.write_lock import exclusive
 from tests.orchestration.conftest import PrivateWorld
 from tests.orchestration.processes import STAGE_SCRIPT, WAIT_S, finish, start, wait_for
 
@@ -40,7 +40,7 @@ WAITING = "Waiting for writer.lock"
 WRITER = """
 import sys, time, duckdb
 from pathlib import Path
-from techflow_orchestration.publish import DuckDBFilePublisher
+from techflow_orchestration.lib.publish import DuckDBFilePublisher
 name, published, build = sys.argv[1], Path(sys.argv[2]), Path(sys.argv[3])
 log = lambda message: print(time.monotonic_ns(), message, flush=True)
 with DuckDBFilePublisher(published=published, build=build).writing(name, log) as write:
@@ -192,7 +192,7 @@ def test_the_lock_is_freed_by_the_kernel_when_its_holder_is_killed(tmp_path):
             sys.executable,
             "-c",
             "import sys, time; from pathlib import Path\n"
-            "from techflow_orchestration.write_lock import exclusive\n"
+            "from techflow_orchestration.lib.write_lock import exclusive\n"
             "with exclusive(Path(sys.argv[1]), 'doomed'):\n"
             "    print('held', flush=True); time.sleep(3600)\n",
             str(lock),

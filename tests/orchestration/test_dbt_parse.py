@@ -15,13 +15,13 @@ from pathlib import Path
 
 import pytest
 
-from techflow_orchestration.assets.dbt import TARGET_FOLDER_LOG
-from techflow_orchestration.dbt_targets import (
+from techflow_orchestration.defs.warehouse.assets import TARGET_FOLDER_LOG
+from techflow_orchestration.defs.warehouse.dbt_targets import (
     PARTIAL_PARSE_FILE,
     new_invocation_target,
     prune_invocations,
 )
-from techflow_orchestration.keys import FCT_MRR_DAILY, MRR_PARTITIONED_KEYS
+from techflow_orchestration.lib.keys import FCT_MRR_DAILY, MRR_PARTITIONED_KEYS
 
 pytestmark = pytest.mark.slow
 

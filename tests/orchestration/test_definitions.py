@@ -15,15 +15,16 @@ from dagster import (
 from dagster._core.execution.api import create_execution_plan
 
 from data_generation.schema import RAW_TABLES
-from techflow_orchestration.assets.dbt import DBT_OP_NAME
-from techflow_orchestration.jobs import BUILD_JOB_NAME, RANGE_END_TAG, RANGE_START_TAG
-from techflow_orchestration.keys import (
+from techflow_orchestration.defs.warehouse.assets import DBT_OP_NAME
+from techflow_orchestration.defs.warehouse.jobs import BUILD_JOB_NAME
+from techflow_orchestration.lib.keys import (
     DUCKDB_POOL,
     FCT_MRR_DAILY,
     MRR_PARTITIONED_KEYS,
     RAW_ASSET_KEYS,
     raw_asset_key,
 )
+from techflow_orchestration.lib.tags import RANGE_END_TAG, RANGE_START_TAG
 from techflow_orchestration.project import ManifestNotFoundError, dbt_project, load_manifest
 
 
@@ -303,7 +304,7 @@ def test_every_job_runs_its_steps_in_the_run_process(defs_and_settings):
     Dagster's in-process executor, which also records the process on the run."""
     from dagster import in_process_executor
 
-    from techflow_orchestration.run_process import identified_in_process_executor
+    from techflow_orchestration.lib.run_process import identified_in_process_executor
 
     defs, _ = defs_and_settings
     for name in ("techflow_daily", "techflow_snapshots", "churn_model_weekly", BUILD_JOB_NAME):

@@ -20,12 +20,12 @@ from dagster import (
     define_asset_job,
 )
 
-from techflow_orchestration.event_batches import (
+from techflow_ops.event_batches import (
     BATCH_SIZE_ENV,
     enable_batched_event_writes,
     reuse_connections,
 )
-from techflow_orchestration.jobs import RANGE_END_TAG, RANGE_START_TAG
+from techflow_orchestration.lib.tags import RANGE_END_TAG, RANGE_START_TAG
 from tests.orchestration.conftest import make_dagster_home
 
 DAYS = DailyPartitionsDefinition(start_date="2026-01-01", end_date="2026-03-02")  # 60 days

@@ -31,11 +31,11 @@ import pytest
 from dagster import DagsterInstance, DagsterRunStatus, RunsFilter, build_sensor_context
 
 from techflow_orchestration.alerts import read_alerts
-from techflow_orchestration.keys import DUCKDB_POOL
-from techflow_orchestration.publish import DuckDBFilePublisher
-from techflow_orchestration.resources import AlertsResource
-from techflow_orchestration.run_all import RUN_ALL_TAG
-from techflow_orchestration.run_process import PROCESS_TAG, ProcessIdentity
+from techflow_orchestration.lib.keys import DUCKDB_POOL
+from techflow_orchestration.lib.publish import DuckDBFilePublisher
+from techflow_orchestration.lib.resources import AlertsResource
+from techflow_orchestration.lib.run_process import ProcessIdentity
+from techflow_orchestration.lib.tags import PROCESS_TAG, RUN_ALL_TAG
 from tests.orchestration.conftest import PrivateWorld, make_dagster_home
 from tests.orchestration.processes import (
     MAKE_RUN,
@@ -223,7 +223,7 @@ def alerts(tmp_path) -> AlertsResource:
 
 
 def _sensor_tick(instance: DagsterInstance, alerts: AlertsResource):
-    from techflow_orchestration.sensors import release_dead_runs_sensor
+    from techflow_orchestration.defs.housekeeping.sensors import release_dead_runs_sensor
 
     with build_sensor_context(instance=instance, resources={"alerts": alerts}) as context:
         return release_dead_runs_sensor(context)
@@ -297,9 +297,9 @@ def test_make_run_refuses_to_wait_on_a_run_it_cannot_check(private_world, tmp_pa
     assert proc.wait(timeout=WAIT_S) == 1
     output = log.read_text()
     assert "cannot check" in output and "no process has recorded itself" in output, output
-    assert "python -m techflow_orchestration.dead_runs --release no-pid-run" in output
+    assert "python -m techflow_ops.dead_runs --release no-pid-run" in output
     release = subprocess.run(
-        [sys.executable, "-m", "techflow_orchestration.dead_runs", "--release", "no-pid-run"],
+        [sys.executable, "-m", "techflow_ops.dead_runs", "--release", "no-pid-run"],
         env=private_world.env,
         capture_output=True,
         text=True,
@@ -315,7 +315,7 @@ def test_the_releaser_rereads_a_run_before_failing_it(instance, alerts, monkeypa
     """A run that succeeds between the releaser's listing and its verdict keeps its success."""
     from dagster import DagsterEvent, DagsterEventType
 
-    from techflow_orchestration import dead_runs
+    from techflow_orchestration.defs.housekeeping import dead_runs
 
     _started_run(instance, "finishing-run", _exited_pid())
     real_judge = dead_runs.judge
@@ -340,7 +340,7 @@ RELEASER = """
 import sys
 from dagster import DagsterInstance
 from techflow_orchestration.alerts import AlertSink
-from techflow_orchestration.dead_runs import release_dead_runs
+from techflow_orchestration.defs.housekeeping.dead_runs import release_dead_runs
 with DagsterInstance.get() as instance:
     release_dead_runs(instance, sink=AlertSink(__import__("pathlib").Path(sys.argv[1])))
 """

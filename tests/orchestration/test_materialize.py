@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from techflow_orchestration.assets.dbt import DBT_OP_NAME
-from techflow_orchestration.keys import FCT_MRR_DAILY, MRR_PARTITIONED_KEYS, RAW_ASSET_KEYS
+from techflow_orchestration.defs.warehouse.assets import DBT_OP_NAME
+from techflow_orchestration.lib.keys import FCT_MRR_DAILY, MRR_PARTITIONED_KEYS, RAW_ASSET_KEYS
 from tests.support import AS_OF
 
 pytestmark = pytest.mark.slow
@@ -90,7 +90,8 @@ def test_a_range_run_of_the_build_job_plans_unpartitioned_assets_once(dagster_wo
     which Dagster plans for every asset of a run it gives a run-wide partitions subset (jobs.py)."""
     from dagster import AssetKey, DagsterEventType
 
-    from techflow_orchestration.jobs import BUILD_JOB_NAME, RANGE_END_TAG, RANGE_START_TAG
+    from techflow_orchestration.defs.warehouse.jobs import BUILD_JOB_NAME
+    from techflow_orchestration.lib.tags import RANGE_END_TAG, RANGE_START_TAG
     from tests.support import environment
 
     keys = dagster_world.partition_keys
@@ -138,7 +139,8 @@ def test_a_failed_range_run_shows_each_of_its_partitions_as_failed(dagster_world
     from dagster import AssetPartitionStatus, DagsterEventType
 
     from data_generation.clock import AS_OF_ENV
-    from techflow_orchestration.jobs import DAILY_JOB_NAME, RANGE_END_TAG, RANGE_START_TAG
+    from techflow_orchestration.defs.warehouse.jobs import DAILY_JOB_NAME
+    from techflow_orchestration.lib.tags import RANGE_END_TAG, RANGE_START_TAG
     from tests.support import environment
 
     keys = dagster_world.partition_keys
@@ -171,7 +173,7 @@ def test_a_failed_range_run_shows_each_of_its_partitions_as_failed(dagster_world
 
 
 def test_the_launchpads_full_refresh_rebuilds_the_incrementals_to_the_same_rows(dagster_world):
-    from techflow_orchestration.jobs import DAILY_JOB_NAME
+    from techflow_orchestration.defs.warehouse.jobs import DAILY_JOB_NAME
     from tests.support import environment
 
     keys = dagster_world.partition_keys

@@ -1,4 +1,4 @@
-"""Write-audit-publish on DuckDB files (techflow_orchestration.publish), with real processes.
+"""Write-audit-publish on DuckDB files (techflow_orchestration.lib.publish), with real processes.
 
 Readers open the published file read-only; writers build in a private file and publish it by an
 atomic rename. So a reader holding the published file open never blocks or fails a writer, and
@@ -21,7 +21,7 @@ import duckdb
 import pytest
 from dbt_common.context import set_invocation_context
 
-from techflow_orchestration.publish import (
+from techflow_orchestration.lib.publish import (
     LOCK_ACQUIRED,
     DuckDBFilePublisher,
     PublishReport,
@@ -147,7 +147,7 @@ def test_an_exception_while_building_publishes_nothing(tmp_path):
 KILLED_WRITER = """
 import os, signal, sys, duckdb
 from pathlib import Path
-from techflow_orchestration.publish import DuckDBFilePublisher
+from techflow_orchestration.lib.publish import DuckDBFilePublisher
 publisher = DuckDBFilePublisher(published=Path(sys.argv[1]), build=Path(sys.argv[2]))
 with publisher.writing("doomed writer", print) as write:
     con = duckdb.connect(str(write.build_path))
@@ -187,7 +187,7 @@ def test_the_first_build_starts_from_an_existing_published_warehouse(tmp_path):
 
 
 def test_a_session_logs_its_critical_section_and_the_lock_it_waited_for(tmp_path):
-    from techflow_orchestration.write_lock import exclusive
+    from techflow_orchestration.lib.write_lock import exclusive
 
     publisher = _publisher(tmp_path)
     waiter = subprocess.Popen(
@@ -195,7 +195,7 @@ def test_a_session_logs_its_critical_section_and_the_lock_it_waited_for(tmp_path
             sys.executable,
             "-c",
             "import sys; from pathlib import Path\n"
-            "from techflow_orchestration.publish import DuckDBFilePublisher\n"
+            "from techflow_orchestration.lib.publish import DuckDBFilePublisher\n"
             "p = DuckDBFilePublisher(published=Path(sys.argv[1]), build=Path(sys.argv[2]))\n"
             "with p.writing('second writer', lambda m: print(m, flush=True)) as w:\n"
             "    w.discard()\n",
@@ -301,8 +301,8 @@ def test_a_build_failing_its_audit_is_not_published_and_its_partitions_show_fail
     the next run of the partition builds it to exactly the rows it had."""
     from dagster import AssetKey, AssetPartitionStatus
 
-    from techflow_orchestration.assets.dbt import TARGET_FOLDER_LOG
-    from techflow_orchestration.keys import MRR_PARTITIONED_KEYS
+    from techflow_orchestration.defs.warehouse.assets import TARGET_FOLDER_LOG
+    from techflow_orchestration.lib.keys import MRR_PARTITIONED_KEYS
 
     world = private_world
     publisher = DuckDBFilePublisher.from_settings(world.settings)
@@ -360,6 +360,6 @@ def test_a_build_failing_its_audit_is_not_published_and_its_partitions_show_fail
 
 
 def world_partitions(world):
-    from techflow_orchestration.partitions import daily_partitions
+    from techflow_orchestration.lib.partitions import daily_partitions
 
     return daily_partitions(world.settings.world_start, world.settings.last_partition_day)

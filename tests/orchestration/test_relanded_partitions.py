@@ -19,9 +19,7 @@ import polars as pl
 import pytest
 from dagster import AssetKey, DagsterInstance, RunRequest, SensorResult, build_sensor_context
 
-from techflow_orchestration.keys import FCT_MRR_DAILY, INT_SUBSCRIPTION_VERSIONS, RAW_ASSET_KEYS
-from techflow_orchestration.relanded import (
-    DATA_VERSION_TAG,
+from techflow_orchestration.defs.raw.relanded import (
     Change,
     LandedFile,
     Recorded,
@@ -29,6 +27,8 @@ from techflow_orchestration.relanded import (
     fingerprint,
     repair_request,
 )
+from techflow_orchestration.lib.keys import FCT_MRR_DAILY, INT_SUBSCRIPTION_VERSIONS, RAW_ASSET_KEYS
+from techflow_orchestration.lib.tags import DATA_VERSION_TAG
 from tests.orchestration.conftest import DagsterWorld, make_dagster_home, world_settings
 from tests.support import DbtProject, environment
 
@@ -83,7 +83,7 @@ WORLD_DAYS = 14
 
 @pytest.fixture(scope="module")
 def world(prepared_manifest, tmp_path_factory) -> Iterator[DagsterWorld]:
-    from techflow_orchestration.location import build_definitions
+    from techflow_orchestration.defs import build_definitions
 
     root = tmp_path_factory.mktemp("relanded_world")
     settings = world_settings(root / "data", days=WORLD_DAYS)

@@ -23,13 +23,13 @@ from dagster import (
 from dagster._core.definitions.freshness import FreshnessState, FreshnessStateChange
 
 from techflow_orchestration.alerts import read_alerts
-from techflow_orchestration.resources import AlertsResource
-from techflow_orchestration.sensors import (
+from techflow_orchestration.defs.alerting.sensors import (
     build_freshness_alert_sensor,
     freshness_transitions,
     run_failure_alerts,
     run_recovery_alerts,
 )
+from techflow_orchestration.lib.resources import AlertsResource
 from tests.support import AS_OF
 
 MRR = AssetKey("fct_mrr_daily")

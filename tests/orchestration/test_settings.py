@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from techflow_orchestration import run_all
+from techflow_ops import run_all
 from techflow_orchestration.settings import REPO_ROOT, TechflowSettings
 
 AS_OF = {"TECHFLOW_AS_OF": "2026-06-14"}

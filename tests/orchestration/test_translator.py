@@ -7,14 +7,14 @@ from datetime import date, timedelta
 import pytest
 from dagster import AssetKey
 
-from techflow_orchestration.assets.dbt import build_dbt_assets
-from techflow_orchestration.partitions import daily_partitions
-from techflow_orchestration.project import load_manifest
-from techflow_orchestration.translator import (
+from techflow_orchestration.defs.warehouse.assets import build_dbt_assets
+from techflow_orchestration.lib.partitions import daily_partitions
+from techflow_orchestration.lib.translator import (
     TechflowDbtTranslator,
     UnknownRawSourceError,
     freshness_policy_from_meta,
 )
+from techflow_orchestration.project import load_manifest
 
 T = TechflowDbtTranslator()
 

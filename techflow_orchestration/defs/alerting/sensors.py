@@ -6,14 +6,6 @@
   is fresh again — not one per tick.
 - `run_failure_alerts` reports each failed run once (Dagster's run-status cursor guarantees it),
   and `run_recovery_alerts` reports the first success of a job whose previous run failed.
-- `snapshots_after_daily` starts the snapshot job once per daily partition: after the first
-  successful daily-job run of that partition (or of a range ending on it), never for a retry or
-  a re-run of the same day, an unpartitioned run, or a `make run` run (which snapshots itself).
-- `release_dead_runs` (every minute under `make dev`): a run whose process is gone (kill -9, OOM)
-  is marked failed and its `duckdb` pool slot freed at once, instead of after the instance's
-  max_runtime_seconds (the default run launcher cannot check a run worker's health). The same
-  check `make run` makes before it plans (techflow_orchestration.dead_runs). A run it cannot
-  judge from this machine (another host, no recorded process) is alerted once, with what to do.
 
 Run failures are alerted with a dedupe key (the run id), so a failure `make run` or the dead-run
 releaser already told is not told again here.
@@ -25,7 +17,6 @@ releaser already told is not told again here.
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
 
 from dagster import (
     AssetKey,
@@ -34,7 +25,6 @@ from dagster import (
     DagsterRunStatus,
     DefaultSensorStatus,
     RunFailureSensorContext,
-    RunRequest,
     RunsFilter,
     RunStatusSensorContext,
     SensorDefinition,
@@ -52,20 +42,10 @@ from techflow_orchestration.alerts import (
     run_failure_alert,
     run_recovery_alert,
 )
-from techflow_orchestration.dead_runs import release_dead_runs, stuck_run_alert
-from techflow_orchestration.jobs import (
-    PARTITION_TAG,
-    RANGE_END_TAG,
-    RUN_ALL_TAG,
-    SNAPSHOT_DAY_TAG,
-)
-from techflow_orchestration.resources import AlertsResource
-
-# What define_asset_job returns (dagster does not export the type).
-JobSelection = Any
+from techflow_orchestration.lib.resources import AlertsResource
+from techflow_orchestration.lib.tags import first_partition
 
 FRESHNESS_SENSOR_INTERVAL_SECONDS = 60
-DEAD_RUN_SENSOR_INTERVAL_SECONDS = 60
 # Freshness states as the instance stores them (a str enum that dagster does not export).
 FAIL = "FAIL"
 UNKNOWN = "UNKNOWN"
@@ -158,8 +138,7 @@ def run_failure_alerts(context: RunFailureSensorContext, alerts: AlertsResource)
             run.job_name,
             run.run_id,
             context.failure_event.message or "run failed",
-            run.tags.get("dagster/partition")
-            or run.tags.get("dagster/asset_partition_range_start"),
+            first_partition(run.tags),
         ),
         context.log,
     )
@@ -190,61 +169,3 @@ def recovery_alert(instance: DagsterInstance, run: DagsterRun) -> Alert | None:
     if previous and previous[0].status is DagsterRunStatus.FAILURE:
         return run_recovery_alert(run.job_name, run.run_id, previous[0].run_id)
     return None
-
-
-def snapshot_run_request(run_tags: Mapping[str, str]) -> RunRequest | SkipReason:
-    """What a successful daily-job run with these tags asks of the snapshot job.
-
-    The snapshots record the mutable raw entities as of the newest day built, so one snapshot
-    run per daily partition: keyed by the run's partition (a range run: its last day), Dagster
-    starts it at most once however often that day is rebuilt or retried.
-    """
-    if RUN_ALL_TAG in run_tags:
-        return SkipReason("a `make run` run: make run takes its snapshots itself")
-    day = run_tags.get(PARTITION_TAG) or run_tags.get(RANGE_END_TAG)
-    if not day:
-        return SkipReason("an unpartitioned run: no new day to snapshot")
-    return RunRequest(run_key=f"snapshots-{day}", tags={SNAPSHOT_DAY_TAG: day})
-
-
-def build_snapshots_after_daily_sensor(
-    daily_job: JobSelection, snapshot_job: JobSelection
-) -> SensorDefinition:
-    @run_status_sensor(
-        run_status=DagsterRunStatus.SUCCESS,
-        name="snapshots_after_daily",
-        monitored_jobs=[daily_job],
-        request_job=snapshot_job,
-        default_status=DefaultSensorStatus.RUNNING,
-        description="Snapshots the marts' sources once per daily partition the daily job built.",
-    )
-    def snapshots_after_daily(context: RunStatusSensorContext) -> RunRequest | SkipReason:
-        return snapshot_run_request(context.dagster_run.tags)
-
-    return snapshots_after_daily
-
-
-@sensor(
-    name="release_dead_runs",
-    minimum_interval_seconds=DEAD_RUN_SENSOR_INTERVAL_SECONDS,
-    default_status=DefaultSensorStatus.RUNNING,
-    description="Fails runs whose process is gone (kill -9, OOM) and frees their pool slots.",
-)
-def release_dead_runs_sensor(
-    context: SensorEvaluationContext, alerts: AlertsResource
-) -> SkipReason:
-    sink = alerts.sink()
-    report = release_dead_runs(context.instance, context.log.warning, sink)
-    for run in report.blocking:  # once per run: the sink deduplicates by run id
-        sink.emit(stuck_run_alert(run), context.log)
-    parts = [
-        f"{len(report.released)} dead run(s) marked failed, pool slots freed"
-        if report.released
-        else "no dead runs"
-    ]
-    if report.unjudged:
-        parts.append(
-            f"{len(report.unjudged)} run(s) that cannot be checked from this machine: "
-            + ", ".join(run.run_id for run in report.unjudged)
-        )
-    return SkipReason("; ".join(parts))

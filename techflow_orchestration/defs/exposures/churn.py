@@ -10,7 +10,6 @@ atomically, with the marts they were computed from.
 
 # No `from __future__ import annotations`: Dagster inspects the context/resource type hints.
 
-import os
 from collections.abc import Iterator
 
 import duckdb
@@ -24,20 +23,20 @@ from dagster import (
 )
 from dagster_duckdb import DuckDBResource
 
-from techflow_orchestration.assets.dbt import run_as_of
-from techflow_orchestration.assets.exposures import (
+from techflow_orchestration.defs.exposures.manifest import (
     exposure_deps,
     exposure_node,
     exposure_owners,
 )
-from techflow_orchestration.keys import (
+from techflow_orchestration.lib.keys import (
     CHURN_PREDICTION_MODEL,
     CHURN_SCORES_SCHEMA,
     CHURN_SCORES_TABLE,
     DUCKDB_POOL,
     EXPOSURES_GROUP,
 )
-from techflow_orchestration.resources import WarehouseWriterResource
+from techflow_orchestration.lib.resources import WarehouseWriterResource
+from techflow_orchestration.lib.run_context import step_as_of
 
 
 class ChurnModelConfig(Config):
@@ -69,8 +68,7 @@ def build_churn_asset() -> AssetsDefinition:
     ) -> Iterator[MaterializeResult]:
         from techflow_ml.churn import NotEnoughHistoryError, load_signals, train_and_score
 
-        run_record = context.instance.get_run_record_by_id(context.run.run_id)
-        as_of = run_as_of(os.environ, run_record.create_timestamp)
+        as_of = step_as_of(context)
         with warehouse.get_connection() as con:  # the published warehouse, read-only
             signals = load_signals(con, as_of)
         try:

@@ -8,7 +8,6 @@ summary for the asset page.
 
 # No `from __future__ import annotations`: Dagster inspects the context/resource type hints.
 
-import os
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
@@ -25,17 +24,17 @@ from dagster import (
 from dagster_duckdb import DuckDBResource
 
 from data_generation.durable import write_text_durably
-from techflow_orchestration.assets.dbt import run_as_of
-from techflow_orchestration.assets.exposures import (
+from techflow_orchestration.defs.exposures.manifest import (
     exposure_deps,
     exposure_node,
     exposure_owners,
 )
-from techflow_orchestration.keys import (
+from techflow_orchestration.lib.keys import (
     EXPOSURES_GROUP,
     MARKETING_ROI_DASHBOARD,
     MRR_FINANCE_DASHBOARD,
 )
+from techflow_orchestration.lib.run_context import step_as_of
 from techflow_orchestration.settings import TechflowSettings
 
 DASHBOARD_DIR_NAME = "dashboards"
@@ -89,8 +88,7 @@ def build_dashboard_asset(key: AssetKey) -> AssetsDefinition:
         from techflow_metrics import MetricStore
 
         settings = TechflowSettings.from_env()
-        run_record = context.instance.get_run_record_by_id(context.run.run_id)
-        as_of = run_as_of(os.environ, run_record.create_timestamp)
+        as_of = step_as_of(context)
         with warehouse.get_connection() as con:
             dashboard = _builder(key)(MetricStore(con), as_of)
         path = dashboard_path(settings, key)

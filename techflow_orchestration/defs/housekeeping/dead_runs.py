@@ -24,16 +24,14 @@ next writer (publish.py).
 
 A run that cannot be judged from here — executed on another host (a rebuilt container, another
 machine on the same instance), or with no process recorded — is never failed automatically and
-never waited on silently: it is named with what to do (`python -m techflow_orchestration.dead_runs
+never waited on silently: it is named with what to do (`python -m techflow_ops.dead_runs
 --release RUN_ID`), `make run` refuses to queue behind one that holds the pool slot, and the
 sensor alerts once per such run. Slots still held by runs that already finished are freed too.
 """
 
 from __future__ import annotations
 
-import argparse
-import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -47,14 +45,15 @@ from techflow_orchestration.alerts import (
     AlertStatus,
     run_failure_alert,
 )
-from techflow_orchestration.keys import DUCKDB_POOL
-from techflow_orchestration.run_process import HOST_TAG, PROCESS_TAG, Liveness, judge
-from techflow_orchestration.write_lock import exclusive
+from techflow_orchestration.lib.keys import DUCKDB_POOL
+from techflow_orchestration.lib.run_process import Liveness, judge
+from techflow_orchestration.lib.tags import HOST_TAG, PROCESS_TAG, first_partition
+from techflow_orchestration.lib.write_lock import exclusive
 
 __all__ = ["HOST_TAG", "PROCESS_TAG", "ReleaseReport", "release_dead_runs", "release_run"]
 
 LIVE_STATUSES = [DagsterRunStatus.STARTING, DagsterRunStatus.STARTED, DagsterRunStatus.CANCELING]
-RELEASE_COMMAND = "uv run --locked python -m techflow_orchestration.dead_runs --release"
+RELEASE_COMMAND = "uv run --locked python -m techflow_ops.dead_runs --release"
 RELEASER_LOCK_NAME = ".techflow_release_dead_runs.lock"
 
 Log = Callable[[str], None]
@@ -131,9 +130,7 @@ def _fail(
     instance.report_run_failed(run, message)
     instance.event_log_storage.free_concurrency_slots_for_run(run_id)
     if sink is not None:
-        partition = run.tags.get("dagster/partition") or run.tags.get(
-            "dagster/asset_partition_range_start"
-        )
+        partition = first_partition(run.tags)
         sink.emit(run_failure_alert(run.job_name, run_id, message, partition), _Logger(log))
     return True
 
@@ -226,28 +223,3 @@ class _Logger:
 
     def warning(self, message: str) -> None:
         self._log(message)
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    from techflow_orchestration.settings import TechflowSettings
-
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument(
-        "--release", metavar="RUN_ID", help="fail this run by hand (its process is known gone)"
-    )
-    args = parser.parse_args(argv)
-    try:
-        settings = TechflowSettings.from_env()
-    except ValueError as exc:
-        raise SystemExit(str(exc)) from exc
-    sink = AlertSink(settings.alerts_file, settings.alert_webhook)
-    with DagsterInstance.get() as instance:
-        if args.release:
-            release_run(instance, args.release, sink=sink)
-        else:
-            release_dead_runs(instance, sink=sink)
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -28,9 +28,9 @@ from dagster import (
 )
 
 from data_generation import generate_range
-from techflow_orchestration.keys import RAW_ASSET_KEYS, RAW_GROUP, raw_asset_key
-from techflow_orchestration.relanded import LANDED_MTIME, fingerprint
-from techflow_orchestration.resources import WorldResource
+from techflow_orchestration.defs.raw.relanded import LANDED_MTIME, fingerprint
+from techflow_orchestration.lib.keys import RAW_ASSET_KEYS, RAW_GROUP, raw_asset_key
+from techflow_orchestration.lib.resources import WorldResource
 
 
 def partition_days(context: AssetExecutionContext) -> tuple[date, date]:

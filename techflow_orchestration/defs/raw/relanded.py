@@ -60,11 +60,10 @@ from dagster import (
 )
 
 from data_generation.schema import RawTable
-from techflow_orchestration.keys import RAW_ASSET_KEYS
+from techflow_orchestration.lib.keys import RAW_ASSET_KEYS
+from techflow_orchestration.lib.tags import DATA_VERSION_TAG, RELANDED_TAG
 
 # What Dagster reads a data version from on a materialization or observation event.
-DATA_VERSION_TAG = "dagster/data_version"
-RELANDED_TAG = "techflow/relanded"
 # Metadata on raw materializations and observations: the modification time of the newest file the
 # event saw, as the filesystem recorded it.
 LANDED_MTIME = "landed_mtime"

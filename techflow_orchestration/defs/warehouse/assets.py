@@ -23,9 +23,8 @@ step's materializations and check results are held back until then: a failed bui
 none, raises, and so leaves its partitions failed in the UI (the next run, or the daily job's
 retry, builds them again) while readers keep the last audited warehouse. The op is also in the
 single-slot `duckdb` pool, which queues runs in the UI. Every dbt invocation of a run gets one
-as-of day (TECHFLOW_AS_OF; see `run_as_of`), so a run that crosses midnight UTC keeps one clock,
-and a target folder seeded with the prepared parse (techflow_orchestration.dbt_targets), so it
-parses partially.
+as-of day (TECHFLOW_AS_OF; see lib/run_context.py), so a run that crosses midnight UTC keeps one
+clock, and a target folder seeded with the prepared parse (dbt_targets.py), so it parses partially.
 """
 
 # No `from __future__ import annotations` here: Dagster inspects the `context` type hints of
@@ -34,7 +33,7 @@ parses partially.
 import os
 from collections.abc import Iterator, Mapping
 from contextlib import ExitStack, contextmanager
-from datetime import date, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from dagster import (
@@ -49,13 +48,14 @@ from dagster import (
 from dagster_dbt import DbtCliResource, dbt_assets
 from dagster_dbt.core.dbt_cli_invocation import DbtCliInvocation
 
-from data_generation.clock import AS_OF_ENV, parse_as_of, yesterday_utc
+from data_generation.clock import AS_OF_ENV
 from techflow_orchestration.dbt_child import PARENT_PID_ENV
-from techflow_orchestration.dbt_targets import new_invocation_target, save_parse
-from techflow_orchestration.keys import DUCKDB_POOL
+from techflow_orchestration.defs.warehouse.dbt_targets import new_invocation_target, save_parse
+from techflow_orchestration.lib.keys import DUCKDB_POOL
+from techflow_orchestration.lib.resources import WarehouseWriterResource
+from techflow_orchestration.lib.run_context import step_as_of
+from techflow_orchestration.lib.translator import TechflowDbtTranslator
 from techflow_orchestration.project import dbt_project, ensure_manifest_is_current, load_manifest
-from techflow_orchestration.resources import WarehouseWriterResource
-from techflow_orchestration.translator import TechflowDbtTranslator
 
 DBT_OP_NAME = "dbt_warehouse"
 
@@ -84,17 +84,6 @@ class DbtBuildConfig(Config):
     fct_mrr_daily are rebuilt from all raw data, from the world's first day through the as-of day,
     whatever partitions were selected (seeds are reloaded); for after a model change. Off: the
     incrementals build the selected partitions incrementally."""
-
-
-def run_as_of(environ: Mapping[str, str], run_created_at: datetime) -> date:
-    """The as-of day every dbt invocation of a run uses: TECHFLOW_AS_OF when it is set (`make
-    run` and the tests pin it), else the last day that had ended (UTC) when the run was created.
-
-    Not "yesterday" at each step's start: a run created at 23:59 whose marts step starts after
-    midnight would build its steps for two different days.
-    """
-    raw = (environ.get(AS_OF_ENV) or "").strip()
-    return parse_as_of(raw) if raw else yesterday_utc(run_created_at)
 
 
 @contextmanager
@@ -149,8 +138,7 @@ def dbt_build(
     """
     ensure_manifest_is_current()
     os.environ.setdefault("DBT_INDIRECT_SELECTION", INDIRECT_SELECTION)
-    run_record = context.instance.get_run_record_by_id(context.run.run_id)
-    as_of = run_as_of(os.environ, run_record.create_timestamp)
+    as_of = step_as_of(context)
     target_path = new_invocation_target(context.op_execution_context.op.name, context.run.run_id)
     context.log.info(f"{TARGET_FOLDER_LOG}{target_path}")
     holder = f"run {context.run.run_id}, step {context.op_execution_context.op.name}"

@@ -7,11 +7,10 @@
   re-executes it through the default launcher; `run_retries` is enabled in
   .dagster_home/dagster.yaml). `make run` executes in process and stops on a failure instead;
   its next invocation resumes from what is missing.
-- `churn_model_weekly`: churn_prediction_model, weekly like the exposure it is (it needs
-  months of labelled weeks; a young world cannot fail the daily job). Its schedule runs Mondays.
+- `churn_model_weekly` (defs/exposures/jobs.py): the churn model, weekly, is left out.
 - `techflow_snapshots`: the SCD2 snapshots, separate from the model job as in
   dagster-open-platform, started once per daily partition after the daily job built it
-  (sensors.snapshots_after_daily).
+  (sensors.py: snapshots_after_daily).
 - `techflow_build`: `make run`'s build, after its raw run: everything downstream of the raw
   tables (every dbt model, seed, test and snapshot in one `dbt build`; the dashboards; the churn
   model), over the range of days the raw run landed. It holds no raw asset on purpose: Dagster
@@ -32,34 +31,26 @@ from typing import Any
 from dagster import AssetsDefinition, AssetSelection, define_asset_job
 from dagster_dbt import build_dbt_asset_selection
 
-from techflow_orchestration.keys import CHURN_PREDICTION_MODEL
+from techflow_orchestration.lib.keys import CHURN_PREDICTION_MODEL, RAW_ASSET_KEYS
+from techflow_orchestration.lib.tags import MAX_RETRIES_TAG, RETRY_STRATEGY_TAG
 
 DAILY_JOB_NAME = "techflow_daily"
 SNAPSHOT_JOB_NAME = "techflow_snapshots"
-CHURN_JOB_NAME = "churn_model_weekly"
 BUILD_JOB_NAME = "techflow_build"
 # dbt's selector for the snapshots (the snapshot job's part of the dbt op).
 SNAPSHOT_SELECT = "resource_type:snapshot"
-# Run retries, as Dagster's run tags spell them (dagster._core.storage.tags).
-DAILY_JOB_RETRY_TAGS = {"dagster/max_retries": "1", "dagster/retry_strategy": "FROM_FAILURE"}
-# Dagster's partition tags: one partition, or the range of a single-run backfill.
-PARTITION_TAG = "dagster/partition"
-RANGE_START_TAG = "dagster/asset_partition_range_start"
-RANGE_END_TAG = "dagster/asset_partition_range_end"
-# Ours: runs `make run` started, and the day a snapshot run was started for.
-RUN_ALL_TAG = "techflow/run_all"
-SNAPSHOT_DAY_TAG = "techflow/snapshot_day"
+# Run retries: one, from the failed step on.
+DAILY_JOB_RETRY_TAGS = {MAX_RETRIES_TAG: "1", RETRY_STRATEGY_TAG: "FROM_FAILURE"}
 
 
 @dataclass(frozen=True)
 class TechflowJobs:
     daily: Any  # dagster's UnresolvedAssetJobDefinition, which it does not export
     snapshots: Any
-    churn: Any
     build: Any
 
 
-def build_jobs(raw_assets: AssetsDefinition, dbt_assets: AssetsDefinition) -> TechflowJobs:
+def build_jobs(dbt_assets: AssetsDefinition) -> TechflowJobs:
     snapshots = build_dbt_asset_selection([dbt_assets], dbt_select=SNAPSHOT_SELECT)
     churn = AssetSelection.assets(CHURN_PREDICTION_MODEL)
     daily_job = define_asset_job(
@@ -74,17 +65,12 @@ def build_jobs(raw_assets: AssetsDefinition, dbt_assets: AssetsDefinition) -> Te
         selection=snapshots,
         description="dbt snapshots (SCD2) of the mutable entities, after the daily run.",
     )
-    churn_job = define_asset_job(
-        name=CHURN_JOB_NAME,
-        selection=churn,
-        description="Retrain the churn model on fct_churn_signals and score today's customers.",
-    )
     build_job = define_asset_job(
         name=BUILD_JOB_NAME,
-        selection=AssetSelection.all() - AssetSelection.assets(raw_assets),
+        selection=AssetSelection.all() - AssetSelection.assets(*RAW_ASSET_KEYS),
         description=(
             "`make run`'s build after its raw run: every dbt model, test and snapshot in one "
             "dbt build, the dashboards and the churn model, for a range of days."
         ),
     )
-    return TechflowJobs(daily=daily_job, snapshots=snapshot_job, churn=churn_job, build=build_job)
+    return TechflowJobs(daily=daily_job, snapshots=snapshot_job, build=build_job)

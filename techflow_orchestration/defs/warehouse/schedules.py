@@ -20,7 +20,7 @@ from dagster import (
     schedule,
 )
 
-from techflow_orchestration.partitions import TIMEZONE
+from techflow_orchestration.lib.partitions import TIMEZONE
 
 DAILY_SCHEDULE_HOUR_UTC = 0
 DAILY_SCHEDULE_MINUTE = 30
@@ -49,15 +49,3 @@ def build_daily_schedule(
         return RunRequest(run_key=key, partition_key=key)
 
     return techflow_daily_schedule
-
-
-def build_churn_schedule(churn_job: Any) -> ScheduleDefinition:
-    # Mondays 03:00 UTC: after Sunday's partition (00:30) has built the week's last churn signals.
-    return ScheduleDefinition(
-        name="churn_model_weekly_schedule",
-        job=churn_job,
-        cron_schedule="0 3 * * 1",
-        execution_timezone="UTC",
-        default_status=DefaultScheduleStatus.RUNNING,
-        description="Retrain the churn model and score the week's paying customers.",
-    )

@@ -1,0 +1,34 @@
+"""The warehouse domain: the dbt project as assets, the jobs that build it (daily, `make run`'s
+build, snapshots), the daily schedule, and the sensor that snapshots after each daily partition."""
+
+from __future__ import annotations
+
+from dagster import DailyPartitionsDefinition, Definitions
+
+from techflow_orchestration.defs.warehouse.assets import build_dbt_assets
+from techflow_orchestration.defs.warehouse.jobs import TechflowJobs, build_jobs
+from techflow_orchestration.defs.warehouse.schedules import build_daily_schedule
+from techflow_orchestration.defs.warehouse.sensors import build_snapshots_after_daily_sensor
+from techflow_orchestration.lib.resources import dbt_resource, warehouse_writer_resource
+from techflow_orchestration.settings import TechflowSettings
+
+
+def defs(
+    settings: TechflowSettings, partitions_def: DailyPartitionsDefinition
+) -> tuple[Definitions, TechflowJobs]:
+    """The domain's definitions, and its jobs for the domains that request their runs."""
+    dbt_warehouse = build_dbt_assets(partitions_def)
+    jobs = build_jobs(dbt_warehouse)
+    return (
+        Definitions(
+            assets=[dbt_warehouse],
+            jobs=[jobs.daily, jobs.snapshots, jobs.build],
+            schedules=[build_daily_schedule(jobs.daily, partitions_def)],
+            sensors=[build_snapshots_after_daily_sensor(jobs.daily, jobs.snapshots)],
+            resources={
+                "dbt": dbt_resource(),
+                "warehouse_writer": warehouse_writer_resource(settings),
+            },
+        ),
+        jobs,
+    )
