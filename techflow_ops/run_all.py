@@ -6,17 +6,18 @@ history. Two Dagster runs, steps in this process:
   1. raw    the raw tables for every missing day: the daily job's raw op as one single-run
             backfill (one generate_range call) over the range from the first missing day to the
             as-of day;
-  2. build  everything downstream of the raw tables, in the build job (jobs.py): ONE `dbt build`
-            of every model, seed, test and snapshot (fct_mrr_daily and int_subscription_versions
-            for the days from the first one missing), then the two dashboards and the churn model.
+  2. build  everything downstream of the raw tables, in the build job
+            (techflow_orchestration/defs/warehouse/jobs.py): ONE `dbt build` of every model,
+            seed, test and snapshot (fct_mrr_daily and int_subscription_versions for the days
+            from the first one missing), then the two dashboards and the churn model.
 
 Why two runs and not one: a range run of a job holding the raw op gets a run-wide partitions
 subset in Dagster 1.13, and then plans an event for every (asset, day) pair, unpartitioned assets
-included (see jobs.py for the mechanism): 50 dbt and exposure assets x 698 days for a fresh world.
-The build job holds no raw op, so its range run plans one event per unpartitioned asset and one
-per (incremental, day). The per-(asset, day) events that remain — which let the UI show every
-partition, and every partition of a failed run as failed — are written in batches
-(event_batches.py).
+included (the mechanism: the build job's docstring): 50 dbt and exposure assets x 698 days for a
+fresh world. The build job holds no raw op, so its range run plans one event per unpartitioned
+asset and one per (incremental, day). The per-(asset, day) events that remain — which let the UI
+show every partition, and every partition of a failed run as failed — are written in batches
+(event_batches.py; applied through storage_patches.py, on the tested Dagster version only).
 
 The build runs when the raw run landed days, when a day of the incrementals is missing, when an
 asset it builds has never been materialized, or when the newest build run did not succeed; so a

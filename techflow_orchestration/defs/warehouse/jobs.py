@@ -10,7 +10,7 @@
 - `churn_model_weekly` (defs/exposures/jobs.py): the churn model, weekly, is left out.
 - `techflow_snapshots`: the SCD2 snapshots, separate from the model job as in
   dagster-open-platform, started once per daily partition after the daily job built it
-  (sensors.py: snapshots_after_daily).
+  (defs/warehouse/sensors.py: snapshots_after_daily).
 - `techflow_build`: `make run`'s build, after its raw run: everything downstream of the raw
   tables (every dbt model, seed, test and snapshot in one `dbt build`; the dashboards; the churn
   model), over the range of days the raw run landed. It holds no raw asset on purpose: Dagster
