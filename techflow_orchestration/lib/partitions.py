@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from dagster import DailyPartitionsDefinition
+from dagster import AssetExecutionContext, DailyPartitionsDefinition
 
 TIMEZONE = "UTC"
 
@@ -33,3 +33,9 @@ def daily_partitions(world_start: date, last_day: date | None = None) -> DailyPa
         end_date=(last_day + timedelta(days=1)).isoformat(),
         timezone=TIMEZONE,
     )
+
+
+def partition_days(context: AssetExecutionContext) -> tuple[date, date]:
+    """First and last day (inclusive) of the run's partition, or of its range."""
+    window = context.partition_time_window
+    return window.start.date(), (window.end - timedelta(days=1)).date()

@@ -13,7 +13,6 @@ writers.
 
 from collections import defaultdict
 from collections.abc import Iterator
-from datetime import date, timedelta
 
 from dagster import (
     AssetExecutionContext,
@@ -30,13 +29,8 @@ from dagster import (
 from data_generation import generate_range
 from techflow_orchestration.defs.raw.relanded import LANDED_MTIME, fingerprint
 from techflow_orchestration.lib.keys import RAW_ASSET_KEYS, RAW_GROUP, raw_asset_key
+from techflow_orchestration.lib.partitions import partition_days
 from techflow_orchestration.lib.resources import WorldResource
-
-
-def partition_days(context: AssetExecutionContext) -> tuple[date, date]:
-    """First and last day (inclusive) of the run's partition range."""
-    window = context.partition_time_window
-    return window.start.date(), (window.end - timedelta(days=1)).date()
 
 
 def build_raw_assets(partitions_def: DailyPartitionsDefinition) -> AssetsDefinition:

@@ -33,7 +33,6 @@ clock, and a target folder seeded with the prepared parse (dbt_targets.py), so i
 import os
 from collections.abc import Iterator, Mapping
 from contextlib import ExitStack, contextmanager
-from datetime import timedelta
 from typing import Any
 
 from dagster import (
@@ -52,6 +51,7 @@ from data_generation.clock import AS_OF_ENV
 from techflow_orchestration.dbt_child import PARENT_PID_ENV
 from techflow_orchestration.defs.warehouse.dbt_targets import new_invocation_target, save_parse
 from techflow_orchestration.lib.keys import DUCKDB_POOL
+from techflow_orchestration.lib.partitions import partition_days
 from techflow_orchestration.lib.resources import WarehouseWriterResource
 from techflow_orchestration.lib.run_context import step_as_of
 from techflow_orchestration.lib.translator import TechflowDbtTranslator
@@ -181,9 +181,8 @@ def partition_window(context: AssetExecutionContext) -> dict[str, str] | None:
     partitioned = any(specs[key].partitions_def is not None for key in context.selected_asset_keys)
     if not partitioned or not (context.has_partition_key or context.has_partition_key_range):
         return None
-    window = context.partition_time_window
-    last_day = (window.end - timedelta(days=1)).date()
-    return {"min_date": window.start.date().isoformat(), "max_date": last_day.isoformat()}
+    first_day, last_day = partition_days(context)
+    return {"min_date": first_day.isoformat(), "max_date": last_day.isoformat()}
 
 
 def window_env(window: Mapping[str, str]) -> dict[str, str]:
