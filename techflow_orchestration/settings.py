@@ -69,7 +69,7 @@ def _parse_webhook(raw: str) -> str | None:
 class TechflowSettings:
     data_dir: Path
     # The PUBLISHED warehouse ($TECHFLOW_WAREHOUSE): the one DuckDB file every reader opens,
-    # read-only; replaced atomically by each audited build (techflow_orchestration.lib.publish).
+    # read-only; replaced atomically by each audited build (techflow_orchestration.publish).
     warehouse: Path
     world_start: date
     # The platform's one clock: the last complete day everything is built through
