@@ -15,9 +15,8 @@ import numpy as np
 
 from data_generation.simulation import rng
 from data_generation.simulation.acquisition import CAMPAIGNS
-from data_generation.simulation.timeutil import DAY_US, HOUR_US, MINUTE_US
+from data_generation.simulation.timeutil import DAY_US, HOUR_US, MINUTE_US, NEVER
 
-NEVER = np.int64(2**62)  # the same sentinel as lifecycle.NEVER ("never happens")
 ACTIVATION_RATE = np.array([c.activation_rate for c in CAMPAIGNS])
 # Signup → activation: lognormal, median 5 hours; most within a day, a tail over a week.
 ACTIVATION_MEDIAN_HOURS = 5.0

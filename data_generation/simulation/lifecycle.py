@@ -31,7 +31,14 @@ import numpy as np
 from data_generation.seeds import PRODUCTS, Seeds
 from data_generation.simulation import rng
 from data_generation.simulation.acquisition import CAMPAIGNS
-from data_generation.simulation.timeutil import DAY_US, HOUR_US, add_months, day_of, months_between
+from data_generation.simulation.timeutil import (
+    DAY_US,
+    HOUR_US,
+    NEVER,
+    add_months,
+    day_of,
+    months_between,
+)
 from data_generation.simulation.users import Users
 
 TRIAL_DAYS = 14
@@ -39,7 +46,6 @@ MAX_PERIODS_PER_CHAIN = 24  # the last link may only churn, so chains never end 
 RETRY_OFFSETS_DAYS = (0, 3, 7, 14)  # Stripe smart-retry schedule of one invoice
 FIRST_ATTEMPT_DELAY_US = HOUR_US  # invoices finalise an hour after the cycle opens
 DUNNING_CANCEL_DELAY_US = 2 * HOUR_US  # after the last failed attempt
-NEVER = np.int64(2**62)
 # refund (billing): a fully refunded billing cycle ends the period when refunded.
 REASONS = ("upgrade", "downgrade", "seat_change", "churn", "dunning", "refund")
 UPGRADE, DOWNGRADE, SEAT_CHANGE, CHURN, DUNNING, REFUND = range(6)
