@@ -5,7 +5,9 @@ schema.RAW_TABLES from 5 systems, day by day.
     cfg = WorldConfig.from_env(scale=0.05)
     generate_range(cfg, cfg.start, default_end_date())
 
-See data_generation/README.md for the simulated business, the layout and the dirt.
+simulation/ models the business as one closed-form world, extracts/ turn it into each source
+system's tables a day at a time, and generate.py / writer.py here write them as Parquet. See
+data_generation/README.md for the simulated business, the layout and the dirt.
 """
 
 from data_generation.clock import AS_OF_ENV, as_of_date, pin_as_of

@@ -13,19 +13,19 @@ from pathlib import Path
 
 import polars as pl
 
-from data_generation import app_db, marketing, salesforce, segment, stripe, usage
 from data_generation.config import WorldConfig
 from data_generation.errors import InvalidInputError
-from data_generation.frames import Day
+from data_generation.extracts import app_db, app_db_usage, marketing, salesforce, segment, stripe
+from data_generation.extracts.frames import Day
 from data_generation.schema import RAW_TABLES, RAW_TABLES_BY_NAME, RawTable
-from data_generation.world import World, world_for
+from data_generation.simulation.world import World, world_for
 from data_generation.writer import TableDayResult, write_partition
 
 Builder = Callable[[World, Day], pl.DataFrame]
 BUILDERS: dict[str, Builder] = {
     "users": app_db.users_day,
     "subscriptions": app_db.subscriptions_day,
-    "usage_events": usage.usage_events_day,
+    "usage_events": app_db_usage.usage_events_day,
     "customers": stripe.customers_day,
     "invoices": stripe.invoices_day,
     "charges": stripe.charges_day,

@@ -1,4 +1,4 @@
--- Subscription periods obey the lifecycle (see data_generation/lifecycle.py):
+-- Subscription periods obey the lifecycle (see data_generation/simulation/lifecycle.py):
 --   1. a period is canceled exactly when it has ended, and has an ended_reason exactly then;
 --   2. only a period that opened with a trial can be trialing;
 --   3. a replacement period (previous_subscription_id set) continues its predecessor: same

@@ -1,4 +1,5 @@
--- A won deal is a purchase app_db knows (data_generation/sales_pipeline.py, METRICS.md "Sales"):
+-- A won deal is a purchase app_db knows (data_generation/simulation/sales_pipeline.py,
+-- METRICS.md "Sales"):
 -- - won new business: the account's user has a paid period (at least one day of MRR: the MRR date
 --   rule, METRICS.md) of at least 25 seats whose paid start is the close day, and the deal's
 --   amount is that period's ARR;

@@ -10,7 +10,7 @@ import duckdb
 import pytest
 
 from data_generation import RAW_TABLES_BY_NAME, WorldConfig, generate_range
-from data_generation.late import MAX_LATE_DAYS, WRONG_END_MAX_DAYS
+from data_generation.simulation.late import MAX_LATE_DAYS, WRONG_END_MAX_DAYS
 
 START = dt.date(2025, 1, 1)
 DAYS = 120  # long enough for trials to convert, first renewals, dunning and churn

@@ -8,7 +8,7 @@ import numpy as np
 import polars as pl
 
 from data_generation import WorldConfig
-from data_generation.acquisition import (
+from data_generation.simulation.acquisition import (
     CAMPAIGNS,
     MAX_SIGNUP_LAG_DAYS,
     PAID,
@@ -16,9 +16,9 @@ from data_generation.acquisition import (
     budget_multiplier,
     signups_matrix,
 )
-from data_generation.funnel import NEVER
-from data_generation.lifecycle import CHURN, DOWNGRADE, SEAT_CHANGE, UPGRADE
-from data_generation.world import world_for
+from data_generation.simulation.funnel import NEVER
+from data_generation.simulation.lifecycle import CHURN, DOWNGRADE, SEAT_CHANGE, UPGRADE
+from data_generation.simulation.world import world_for
 
 START = dt.date(2025, 1, 1)
 # Usage belongs to people, subscriptions to the account (the owner's user_id): a CTE of every

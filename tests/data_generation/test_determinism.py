@@ -11,10 +11,10 @@ import pytest
 from polars.testing import assert_frame_equal
 
 from data_generation import RAW_TABLES, WorldConfig, generate_day, generate_range
-from data_generation.frames import Day
+from data_generation.extracts.frames import Day
 from data_generation.generate import BLOCK_DAYS, BUILDERS
 from data_generation.seeds import DEFAULT_SEEDS_DIR
-from data_generation.world import build_world
+from data_generation.simulation.world import build_world
 
 START = dt.date(2025, 1, 1)
 

@@ -20,10 +20,10 @@ import numpy as np
 import pytest
 
 from data_generation import RAW_TABLES, WorldConfig, generate_day, generate_range
-from data_generation.late import MAX_LATE_DAYS, subscription_landing
-from data_generation.lifecycle import CHURN, NEVER, SEAT_CHANGE, UPGRADE
-from data_generation.timeutil import DAY_US, day_of
-from data_generation.world import world_for
+from data_generation.simulation.late import MAX_LATE_DAYS, subscription_landing
+from data_generation.simulation.lifecycle import CHURN, NEVER, SEAT_CHANGE, UPGRADE
+from data_generation.simulation.timeutil import DAY_US, day_of
+from data_generation.simulation.world import world_for
 from tests.data_generation.conftest import SETTLE_DAYS, RawWorld
 
 START = dt.date(2025, 1, 1)

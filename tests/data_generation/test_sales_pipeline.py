@@ -11,9 +11,9 @@ import numpy as np
 import pytest
 
 from data_generation import WorldConfig, generate_range
-from data_generation.frames import Day
-from data_generation.lifecycle import CHURN, NEVER, SEAT_CHANGE, Periods
-from data_generation.sales_pipeline import (
+from data_generation.extracts.frames import Day
+from data_generation.simulation.lifecycle import CHURN, NEVER, SEAT_CHANGE, Periods
+from data_generation.simulation.sales_pipeline import (
     EXPANSION_WON,
     LARGE_SEATS,
     LOST,
@@ -23,8 +23,8 @@ from data_generation.sales_pipeline import (
     expansions,
     new_business,
 )
-from data_generation.timeutil import DAY_US, HOUR_US, day_start_us
-from data_generation.world import World, world_for
+from data_generation.simulation.timeutil import DAY_US, HOUR_US, day_start_us
+from data_generation.simulation.world import World, world_for
 from tests.data_generation.conftest import RawWorld
 from tests.support import AS_OF
 

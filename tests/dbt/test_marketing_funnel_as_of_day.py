@@ -1,10 +1,11 @@
 """The funnel's order holds on the as-of day, when Segment has not delivered its late batch yet.
 
-Segment lands some batches in the next day's partition (data_generation/segment.py, LATE_SHARE),
-while app_db lands the subscription the activation opened the same day. Built through the as-of
-day, the warehouse then has a trial whose "Workspace Activated" track has not landed: at scale 10
-three such users failed both funnel tests of fct_customer_acquisition on most as-of days (and at
-scale 1 about one day in four). The hand-made world, as of AS_OF:
+Segment lands some batches in the next day's partition (LATE_SHARE in
+data_generation/extracts/segment.py), while app_db lands the subscription the activation opened the
+same day. Built through the as-of day, the warehouse then has a trial whose "Workspace Activated"
+track has not landed: at scale 10 three such users failed both funnel tests of
+fct_customer_acquisition on most as-of days (and at scale 1 about one day in four). The hand-made
+world, as of AS_OF:
 
 - user 1 signed up three days earlier and activated (tracked) at the start of a trial;
 - user 2 signs up on the as-of day and activates at 10:00; the trial that opens then has landed,

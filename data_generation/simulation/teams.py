@@ -5,7 +5,8 @@ account). A period's team is `seat_users` people (lifecycle.py: seat utilisation
 owner plus `seat_users - 1` teammates. When a period needs more teammates than the account ever had
 before, the owner invites the missing ones during that period (an exponential delay, mean
 INVITE_MEAN_DAYS, at most half-way through the period). Teammates stay users after a seat shrink
-(they just stop using the product: usage.py caps a day's users at the period's team size).
+(they just stop using the product: extracts/app_db_usage.py caps a day's users at the period's
+team size).
 
 Ids: teammate k (k = 1, 2, … in invitation order) of owner o is
     user_id = TEAMMATE_ID_BASE + o x TEAMMATE_SLOTS + k,
@@ -26,11 +27,11 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 
-from data_generation import rng
-from data_generation.lifecycle import Periods
-from data_generation.pools import build_pools
-from data_generation.timeutil import DAY_US, MINUTE_US
-from data_generation.users import Users
+from data_generation.simulation import rng
+from data_generation.simulation.lifecycle import Periods
+from data_generation.simulation.pools import build_pools
+from data_generation.simulation.timeutil import DAY_US, MINUTE_US
+from data_generation.simulation.users import Users
 
 TEAMMATE_ID_BASE = 1_000_000_000_000
 TEAMMATE_SLOTS = 1_000  # invitation ordinals 1..999 per owner; larger teams stop at 999

@@ -14,14 +14,14 @@ from pathlib import Path
 
 import numpy as np
 
-from data_generation.acquisition import CAMPAIGNS, MAX_SIGNUP_LAG_DAYS, campaign_channels
 from data_generation.config import WorldConfig
-from data_generation.journeys import Journeys, build_journeys
-from data_generation.lifecycle import NEVER, Periods, simulate_periods
 from data_generation.seeds import Seeds, load_seeds
-from data_generation.teams import Teammates, build_teammates
-from data_generation.timeutil import DAY_US, day_start_us
-from data_generation.users import Users, build_users
+from data_generation.simulation.acquisition import CAMPAIGNS, MAX_SIGNUP_LAG_DAYS, campaign_channels
+from data_generation.simulation.journeys import Journeys, build_journeys
+from data_generation.simulation.lifecycle import NEVER, Periods, simulate_periods
+from data_generation.simulation.teams import Teammates, build_teammates
+from data_generation.simulation.timeutil import DAY_US, day_start_us
+from data_generation.simulation.users import Users, build_users
 
 # Visitors browse up to two weeks before signing up (acquisition.SIGNUP_LAG_WEIGHTS), so a day's
 # Segment tracks need the users who sign up in the following two weeks.
@@ -58,7 +58,8 @@ class World:
         """(day index 0..horizon, campaign): landing page views of (kept) users' journeys.
 
         A campaign's visits of a day (acquisition_day) are these plus the visitors who bounce,
-        so the bounces are the difference (segment.py) and UTM visits stay tied to ad clicks.
+        so the bounces are the difference (extracts/segment.py) and UTM visits stay tied to ad
+        clicks.
         """
         j = self.journeys
         day = (j.ts_us - day_start_us(self.start)) // DAY_US

@@ -1,4 +1,4 @@
-"""app_db tables of one day: users and subscriptions (changed rows), usage events (see usage.py)."""
+"""app_db tables of one day: users and subscriptions (changed rows); usage in app_db_usage.py."""
 
 from __future__ import annotations
 
@@ -7,10 +7,10 @@ import functools
 import numpy as np
 import polars as pl
 
-from data_generation.frames import Day, ints, kept_users, landed_us, nullable, strings, ts
-from data_generation.late import subscription_landing
-from data_generation.lifecycle import NEVER, REASONS
-from data_generation.world import World
+from data_generation.extracts.frames import Day, ints, kept_users, landed_us, nullable, strings, ts
+from data_generation.simulation.late import subscription_landing
+from data_generation.simulation.lifecycle import NEVER, REASONS
+from data_generation.simulation.world import World
 
 
 def users_day(world: World, day: Day) -> pl.DataFrame:
@@ -91,7 +91,7 @@ def subscriptions_day(world: World, day: Day) -> pl.DataFrame:
     A period lands when it opens (trialing or active), when its trial converts (active), when
     dunning starts (past_due), when it ends (canceled, with ended_at and ended_reason) and, rarely,
     when a wrong value is corrected. With dirt, late-entered changes are written on the day they
-    were entered and some versions carry a wrong value until corrected (see late.py).
+    were entered and some versions carry a wrong value until corrected (see simulation/late.py).
     """
     p = world.periods
     landing = subscription_landing(world)

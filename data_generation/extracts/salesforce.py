@@ -1,8 +1,9 @@
 """Salesforce tables of one day: accounts and opportunity versions of the sales pipeline.
 
-Who gets a deal and how it ends is sales_pipeline.py's job (read from app_db's truth). This module
-turns that schedule into CRM rows: an account per prospect (created with its first deal, enriched
-with the real headcount when the deal is won) and a version of the opportunity per stage change.
+Who gets a deal and how it ends is simulation/sales_pipeline.py's job (read from app_db's truth).
+This module turns that schedule into CRM rows: an account per prospect (created with its first
+deal, enriched with the real headcount when the deal is won) and a version of the opportunity per
+stage change.
 
 Every version of the world is laid out once per world, sorted by its change time, so a day is a
 binary-searched slice of it: the cost of a day is its own rows, not the number of deals.
@@ -15,12 +16,12 @@ import functools
 import numpy as np
 import polars as pl
 
-from data_generation import rng
-from data_generation.acquisition import CAMPAIGNS
-from data_generation.frames import Day, kept_users, strings, ts
-from data_generation.ids import base62_strings
-from data_generation.pools import INDUSTRIES
-from data_generation.sales_pipeline import (
+from data_generation.extracts.frames import Day, kept_users, strings, ts
+from data_generation.extracts.ids import base62_strings
+from data_generation.simulation import rng
+from data_generation.simulation.acquisition import CAMPAIGNS
+from data_generation.simulation.pools import INDUSTRIES
+from data_generation.simulation.sales_pipeline import (
     NEW_BUSINESS,
     STAGES,
     WON,
@@ -28,8 +29,8 @@ from data_generation.sales_pipeline import (
     expansions,
     new_business,
 )
-from data_generation.timeutil import MINUTE_US
-from data_generation.world import World
+from data_generation.simulation.timeutil import MINUTE_US
+from data_generation.simulation.world import World
 
 LEAD_SOURCE_BY_CHANNEL = {
     "paid_search": "Paid Search",

@@ -5,7 +5,7 @@ thing in it) open a subscription: the trial starts at activation (lifecycle.py),
 never activates never trials, never pays and never appears in app_db.subscriptions or Stripe.
 Activation depends on the campaign that brought the user (Campaign.activation_rate: intent
 differs between a brand-search visitor and a social-ad click) and happens hours to days after the
-signup. Segment records it as a "Workspace Activated" track (segment.py), which is how the
+signup. Segment records it as a "Workspace Activated" track (extracts/segment.py), which is how the
 warehouse sees the funnel step.
 """
 
@@ -13,11 +13,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from data_generation import rng
-from data_generation.acquisition import CAMPAIGNS
-from data_generation.timeutil import DAY_US, HOUR_US, MINUTE_US
+from data_generation.simulation import rng
+from data_generation.simulation.acquisition import CAMPAIGNS
+from data_generation.simulation.timeutil import DAY_US, HOUR_US, MINUTE_US, NEVER
 
-NEVER = np.int64(2**62)  # the same sentinel as lifecycle.NEVER ("never happens")
 ACTIVATION_RATE = np.array([c.activation_rate for c in CAMPAIGNS])
 # Signup → activation: lognormal, median 5 hours; most within a day, a tail over a week.
 ACTIVATION_MEDIAN_HOURS = 5.0

@@ -1,11 +1,11 @@
 """app_db.usage_events of one day: what active subscribers do in the products.
 
 Every live period is used by its team: the owner plus the teammates invited so far, at most the
-period's `seat_users` (lifecycle.py; teams.py), so seat utilisation is measurable as active users
-over seats. How much each person does depends on product, tier, the period's engagement level
-(the same latent level that drives its churn and seat changes: the signal is causal, not an echo
-of a churn already decided) and a personal factor, with quiet weekends. A day's events come from
-that day's own random stream.
+period's `seat_users` (simulation/lifecycle.py; simulation/teams.py), so seat utilisation is
+measurable as active users over seats. How much each person does depends on product, tier, the
+period's engagement level (the same latent level that drives its churn and seat changes: the signal
+is causal, not an echo of a churn already decided) and a personal factor, with quiet weekends. A
+day's events come from that day's own random stream.
 """
 
 from __future__ import annotations
@@ -16,14 +16,14 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 
-from data_generation import rng
-from data_generation.frames import Day, kept_users, ts
-from data_generation.ids import uuid_strings
+from data_generation.extracts.frames import Day, kept_users, ts
+from data_generation.extracts.ids import uuid_strings
 from data_generation.seeds import PRODUCTS, TIERS
-from data_generation.teams import teammate_user_id
-from data_generation.timeutil import DAY_US, HOUR_US, MINUTE_US
-from data_generation.users import time_of_day_us
-from data_generation.world import World
+from data_generation.simulation import rng
+from data_generation.simulation.teams import teammate_user_id
+from data_generation.simulation.timeutil import DAY_US, HOUR_US, MINUTE_US
+from data_generation.simulation.users import time_of_day_us
+from data_generation.simulation.world import World
 
 EVENTS_PER_ACTIVE_DAY = (0.8, 1.3, 1.0)  # cloudsync, teamchat, datahub, per active person-day
 TIER_FACTOR = (0.8, 1.0, 1.3)

@@ -8,9 +8,9 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 
-from data_generation import rng
-from data_generation.timeutil import DAY_US, MINUTE_US, day_start_us
-from data_generation.world import World
+from data_generation.simulation import rng
+from data_generation.simulation.timeutil import DAY_US, MINUTE_US, day_start_us
+from data_generation.simulation.world import World
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,8 @@ depend on which days were generated before.
   engagement). Both are drawn when the period opens and drive its timeline: churn follows a
   Weibull hazard that falls with tenure and rises with low engagement and low utilisation; seat
   growth and upgrades come sooner at high utilisation, seat shrinks and downgrades at low. Trials
-  of engaged accounts convert more. Usage (usage.py) and teammates (teams.py) follow from them.
+  of engaged accounts convert more. Usage (extracts/app_db_usage.py) and teammates (teams.py)
+  follow from them.
 """
 
 from __future__ import annotations
@@ -27,18 +28,24 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from data_generation import rng
-from data_generation.acquisition import CAMPAIGNS
 from data_generation.seeds import PRODUCTS, Seeds
-from data_generation.timeutil import DAY_US, HOUR_US, add_months, day_of, months_between
-from data_generation.users import Users
+from data_generation.simulation import rng
+from data_generation.simulation.acquisition import CAMPAIGNS
+from data_generation.simulation.timeutil import (
+    DAY_US,
+    HOUR_US,
+    NEVER,
+    add_months,
+    day_of,
+    months_between,
+)
+from data_generation.simulation.users import Users
 
 TRIAL_DAYS = 14
 MAX_PERIODS_PER_CHAIN = 24  # the last link may only churn, so chains never end abruptly
 RETRY_OFFSETS_DAYS = (0, 3, 7, 14)  # Stripe smart-retry schedule of one invoice
 FIRST_ATTEMPT_DELAY_US = HOUR_US  # invoices finalise an hour after the cycle opens
 DUNNING_CANCEL_DELAY_US = 2 * HOUR_US  # after the last failed attempt
-NEVER = np.int64(2**62)
 # refund (billing): a fully refunded billing cycle ends the period when refunded.
 REASONS = ("upgrade", "downgrade", "seat_change", "churn", "dunning", "refund")
 UPGRADE, DOWNGRADE, SEAT_CHANGE, CHURN, DUNNING, REFUND = range(6)

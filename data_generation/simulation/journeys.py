@@ -16,10 +16,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from data_generation import rng
-from data_generation.acquisition import CAMPAIGNS
-from data_generation.timeutil import DAY_US, MINUTE_US, SECOND_US
-from data_generation.users import SIGNUP_HOURS, Users, time_of_day_us
+from data_generation.simulation import rng
+from data_generation.simulation.acquisition import CAMPAIGNS
+from data_generation.simulation.timeutil import DAY_US, MINUTE_US, SECOND_US
+from data_generation.simulation.users import SIGNUP_HOURS, Users, time_of_day_us
 
 
 def _campaign(name: str | None, source: str) -> int:

@@ -2,12 +2,12 @@
 
 Visits are tied to the ad platforms' clicks: each campaign's landing page views of a day are
 exactly acquisition_day().visits (a documented share of its clicks, Campaign.land_share). Some of
-those visitors are future users on their journey (journeys.py: a first session through the
-campaign that brought them, return sessions through direct, brand search, retargeting, email…);
-the rest bounce (1-2 page views, never seen again). Only a session's first page view carries UTM
-context (direct traffic has none). A user signs up ("Signed Up" track; `identify` links the
-anonymous_id to the user_id) and, if they activate (funnel.py), a "Workspace Activated" track
-follows hours to days later.
+those visitors are future users on their journey (simulation/journeys.py: a first session
+through the campaign that brought them, return sessions through direct, brand search,
+retargeting, email…); the rest bounce (1-2 page views, never seen again). Only a session's first
+page view carries UTM context (direct traffic has none). A user signs up ("Signed Up" track;
+`identify` links the anonymous_id to the user_id) and, if they activate (simulation/funnel.py), a
+"Workspace Activated" track follows hours to days later.
 
 Dirt (on by default): UTM values in mixed case, the same message delivered twice (same
 message_id), and messages whose batch arrives in the next day's partition.
@@ -20,14 +20,14 @@ import functools
 import numpy as np
 import polars as pl
 
-from data_generation import rng
-from data_generation.acquisition import CAMPAIGNS, acquisition_day
-from data_generation.frames import Day, kept_users
-from data_generation.ids import uuid_strings
-from data_generation.journeys import sources_for
-from data_generation.timeutil import MINUTE_US, SECOND_US
-from data_generation.users import SIGNUP_HOURS, time_of_day_us
-from data_generation.world import World
+from data_generation.extracts.frames import Day, kept_users
+from data_generation.extracts.ids import uuid_strings
+from data_generation.simulation import rng
+from data_generation.simulation.acquisition import CAMPAIGNS, acquisition_day
+from data_generation.simulation.journeys import sources_for
+from data_generation.simulation.timeutil import MINUTE_US, SECOND_US
+from data_generation.simulation.users import SIGNUP_HOURS, time_of_day_us
+from data_generation.simulation.world import World
 
 LANDING_PAGES = (
     "/",

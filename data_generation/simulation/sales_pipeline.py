@@ -35,10 +35,10 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 
-from data_generation import rng
-from data_generation.lifecycle import NEVER, SEAT_CHANGE, UPGRADE
-from data_generation.timeutil import DAY_US
-from data_generation.world import PERIOD_MARGIN_DAYS, World
+from data_generation.simulation import rng
+from data_generation.simulation.lifecycle import NEVER, SEAT_CHANGE, UPGRADE
+from data_generation.simulation.timeutil import DAY_US
+from data_generation.simulation.world import PERIOD_MARGIN_DAYS, World
 
 LARGE_SEATS = 25  # a sales-sized contract
 ENTERPRISE_PROSPECT_SHARE = 0.09  # of the other signups: large companies sales works anyway

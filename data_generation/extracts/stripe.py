@@ -15,12 +15,14 @@ subtotal, tax and total in the invoice currency. An invoice whose credit exceeds
 the excess stays on the customer's Stripe credit balance. A few drafts are voided and reissued.
 
 Each invoice due is charged an hour later; a declined charge is retried at +3, +7 and +14 days.
-When the last retry fails the invoice is uncollectible and the period ends by dunning (lifecycle.py
-schedules the same cycle). A cycle refunded in full ends its period (reason `refund`, scheduled in
-lifecycle.py); other refunds are partial and leave the subscription alone.
+When the last retry fails the invoice is uncollectible and the period ends by dunning
+(simulation/lifecycle.py schedules the same cycle). A cycle refunded in full ends its period
+(reason `refund`, scheduled in simulation/lifecycle.py); other refunds are partial and leave the
+subscription alone.
 
-A period entered late (a backdated plan or seat change, see late.py) is billed when it is entered:
-the cycles that had already begun are invoiced then, for their true service period and amount.
+A period entered late (a backdated plan or seat change, see simulation/late.py) is billed when it
+is entered: the cycles that had already begun are invoiced then, for their true service period
+and amount.
 """
 
 from __future__ import annotations
@@ -32,11 +34,11 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from data_generation import rng
-from data_generation.frames import Day, kept_users, landed_us, strings, ts
-from data_generation.ids import base62_strings
-from data_generation.late import subscription_landing
-from data_generation.lifecycle import (
+from data_generation.extracts.frames import Day, kept_users, landed_us, strings, ts
+from data_generation.extracts.ids import base62_strings
+from data_generation.simulation import rng
+from data_generation.simulation.late import subscription_landing
+from data_generation.simulation.lifecycle import (
     DUNNING,
     FIRST_ATTEMPT_DELAY_US,
     NEVER,
@@ -44,16 +46,22 @@ from data_generation.lifecycle import (
     RETRY_OFFSETS_DAYS,
     cycle_start,
 )
-from data_generation.pools import COUNTRIES
-from data_generation.timeutil import DAY_US, MINUTE_US, SECOND_US, add_months, day_start_us
-from data_generation.world import World
+from data_generation.simulation.pools import COUNTRIES
+from data_generation.simulation.timeutil import (
+    DAY_US,
+    MINUTE_US,
+    SECOND_US,
+    add_months,
+    day_start_us,
+)
+from data_generation.simulation.world import World
 
 # Declines before success on a normal cycle: 0, 1, 2 or 3 (4 = dunning, scheduled in lifecycle).
 FAILURES_BEFORE_SUCCESS = (0.93, 0.045, 0.015, 0.01)
 FAILURE_CODES = ("card_declined", "insufficient_funds", "expired_card", "processing_error")
 FAILURE_CODE_WEIGHTS = (0.45, 0.3, 0.2, 0.05)
 # Partial refunds (half a cycle's charge) that leave the subscription alone; full refunds end the
-# period and are scheduled in lifecycle.py (FULL_REFUND_PER_CYCLE).
+# period and are scheduled in simulation/lifecycle.py (FULL_REFUND_PER_CYCLE).
 PARTIAL_REFUND_SHARE = 0.008
 VOID_DRAFT_SHARE = 0.01  # of invoices: a draft issued with an error, voided, then reissued
 VOID_AFTER_MINUTES = (10.0, 50.0)  # the draft is voided before the first charge attempt (+1 h)

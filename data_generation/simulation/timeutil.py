@@ -14,6 +14,9 @@ SECOND_US = 1_000_000
 MINUTE_US = 60 * SECOND_US
 HOUR_US = 60 * MINUTE_US
 DAY_US = 24 * HOUR_US
+# A time that never comes: an event that never happens (no activation, a period never ended).
+# Far past any world's end, and still safe to add days to without overflowing int64.
+NEVER = np.int64(2**62)
 _EPOCH = dt.date(1970, 1, 1)
 
 

@@ -29,10 +29,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from data_generation import rng
 from data_generation.errors import InvalidInputError
-from data_generation.rng import day_rng
 from data_generation.seeds import Seeds
+from data_generation.simulation import rng
+from data_generation.simulation.rng import day_rng
 
 GROWTH_PER_DAY = math.log(3.0) / 730.0
 # Monday..Sunday: B2B signups peak early in the week and collapse at weekends.

@@ -5,11 +5,11 @@ from __future__ import annotations
 import numpy as np
 import polars as pl
 
-from data_generation import rng
-from data_generation.acquisition import CAMPAIGNS, PAID, acquisition_day
-from data_generation.frames import Day, strings, ts
-from data_generation.timeutil import HOUR_US, MINUTE_US
-from data_generation.world import World
+from data_generation.extracts.frames import Day, strings, ts
+from data_generation.simulation import rng
+from data_generation.simulation.acquisition import CAMPAIGNS, PAID, acquisition_day
+from data_generation.simulation.timeutil import HOUR_US, MINUTE_US
+from data_generation.simulation.world import World
 
 
 def ad_spend_day(world: World, day: Day) -> pl.DataFrame:

@@ -13,10 +13,10 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 
-from data_generation import rng
-from data_generation.acquisition import CAMPAIGNS, signups_tensor
-from data_generation.funnel import activation_us
-from data_generation.pools import (
+from data_generation.simulation import rng
+from data_generation.simulation.acquisition import CAMPAIGNS, signups_tensor
+from data_generation.simulation.funnel import activation_us
+from data_generation.simulation.pools import (
     COMPANY_PREFIXES,
     COMPANY_SUFFIXES,
     COUNTRIES,
@@ -24,7 +24,7 @@ from data_generation.pools import (
     TLDS,
     build_pools,
 )
-from data_generation.timeutil import DAY_US, HOUR_US, day_start_us
+from data_generation.simulation.timeutil import DAY_US, HOUR_US, day_start_us
 
 TEST_ACCOUNT_SHARE = 0.006  # internal QA sign-ups with @techflow.test addresses (dirt)
 FREE_MAIL_SHARE = 0.12

@@ -3,9 +3,9 @@
 app_db.subscriptions is landed as an incremental CDC extract by `updated_at`, so a change that is
 entered late (backdated) lands in the partition of the day it was entered, not of the day it took
 effect. This module decides, for every subscription period of the world, when its versions are
-written; app_db.py turns that into rows and stripe.py bills late-entered periods from the moment
-billing learns of them. Everything is a counter-based hash of the period ids and the seed, so a
-period's landing is the same whichever days are generated (prefix consistency).
+written; extracts/app_db.py turns that into rows and extracts/stripe.py bills late-entered periods
+from the moment billing learns of them. Everything is a counter-based hash of the period ids and
+the seed, so a period's landing is the same whichever days are generated (prefix consistency).
 
 Late changes (dirt only): LATE_SHARE of the cancellations (paid churn) and plan and seat changes
 are entered 1..MAX_LATE_DAYS days after they took effect, during working hours. The row(s) land
@@ -37,10 +37,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from data_generation import rng
-from data_generation.lifecycle import CHURN, NEVER, SEAT_CHANGE, SEATS_MIN, UPGRADE
-from data_generation.timeutil import DAY_US, HOUR_US, day_of
-from data_generation.world import World
+from data_generation.simulation import rng
+from data_generation.simulation.lifecycle import CHURN, NEVER, SEAT_CHANGE, SEATS_MIN, UPGRADE
+from data_generation.simulation.timeutil import DAY_US, HOUR_US, day_of
+from data_generation.simulation.world import World
 
 LATE_SHARE = 0.12  # of paid cancellations and plan and seat changes
 MAX_LATE_DAYS = 45
