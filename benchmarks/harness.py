@@ -18,8 +18,8 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.verdict import busy_seconds
-from data_generation.clock import AS_OF_ENV
-from techflow_orchestration.settings import build_warehouse_for
+from techflow_core.clock import AS_OF_ENV
+from techflow_core.settings import build_warehouse_for
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DBT_DIR = REPO_ROOT / "techflow_dbt"

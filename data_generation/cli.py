@@ -22,6 +22,7 @@ from data_generation.generate import generate_range
 from data_generation.schema import RAW_TABLES
 from data_generation.seeds import DEFAULT_SEEDS_DIR
 from data_generation.writer import TableDayResult
+from techflow_core.errors import SettingsError
 
 
 def _date(text: str) -> dt.date:
@@ -141,7 +142,7 @@ def main(argv: list[str] | None = None) -> int:
             workers=args.workers,
         )
         elapsed = time.perf_counter() - began
-    except InvalidInputError as exc:
+    except (InvalidInputError, SettingsError) as exc:
         print(f"techflow-generate: error: {exc}", file=sys.stderr)
         return 2
     if not args.quiet:

@@ -7,9 +7,9 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from data_generation.clock import as_of_date
 from data_generation.errors import InvalidInputError
 from data_generation.seeds import DEFAULT_SEEDS_DIR
+from techflow_core.clock import as_of_date
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_WORLD_START = dt.date(2025, 1, 1)

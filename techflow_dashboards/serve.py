@@ -11,9 +11,9 @@ import functools
 import sys
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 
+from techflow_core.settings import TechflowSettings
 from techflow_orchestration.assets.dashboards import dashboard_dir, dashboard_path
 from techflow_orchestration.keys import DASHBOARD_KEYS
-from techflow_orchestration.settings import TechflowSettings
 
 
 def main() -> int:

@@ -18,8 +18,8 @@ import textwrap
 import duckdb
 import polars as pl
 
+from techflow_core.settings import TechflowSettings
 from techflow_metrics.semantic import MetricStore, UnknownMetricError
-from techflow_orchestration.settings import TechflowSettings
 
 
 def _names(raw: str) -> list[str]:

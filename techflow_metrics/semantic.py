@@ -26,7 +26,7 @@ from metricflow_semantics.model.dbt_manifest_parser import (
 from metricflow_semantics.model.semantic_manifest_lookup import SemanticManifestLookup
 from metricflow_semantics.sql.sql_bind_parameters import SqlBindParameterSet
 
-from techflow_orchestration.settings import DBT_PROJECT_DIR
+from techflow_core.settings import DBT_PROJECT_DIR
 
 # Written by `make manifest` (dbt parse for the prod target) next to the manifest Dagster reads
 # (techflow_orchestration.project's target path; spelled here so that asking for a metric does

@@ -229,7 +229,7 @@ class _Logger:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    from techflow_orchestration.settings import TechflowSettings
+    from techflow_core.settings import TechflowSettings
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dagster import AssetKey, AssetsDefinition, Definitions
 
+from techflow_core.settings import TechflowSettings
 from techflow_orchestration.assets.dbt import build_dbt_assets
 from techflow_orchestration.assets.exposures import build_exposure_assets
 from techflow_orchestration.assets.raw import build_raw_assets
@@ -31,7 +32,6 @@ from techflow_orchestration.sensors import (
     run_failure_alerts,
     run_recovery_alerts,
 )
-from techflow_orchestration.settings import TechflowSettings
 
 
 def keys_with_freshness_policy(assets: list[AssetsDefinition]) -> list[AssetKey]:

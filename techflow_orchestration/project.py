@@ -20,7 +20,7 @@ from typing import Any
 
 from dagster_dbt import DbtProject
 
-from techflow_orchestration.settings import DBT_PROJECT_DIR
+from techflow_core.settings import DBT_PROJECT_DIR
 
 DBT_TARGET = "prod"
 PREPARE_HINT = "`make manifest` (i.e. `uv run python -m techflow_orchestration.project`)"

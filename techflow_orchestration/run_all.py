@@ -57,7 +57,8 @@ from dagster import (
     reconstructable,
 )
 
-from data_generation.clock import AS_OF_ENV, pin_as_of
+from techflow_core.clock import AS_OF_ENV, pin_as_of
+from techflow_core.settings import TechflowSettings
 from techflow_orchestration.alerts import AlertSink, run_failure_alert
 from techflow_orchestration.dead_runs import HOST_TAG, release_dead_runs
 from techflow_orchestration.event_batches import enable_batched_event_writes, reuse_connections
@@ -74,7 +75,6 @@ from techflow_orchestration.keys import (
     MRR_PARTITIONED_KEYS,
     RAW_ASSET_KEYS,
 )
-from techflow_orchestration.settings import TechflowSettings
 from techflow_orchestration.summary import print_summary
 
 __all__ = ["RUN_ALL_TAG", "Stage", "main", "plan_stages", "run_stage"]

@@ -25,6 +25,7 @@ from dagster import (
 from dagster_duckdb import DuckDBResource
 
 from data_generation.durable import write_text_durably
+from techflow_core.settings import TechflowSettings
 from techflow_orchestration.assets.dbt import run_as_of
 from techflow_orchestration.assets.exposures import (
     exposure_deps,
@@ -36,7 +37,6 @@ from techflow_orchestration.keys import (
     MARKETING_ROI_DASHBOARD,
     MRR_FINANCE_DASHBOARD,
 )
-from techflow_orchestration.settings import TechflowSettings
 
 DASHBOARD_DIR_NAME = "dashboards"
 

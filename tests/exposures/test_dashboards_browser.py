@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 from dagster import AssetKey
 
+from techflow_core.settings import REPO_ROOT
 from techflow_orchestration.keys import DASHBOARD_KEYS
-from techflow_orchestration.settings import REPO_ROOT
 from tests.exposures.conftest import ExposureWorld
 from tests.orchestration.test_ui import CHROMIUM_ARGS
 

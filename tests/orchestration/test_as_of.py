@@ -13,12 +13,12 @@ from pathlib import Path
 import duckdb
 import pytest
 
-import data_generation.clock
-from data_generation.clock import AS_OF_ENV
+import techflow_core.clock
+from techflow_core.clock import AS_OF_ENV
+from techflow_core.settings import TechflowSettings
 from techflow_orchestration.assets.dbt import run_as_of
 from techflow_orchestration.partitions import daily_partitions
 from techflow_orchestration.run_all import check_partitions_reach
-from techflow_orchestration.settings import TechflowSettings
 from techflow_orchestration.summary import (
     ProductMrr,
     WarehouseSummary,
@@ -39,7 +39,7 @@ def at(day: date, hh: int = 0, mm: int = 0, ss: int = 0) -> datetime:
 @pytest.fixture
 def fixed_yesterday(monkeypatch: pytest.MonkeyPatch) -> date:
     """The clock's default (yesterday, UTC) pinned to DEFAULT_DAY for this test."""
-    monkeypatch.setattr(data_generation.clock, "yesterday_utc", lambda now=None: DEFAULT_DAY)
+    monkeypatch.setattr(techflow_core.clock, "yesterday_utc", lambda now=None: DEFAULT_DAY)
     return DEFAULT_DAY
 
 

@@ -23,9 +23,9 @@ import duckdb
 import pytest
 from dagster import DagsterRunStatus
 
+from techflow_core.settings import REPO_ROOT, build_warehouse_for
 from techflow_orchestration.keys import DUCKDB_POOL
 from techflow_orchestration.publish import LOCK_ACQUIRED, LOCK_RELEASING, DuckDBFilePublisher
-from techflow_orchestration.settings import REPO_ROOT, build_warehouse_for
 from techflow_orchestration.write_lock import exclusive
 from tests.orchestration.conftest import PrivateWorld
 from tests.orchestration.processes import STAGE_SCRIPT, WAIT_S, finish, start, wait_for

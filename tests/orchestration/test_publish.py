@@ -21,13 +21,13 @@ import duckdb
 import pytest
 from dbt_common.context import set_invocation_context
 
+from techflow_core.settings import REPO_ROOT, TechflowSettings, build_warehouse_for
 from techflow_orchestration.publish import (
     LOCK_ACQUIRED,
     DuckDBFilePublisher,
     PublishReport,
     copy_file,
 )
-from techflow_orchestration.settings import REPO_ROOT, TechflowSettings, build_warehouse_for
 from tests.support import AS_OF, environment
 
 WAIT_S = 60  # bound on any one process step; each takes well under a second

@@ -8,8 +8,8 @@ import sys
 
 import pytest
 
+from techflow_core.settings import REPO_ROOT, TechflowSettings
 from techflow_orchestration import run_all
-from techflow_orchestration.settings import REPO_ROOT, TechflowSettings
 
 AS_OF = {"TECHFLOW_AS_OF": "2026-06-14"}
 

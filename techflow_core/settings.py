@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
-from data_generation.clock import AS_OF_ENV, as_of_date
+from techflow_core.clock import AS_OF_ENV, as_of_date
 from techflow_orchestration.alerts import validate_webhook_url
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -73,7 +73,7 @@ class TechflowSettings:
     warehouse: Path
     world_start: date
     # The platform's one clock: the last complete day everything is built through
-    # ($TECHFLOW_AS_OF, default yesterday UTC; data_generation.clock).
+    # ($TECHFLOW_AS_OF, default yesterday UTC; techflow_core.clock).
     as_of: date
     # An http(s) URL (validated by from_env); a secret: Dagster reads it through EnvVar
     # (resources.alerts_resource), this field only says whether one is set.
@@ -165,7 +165,7 @@ class TechflowSettings:
         TECHFLOW_AS_OF is exported only when it is pinned (see `as_of_pinned`): a default
         "yesterday" written into a long-lived process (the code server `make dev` keeps running
         for days) would freeze its clock. One-shot entry points pin the day first
-        (`data_generation.clock.pin_as_of`, as `make run` does), so their settings are pinned.
+        (`techflow_core.clock.pin_as_of`, as `make run` does), so their settings are pinned.
         """
         os.environ["TECHFLOW_DATA_DIR"] = str(self.data_dir)
         os.environ["TECHFLOW_WAREHOUSE"] = str(self.warehouse)
