@@ -10,8 +10,9 @@ from __future__ import annotations
 from dagster import AssetKey, AssetsDefinition, Definitions
 
 from techflow_core.settings import TechflowSettings
+from techflow_orchestration.assets.churn import build_churn_asset
+from techflow_orchestration.assets.dashboards import build_dashboard_assets
 from techflow_orchestration.assets.dbt import build_dbt_assets
-from techflow_orchestration.assets.exposures import build_exposure_assets
 from techflow_orchestration.assets.raw import build_raw_assets
 from techflow_orchestration.jobs import build_jobs
 from techflow_orchestration.partitions import daily_partitions
@@ -45,7 +46,7 @@ def build_definitions(settings: TechflowSettings) -> Definitions:
     partitions_def = daily_partitions(settings.world_start, settings.last_partition_day)
     raw_world = build_raw_assets(partitions_def)
     dbt_warehouse = build_dbt_assets(partitions_def)
-    assets = [raw_world, dbt_warehouse, *build_exposure_assets()]
+    assets = [raw_world, dbt_warehouse, *build_dashboard_assets(), build_churn_asset()]
     jobs = build_jobs(raw_world, dbt_warehouse)
     return Definitions(
         assets=assets,

@@ -4,7 +4,8 @@ Each asset takes its name, description, owner and dependencies from its exposure
 manifest (techflow_dbt/models/exposures.yml), so the exposure's `depends_on` is the one list of
 marts it reads: `dbt ls --select +exposure:<name>` and the Dagster lineage agree. Heavy libraries
 (MetricFlow, plotly, scikit-learn) are imported inside the asset bodies, never at code-location
-load.
+load. The assets themselves are built in churn.py and dashboards.py, which import this module
+(never the reverse: no import cycle).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from dagster import AssetKey, AssetsDefinition
+from dagster import AssetKey
 
 from techflow_orchestration.project import load_manifest
 from techflow_orchestration.translator import TechflowDbtTranslator
@@ -44,10 +45,3 @@ def exposure_deps(name: str, manifest: Mapping[str, Any] | None = None) -> list[
 def exposure_owners(name: str, manifest: Mapping[str, Any] | None = None) -> list[str]:
     email = (exposure_node(name, manifest).get("owner") or {}).get("email")
     return [email] if email else []
-
-
-def build_exposure_assets() -> list[AssetsDefinition]:
-    from techflow_orchestration.assets.churn import build_churn_asset
-    from techflow_orchestration.assets.dashboards import build_dashboard_assets
-
-    return [*build_dashboard_assets(), build_churn_asset()]

@@ -9,7 +9,6 @@ import pytest
 
 from data_generation import (
     AS_OF_ENV,
-    InvalidInputError,
     WorldConfig,
     as_of_date,
     default_end_date,
@@ -31,7 +30,7 @@ def test_from_env_reads_the_data_dir_and_world_start(monkeypatch, tmp_path):
 
 def test_a_malformed_world_start_is_named(monkeypatch):
     monkeypatch.setenv("TECHFLOW_WORLD_START", "01/06/2024")
-    with pytest.raises(InvalidInputError, match=r"TECHFLOW_WORLD_START.*YYYY-MM-DD"):
+    with pytest.raises(SettingsError, match=r"TECHFLOW_WORLD_START.*YYYY-MM-DD"):
         WorldConfig.from_env()
 
 

@@ -73,7 +73,8 @@ def semantic_manifest_ready() -> Path:
 
 @pytest.fixture(scope="session")
 def exposure_world(semantic_manifest_ready, tmp_path_factory) -> ExposureWorld:
-    from techflow_orchestration.assets.exposures import build_exposure_assets
+    from techflow_orchestration.assets.churn import build_churn_asset
+    from techflow_orchestration.assets.dashboards import build_dashboard_assets
 
     data_dir = tmp_path_factory.mktemp("exposure_world")
     start = AS_OF - dt.timedelta(days=EXPOSURE_WORLD_DAYS - 1)
@@ -86,7 +87,7 @@ def exposure_world(semantic_manifest_ready, tmp_path_factory) -> ExposureWorld:
     instance = DagsterInstance.ephemeral()
     with environment(project.env):
         result = materialize(
-            build_exposure_assets(),
+            [*build_dashboard_assets(), build_churn_asset()],
             instance=instance,
             resources=warehouse_resources(project.published),
             run_config={

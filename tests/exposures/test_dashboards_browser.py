@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from dagster import AssetKey
 
-from techflow_core.settings import REPO_ROOT
+from techflow_core.paths import REPO_ROOT
 from techflow_orchestration.keys import DASHBOARD_KEYS
 from tests.exposures.conftest import ExposureWorld
 from tests.orchestration.test_ui import CHROMIUM_ARGS

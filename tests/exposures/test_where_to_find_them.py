@@ -11,7 +11,8 @@ from dataclasses import replace
 
 import pytest
 
-from techflow_core.settings import REPO_ROOT, TechflowSettings
+from techflow_core.paths import REPO_ROOT
+from techflow_core.settings import TechflowSettings
 from techflow_orchestration.keys import CHURN_SCORES_TABLE
 from techflow_orchestration.summary import exposure_lines
 from tests.exposures.conftest import ExposureWorld

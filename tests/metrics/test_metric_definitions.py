@@ -15,7 +15,7 @@ from typing import Any
 import polars as pl
 import pytest
 
-from techflow_core.settings import DBT_PROJECT_DIR
+from techflow_core.paths import DBT_PROJECT_DIR
 from techflow_metrics.semantic import MetricStore, UnknownMetricError
 
 pytestmark = pytest.mark.slow

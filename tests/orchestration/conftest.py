@@ -30,7 +30,8 @@ import pytest
 from dagster import DagsterInstance, Definitions, ExecuteInProcessResult
 
 from techflow_core.clock import AS_OF_ENV
-from techflow_core.settings import REPO_ROOT, TechflowSettings
+from techflow_core.paths import REPO_ROOT
+from techflow_core.settings import TechflowSettings
 from techflow_orchestration.jobs import DAILY_JOB_NAME
 from tests.support import AS_OF, environment
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import psutil
 
-from techflow_core.settings import REPO_ROOT
+from techflow_core.paths import REPO_ROOT
 
 WAIT_S = 300  # upper bound for any one phase; each normally takes seconds
 

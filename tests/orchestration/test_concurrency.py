@@ -23,7 +23,8 @@ import duckdb
 import pytest
 from dagster import DagsterRunStatus
 
-from techflow_core.settings import REPO_ROOT, build_warehouse_for
+from techflow_core.paths import REPO_ROOT
+from techflow_core.warehouse import build_warehouse_for
 from techflow_orchestration.keys import DUCKDB_POOL
 from techflow_orchestration.publish import LOCK_ACQUIRED, LOCK_RELEASING, DuckDBFilePublisher
 from techflow_orchestration.write_lock import exclusive

@@ -14,7 +14,7 @@ import pytest
 
 from data_generation.schema import RAW_TABLES
 from data_generation.writer import partition_path, write_partition
-from techflow_core.settings import build_warehouse_for
+from techflow_core.warehouse import build_warehouse_for
 from techflow_orchestration.assets.dashboards import write_atomically
 from techflow_orchestration.dbt_targets import PARTIAL_PARSE_FILE, cached_parse_path, save_parse
 from techflow_orchestration.publish import DuckDBFilePublisher

@@ -21,7 +21,9 @@ import duckdb
 import pytest
 from dbt_common.context import set_invocation_context
 
-from techflow_core.settings import REPO_ROOT, TechflowSettings, build_warehouse_for
+from techflow_core.paths import REPO_ROOT
+from techflow_core.settings import TechflowSettings
+from techflow_core.warehouse import build_warehouse_for
 from techflow_orchestration.publish import (
     LOCK_ACQUIRED,
     DuckDBFilePublisher,

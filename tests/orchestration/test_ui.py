@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 from dagster import DagsterRunStatus
 
-from techflow_core.settings import REPO_ROOT
+from techflow_core.paths import REPO_ROOT
 from techflow_orchestration.keys import FCT_MRR_DAILY
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
