@@ -40,7 +40,7 @@ def _default_world_start() -> date:
 
 # Fixed, so partition keys never move.
 DEFAULT_WORLD_START = _default_world_start()
-# The largest world the generator accepts (data_generation.config.WorldConfig).
+# The largest world the generator accepts (TECHFLOW_WORLD_SCALE here, --scale in the generator).
 MAX_WORLD_SCALE = 1000.0
 
 
