@@ -9,8 +9,10 @@ Metrics, dashboards, the churn model's features and slim CI's data diff connect 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import duckdb
+if TYPE_CHECKING:  # imported when a reader connects: settings (and the generator) need no DuckDB
+    import duckdb
 
 BUILD_WAREHOUSE_ENV = "TECHFLOW_BUILD_WAREHOUSE"
 WAREHOUSE_FILE_NAME = "techflow.duckdb"
@@ -30,4 +32,6 @@ def build_warehouse_for(published: Path) -> Path:
 
 def connect_read_only(warehouse: Path) -> duckdb.DuckDBPyConnection:
     """A read-only connection to a published warehouse file (a context manager too)."""
+    import duckdb
+
     return duckdb.connect(str(warehouse), read_only=True)
