@@ -81,7 +81,10 @@ def test_an_as_of_day_before_the_world_start_is_refused():
 def clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     """The variables export_to_environment writes, unset; restored after the test."""
     for name in ("TECHFLOW_DATA_DIR", "TECHFLOW_WAREHOUSE", "TECHFLOW_WORLD_START", AS_OF_ENV):
-        monkeypatch.delenv(name, raising=False)
+        # Set first, so monkeypatch records the variable and removes what the test exports even
+        # when it was unset before (delenv of an absent variable records nothing: it leaked).
+        monkeypatch.setenv(name, "")
+        monkeypatch.delenv(name)
 
 
 def test_export_pins_a_pinned_as_of_day_and_keeps_what_the_user_chose(clean_environment):
