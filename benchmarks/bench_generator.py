@@ -44,8 +44,8 @@ import psutil
 from benchmarks.harness import WORLD_START, quick
 from benchmarks.verdict import Result, Target, ratio
 from data_generation import RAW_TABLES, RAW_TABLES_BY_NAME
-from data_generation.clock import pin_as_of
 from data_generation.writer import COMPRESSION, COMPRESSION_LEVEL, PART_FILE
+from techflow_core.clock import pin_as_of
 
 SCALE = 10.0
 NAIVE_DAYS = 7

@@ -76,7 +76,7 @@ from benchmarks.harness import (
     window_vars,
 )
 from benchmarks.verdict import Result, Target, overhead_share, per_row_ratio, ratio
-from data_generation.clock import pin_as_of
+from techflow_core.clock import pin_as_of
 from techflow_orchestration.defs.warehouse.jobs import DAILY_JOB_NAME
 from techflow_orchestration.lib.keys import RAW_ASSET_KEYS
 

@@ -18,14 +18,15 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.verdict import busy_seconds
-from data_generation.clock import AS_OF_ENV
-from techflow_orchestration.settings import build_warehouse_for
+from techflow_core.clock import AS_OF_ENV
+from techflow_core.settings import DEFAULT_WORLD_START
+from techflow_core.warehouse import build_warehouse_for
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DBT_DIR = REPO_ROOT / "techflow_dbt"
 BIN = Path(sys.executable).parent
 INSTANCE_YAML = REPO_ROOT / ".dagster_home" / "dagster.yaml"
-WORLD_START = date(2025, 1, 1)
+WORLD_START = DEFAULT_WORLD_START
 
 
 def quick() -> bool:

@@ -10,12 +10,12 @@ system's tables a day at a time, and generate.py / writer.py here write them as 
 data_generation/README.md for the simulated business, the layout and the dirt.
 """
 
-from data_generation.clock import AS_OF_ENV, as_of_date, pin_as_of
 from data_generation.config import WorldConfig, default_end_date
 from data_generation.errors import InvalidInputError
 from data_generation.generate import generate_day, generate_range
 from data_generation.schema import RAW_TABLES, RAW_TABLES_BY_NAME, RawTable
 from data_generation.writer import TableDayResult
+from techflow_core.clock import AS_OF_ENV, as_of_date, pin_as_of
 
 __all__ = [
     "AS_OF_ENV",

@@ -22,6 +22,8 @@ from data_generation.generate import generate_range
 from data_generation.schema import RAW_TABLES
 from data_generation.seeds import DEFAULT_SEEDS_DIR
 from data_generation.writer import TableDayResult
+from techflow_core.errors import SettingsError
+from techflow_core.settings import DEFAULT_WORLD_START
 
 
 def _date(text: str) -> dt.date:
@@ -60,7 +62,9 @@ def _parser() -> argparse.ArgumentParser:
         description="Generate TechFlow's synthetic SaaS world as daily raw Parquet partitions.",
     )
     parser.add_argument(
-        "--start", type=_date, help="first day (default: $TECHFLOW_WORLD_START or 2025-01-01)"
+        "--start",
+        type=_date,
+        help=f"first day (default: $TECHFLOW_WORLD_START or {DEFAULT_WORLD_START})",
     )
     parser.add_argument(
         "--end",
@@ -141,7 +145,7 @@ def main(argv: list[str] | None = None) -> int:
             workers=args.workers,
         )
         elapsed = time.perf_counter() - began
-    except InvalidInputError as exc:
+    except (InvalidInputError, SettingsError) as exc:
         print(f"techflow-generate: error: {exc}", file=sys.stderr)
         return 2
     if not args.quiet:

@@ -3,34 +3,29 @@
 from __future__ import annotations
 
 import datetime as dt
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from data_generation.clock import as_of_date
 from data_generation.errors import InvalidInputError
 from data_generation.seeds import DEFAULT_SEEDS_DIR
-
-REPO_ROOT = Path(__file__).resolve().parents[1]
-DEFAULT_WORLD_START = dt.date(2025, 1, 1)
+from techflow_core.clock import as_of_date
+from techflow_core.settings import (
+    DEFAULT_WORLD_START,
+    MAX_WORLD_SCALE,
+    data_dir_from_env,
+    world_start_from_env,
+)
 
 
 def default_data_dir() -> Path:
-    """$TECHFLOW_DATA_DIR, or <repo>/data."""
-    return Path(os.environ.get("TECHFLOW_DATA_DIR") or REPO_ROOT / "data")
+    """$TECHFLOW_DATA_DIR, or <repo>/data (parsed by techflow_core.settings)."""
+    return data_dir_from_env()
 
 
 def default_world_start() -> dt.date:
-    """$TECHFLOW_WORLD_START (YYYY-MM-DD), or 2025-01-01: fixed so partition keys never move."""
-    raw = os.environ.get("TECHFLOW_WORLD_START")
-    if not raw:
-        return DEFAULT_WORLD_START
-    try:
-        return dt.date.fromisoformat(raw)
-    except ValueError as exc:
-        raise InvalidInputError(
-            f"TECHFLOW_WORLD_START={raw!r} is not a date; set it as YYYY-MM-DD, e.g. 2025-01-01"
-        ) from exc
+    """$TECHFLOW_WORLD_START (YYYY-MM-DD), or the core's default: fixed so partition keys never
+    move (parsed by techflow_core.settings)."""
+    return world_start_from_env()
 
 
 def default_end_date() -> dt.date:
@@ -64,8 +59,10 @@ class WorldConfig:
             raise InvalidInputError(
                 f"scale must be a number > 0 (got {self.scale!r}); e.g. --scale 1"
             )
-        if self.scale > 1000:
-            raise InvalidInputError(f"scale {self.scale} is too large; use at most 1000")
+        if self.scale > MAX_WORLD_SCALE:
+            raise InvalidInputError(
+                f"scale {self.scale} is too large; use at most {MAX_WORLD_SCALE:g}"
+            )
         if not isinstance(self.seed, int) or not 0 <= self.seed < 2**31:
             raise InvalidInputError(f"seed must be an integer in [0, 2^31) (got {self.seed!r})")
         object.__setattr__(self, "out_dir", Path(self.out_dir))

@@ -7,7 +7,7 @@ day files, the dashboards, the published warehouse, slim CI's production state â
 temporary file, fsyncs it, renames it over the target, then fsyncs the directory so the rename
 itself survives a crash.
 
-Shared by every package (the generator, the code location, slim CI) as data_generation.clock is.
+Shared by every package (the generator, the code location, slim CI) as techflow_core.clock is.
 """
 
 from __future__ import annotations

@@ -22,6 +22,8 @@ from typing import Any
 
 import duckdb
 
+from techflow_core.warehouse import connect_read_only
+
 # Generic tests that state a compound key, and the argument naming its columns: dbt_utils'
 # and the project's own (tests/generic/expect_compound_columns_to_be_unique.sql).
 COMPOUND_UNIQUE_TESTS = {
@@ -263,7 +265,7 @@ def diff_models(
     models = [ci_manifest["nodes"][uid] for uid in rebuilt if _diffable(ci_manifest["nodes"][uid])]
     models.sort(key=lambda n: (n["unique_id"] not in modified, n["name"]))
     results: list[ModelDiff] = []
-    with duckdb.connect(str(ci_warehouse), read_only=True) as con:
+    with connect_read_only(ci_warehouse) as con:
         path = str(prod_warehouse).replace("'", "''")
         con.execute(f"attach '{path}' as {quote(prod_database)} (read_only)")
         for node in models:

@@ -15,7 +15,6 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from data_generation.clock import AS_OF_ENV
 from slim_ci import git, prod_state
 from slim_ci.data_diff import ModelDiff, diff_models
 from slim_ci.dbt_cli import DbtProject, read_json
@@ -23,6 +22,7 @@ from slim_ci.errors import BadInput, StepFailed
 from slim_ci.prod_state import ProdState
 from slim_ci.settings import CiSettings
 from slim_ci.sql_lint import LintResult, lint, sql_files_in_project
+from techflow_core.clock import AS_OF_ENV
 
 # Node types that `dbt build` materializes (tests, exposures and sources are not relations we own).
 BUILT_PREFIXES = ("model.", "seed.", "snapshot.")

@@ -1,4 +1,4 @@
-"""Where slim CI reads and writes: every path from the team's environment variables, with defaults.
+"""Where slim CI reads and writes: the shared paths from techflow_core, CI's own beside them.
 
 Layout under $TECHFLOW_DATA_DIR (all generated, never committed):
 
@@ -17,12 +17,13 @@ The production warehouse here is slim CI's own, built from the base branch, so t
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
-PROJECT_SUBDIR = "techflow_dbt"
+from techflow_core.paths import DBT_PROJECT_DIR, REPO_ROOT
+from techflow_core.settings import data_dir_from_env, warehouse_from_env
+
+PROJECT_SUBDIR = DBT_PROJECT_DIR.name
 
 # The database names are the file stems (dbt-duckdb derives them from the path); they must differ
 # so the CI database can attach production under its own name.
@@ -45,15 +46,15 @@ class CiSettings:
 
     @classmethod
     def from_env(cls, repo_root: Path = REPO_ROOT) -> CiSettings:
-        data_dir = Path(os.environ.get("TECHFLOW_DATA_DIR") or repo_root / "data").resolve()
+        # The shared values (data dir, the published warehouse) come from the core's one parse;
+        # what is CI's own (its state and run folders, targets, base ref) is decided here.
+        data_dir = data_dir_from_env(repo_root=repo_root)
         state_dir = data_dir / "prod_artifacts"
         return cls(
             repo_root=repo_root,
             project_dir=repo_root / PROJECT_SUBDIR,
             data_dir=data_dir,
-            warehouse=Path(
-                os.environ.get("TECHFLOW_WAREHOUSE") or data_dir / "warehouse" / "techflow.duckdb"
-            ).resolve(),
+            warehouse=warehouse_from_env(data_dir=data_dir),
             state_dir=state_dir,
             prod_warehouse=state_dir / PROD_WAREHOUSE_NAME,
             ci_dir=data_dir / "ci",

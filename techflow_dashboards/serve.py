@@ -11,15 +11,14 @@ import functools
 import sys
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 
-from techflow_orchestration.defs.exposures.dashboards import dashboard_dir, dashboard_path
-from techflow_orchestration.lib.keys import DASHBOARD_KEYS
-from techflow_orchestration.settings import TechflowSettings
+from techflow_core.paths import DASHBOARDS, dashboard_file, dashboards_dir
+from techflow_core.settings import data_dir_from_env
 
 
 def main() -> int:
-    settings = TechflowSettings.from_env()
-    root = dashboard_dir(settings)
-    built = [dashboard_path(settings, key) for key in DASHBOARD_KEYS]
+    data_dir = data_dir_from_env()
+    root = dashboards_dir(data_dir)
+    built = [dashboard_file(data_dir, name) for name in DASHBOARDS]
     missing = [p for p in built if not p.exists()]
     if missing:
         print(

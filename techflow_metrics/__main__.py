@@ -4,9 +4,9 @@
     python -m techflow_metrics --list            # every metric with its description
     python -m techflow_metrics --metrics nrr --group-by metric_time__month --sql
 
-Reads the published warehouse ($TECHFLOW_WAREHOUSE) read-only — builds never write that file in
-place (techflow_orchestration/lib/publish.py), so a query neither waits for a running build nor
-fails it — and prints the frame (or the SQL MetricFlow generated).
+Reads the published warehouse ($TECHFLOW_WAREHOUSE) read-only (techflow_core/warehouse.py) —
+builds never write that file in place (write-audit-publish), so a query neither waits for a
+running build nor fails it — and prints the frame (or the SQL MetricFlow generated).
 """
 
 from __future__ import annotations
@@ -15,11 +15,11 @@ import argparse
 import sys
 import textwrap
 
-import duckdb
 import polars as pl
 
+from techflow_core.settings import TechflowSettings
+from techflow_core.warehouse import connect_read_only
 from techflow_metrics.semantic import MetricStore, UnknownMetricError
-from techflow_orchestration.settings import TechflowSettings
 
 
 def _names(raw: str) -> list[str]:
@@ -40,7 +40,7 @@ def main(argv: list[str] | None = None) -> int:
     if not warehouse.exists():
         print(f"No warehouse at {warehouse}: run `make run` first.", file=sys.stderr)
         return 1
-    with duckdb.connect(str(warehouse), read_only=True) as con:
+    with connect_read_only(warehouse) as con:
         store = MetricStore(con)
         if args.list:
             for name in store.metric_names:

@@ -26,12 +26,10 @@ from metricflow_semantics.model.dbt_manifest_parser import (
 from metricflow_semantics.model.semantic_manifest_lookup import SemanticManifestLookup
 from metricflow_semantics.sql.sql_bind_parameters import SqlBindParameterSet
 
-from techflow_orchestration.settings import DBT_PROJECT_DIR
+# Written by `make manifest` (dbt parse for the prod target) next to the manifest Dagster reads;
+# the path comes from the core, so asking for a metric does not import dagster-dbt.
+from techflow_core.paths import SEMANTIC_MANIFEST_PATH
 
-# Written by `make manifest` (dbt parse for the prod target) next to the manifest Dagster reads
-# (techflow_orchestration.project's target path; spelled here so that asking for a metric does
-# not import dagster-dbt, which alone takes seconds; a test checks the two agree).
-SEMANTIC_MANIFEST_PATH = DBT_PROJECT_DIR / "target" / "dagster" / "semantic_manifest.json"
 PREPARE_HINT = "`make manifest`"
 
 

@@ -18,7 +18,7 @@ from techflow_orchestration.defs.housekeeping.dead_runs import release_dead_runs
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    from techflow_orchestration.settings import TechflowSettings
+    from techflow_core.settings import TechflowSettings
 
     parser = argparse.ArgumentParser(
         description="Fail runs whose process is gone and free their pool slots."

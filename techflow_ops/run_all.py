@@ -59,7 +59,8 @@ from dagster import (
     reconstructable,
 )
 
-from data_generation.clock import AS_OF_ENV, pin_as_of
+from techflow_core.clock import AS_OF_ENV, pin_as_of
+from techflow_core.settings import TechflowSettings
 from techflow_ops.storage_patches import apply_storage_patches
 from techflow_ops.summary import print_summary
 from techflow_orchestration.alerts import AlertSink, run_failure_alert
@@ -72,7 +73,6 @@ from techflow_orchestration.lib.keys import (
     RAW_ASSET_KEYS,
 )
 from techflow_orchestration.lib.tags import HOST_TAG, RANGE_END_TAG, RANGE_START_TAG, RUN_ALL_TAG
-from techflow_orchestration.settings import TechflowSettings
 
 __all__ = ["RUN_ALL_TAG", "Stage", "main", "plan_stages", "run_stage"]
 RUN_CONFIG = {

@@ -15,9 +15,9 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from data_generation.clock import AS_OF_ENV
+from techflow_core.clock import AS_OF_ENV
+from techflow_core.settings import TechflowSettings
 from techflow_orchestration.lib.resources import warehouse_resource
-from techflow_orchestration.settings import TechflowSettings
 
 MART_SCHEMAS = ("finance", "product", "marketing", "sales")
 

@@ -20,7 +20,6 @@ of them at the same moment — is one alert.
 
 from __future__ import annotations
 
-import ipaddress
 import json
 import logging
 import urllib.error
@@ -32,45 +31,15 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
+from techflow_core.webhook import (
+    WEBHOOK_ENV,
+    WEBHOOK_RULE,
+    is_allowed_webhook,
+    validate_webhook_url,
+)
 from techflow_orchestration.lib.write_lock import exclusive
 
 WEBHOOK_TIMEOUT_SECONDS = 5
-WEBHOOK_ENV = "TECHFLOW_ALERT_WEBHOOK"
-WEBHOOK_RULE = "an https:// URL with a host (http:// only to a loopback address, e.g. 127.0.0.1)"
-
-
-def _is_loopback(host: str) -> bool:
-    if host.lower() == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
-def is_allowed_webhook(url: str) -> bool:
-    """https with a host, or http to a loopback host."""
-    try:
-        parts = urllib.parse.urlsplit(url.strip())
-        host = parts.hostname
-        parts.port  # noqa: B018 (raises ValueError on a malformed port)
-    except ValueError:
-        return False
-    scheme = parts.scheme.lower()
-    if not host:
-        return False
-    return scheme == "https" or (scheme == "http" and _is_loopback(host))
-
-
-def validate_webhook_url(url: str) -> str:
-    """The URL itself if `is_allowed_webhook`; else a ValueError that names the variable and the
-    rule and shows no part of the value (any part of it may be the secret)."""
-    if not is_allowed_webhook(url):
-        raise ValueError(
-            f"{WEBHOOK_ENV} must be {WEBHOOK_RULE}; its value is not shown (it is a secret). Fix "
-            "it, or unset it to keep alerts in the log and the alerts file only."
-        )
-    return url.strip()
 
 
 class _AllowedRedirects(urllib.request.HTTPRedirectHandler):

@@ -7,8 +7,8 @@
 
 from __future__ import annotations
 
+from techflow_core.settings import TechflowSettings
 from techflow_orchestration.defs import build_definitions
-from techflow_orchestration.settings import TechflowSettings
 
 _settings = TechflowSettings.from_env()
 # dbt runs as a subprocess; give it the same absolute paths this process resolved (and the as-of

@@ -20,14 +20,11 @@ from typing import Any
 
 from dagster_dbt import DbtProject
 
-from techflow_orchestration.settings import DBT_PROJECT_DIR
+from techflow_core.paths import DBT_PROJECT_DIR, DBT_TARGET_PATH
 
 DBT_TARGET = "prod"
 PREPARE_HINT = "`make manifest` (i.e. `uv run python -m techflow_orchestration.project`)"
 
-# A target path of its own: a developer's `dbt build` (dev target) rewrites target/manifest.json,
-# and Dagster must keep reading the manifest parsed for prod.
-DBT_TARGET_PATH = Path("target") / "dagster"
 
 dbt_project = DbtProject(
     project_dir=DBT_PROJECT_DIR, target=DBT_TARGET, target_path=DBT_TARGET_PATH

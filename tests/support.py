@@ -131,7 +131,7 @@ class DbtProject:
     @property
     def warehouse(self) -> Path:
         """The file dbt builds into (the profile's `prod` target derives it from `published`)."""
-        from techflow_orchestration.settings import build_warehouse_for
+        from techflow_core.warehouse import build_warehouse_for
 
         return build_warehouse_for(self.published)
 

@@ -53,14 +53,22 @@
 {% endmacro %}
 
 
-{# The world's first day (TECHFLOW_WORLD_START, default 2025-01-01), the first daily partition of
+{# The world's first day (TECHFLOW_WORLD_START, default the `world_start` var of dbt_project.yml), the first daily partition of
    every raw feed: a build reads every partition from it through the as-of day. #}
 {% macro world_start_date() -%}
-    {%- set raw = env_var('TECHFLOW_WORLD_START', '2025-01-01') | trim -%}
+    {%- set raw = env_var('TECHFLOW_WORLD_START', var('world_start')) | trim -%}
     {%- if not modules.re.match('^[0-9]{4}-[0-9]{2}-[0-9]{2}$', raw) -%}
         {{ exceptions.raise_compiler_error(
-            "TECHFLOW_WORLD_START='" ~ raw ~ "' is not an ISO date (YYYY-MM-DD), e.g. 2025-01-01."
+            "TECHFLOW_WORLD_START='" ~ raw ~ "' is not an ISO date (YYYY-MM-DD), e.g. " ~ var('world_start') ~ "."
         ) }}
     {%- endif -%}
     {{ return(modules.datetime.date.fromisoformat(raw)) }}
+{%- endmacro %}
+
+
+{# The `world_start` var of dbt_project.yml as a date: the world's first day when
+   TECHFLOW_WORLD_START is unset. Reads no environment variable, so a parse-time placeholder can
+   use it without tying the parse to one. #}
+{% macro world_start_default() -%}
+    {{ return(modules.datetime.date.fromisoformat(var('world_start'))) }}
 {%- endmacro %}

@@ -28,7 +28,7 @@
                 cast({{ dbt.date_trunc('month', 'date_day') }} as date) as calendar_month
             from (
                 {{ date_spine_days(
-                    "cast('" ~ env_var('TECHFLOW_WORLD_START', '2025-01-01') ~ "' as date)",
+                    "cast('" ~ world_start_date() ~ "' as date)",
                     as_of_day(),
                 ) }}
             ) as days

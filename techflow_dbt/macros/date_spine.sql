@@ -4,7 +4,7 @@
     output type varies by adapter (DuckDB returns timestamps).
 
     start_date and end_date are SQL expressions that must be evaluable without a ref (dbt.date_spine
-    runs a query at compile time to count the days), e.g. "cast('2025-01-01' as date)".
+    runs a query at compile time to count the days), e.g. "cast('2025-06-01' as date)".
     Returns no rows when end_date < start_date.
 
     Usage: select date_day from ({{ date_spine_days(start_expr, end_expr) }}) as spine

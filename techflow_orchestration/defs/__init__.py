@@ -22,13 +22,13 @@ from collections.abc import Sequence
 
 from dagster import AssetKey, AssetsDefinition, Definitions
 
+from techflow_core.settings import TechflowSettings
 from techflow_orchestration.defs.alerting import definitions as alerting
 from techflow_orchestration.defs.exposures import definitions as exposures
 from techflow_orchestration.defs.housekeeping import definitions as housekeeping
 from techflow_orchestration.defs.raw import definitions as raw
 from techflow_orchestration.defs.warehouse import definitions as warehouse
 from techflow_orchestration.lib.partitions import daily_partitions
-from techflow_orchestration.settings import TechflowSettings
 
 
 def keys_with_freshness_policy(assets: Sequence[AssetsDefinition]) -> list[AssetKey]:

@@ -38,9 +38,10 @@ from pathlib import Path
 from typing import Protocol
 
 from data_generation.durable import fsync_dir, fsync_file
+from techflow_core.settings import TechflowSettings
+from techflow_core.warehouse import BUILD_WAREHOUSE_ENV
 from techflow_orchestration.dbt_child import DBT_LOCK_ENV
 from techflow_orchestration.lib.write_lock import exclusive, wait_until_free
-from techflow_orchestration.settings import BUILD_WAREHOUSE_ENV, TechflowSettings
 
 Log = Callable[[str], None]
 

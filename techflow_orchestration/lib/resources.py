@@ -22,10 +22,10 @@ from dagster_duckdb import DuckDBResource
 from packaging.version import Version
 
 from data_generation import WorldConfig
+from techflow_core.settings import TechflowSettings
 from techflow_orchestration.alerts import WEBHOOK_ENV, AlertSink
 from techflow_orchestration.lib.publish import DuckDBFilePublisher, DuckDBWrite
 from techflow_orchestration.project import dbt_project
-from techflow_orchestration.settings import TechflowSettings
 
 # The dbt launcher installed with the project ([project.scripts] in pyproject.toml).
 DBT_LAUNCHER = "techflow-dbt"

@@ -8,7 +8,7 @@ from datetime import date, datetime
 
 from dagster import AssetExecutionContext
 
-from data_generation.clock import AS_OF_ENV, parse_as_of, yesterday_utc
+from techflow_core.clock import AS_OF_ENV, parse_as_of, yesterday_utc
 
 
 def run_as_of(environ: Mapping[str, str], run_created_at: datetime) -> date:

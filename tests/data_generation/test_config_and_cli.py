@@ -9,14 +9,14 @@ import pytest
 
 from data_generation import (
     AS_OF_ENV,
-    InvalidInputError,
     WorldConfig,
     as_of_date,
     default_end_date,
     generate_day,
 )
 from data_generation.cli import main
-from data_generation.clock import yesterday_utc
+from techflow_core.clock import yesterday_utc
+from techflow_core.errors import SettingsError
 
 
 def test_from_env_reads_the_data_dir_and_world_start(monkeypatch, tmp_path):
@@ -30,7 +30,7 @@ def test_from_env_reads_the_data_dir_and_world_start(monkeypatch, tmp_path):
 
 def test_a_malformed_world_start_is_named(monkeypatch):
     monkeypatch.setenv("TECHFLOW_WORLD_START", "01/06/2024")
-    with pytest.raises(InvalidInputError, match=r"TECHFLOW_WORLD_START.*YYYY-MM-DD"):
+    with pytest.raises(SettingsError, match=r"TECHFLOW_WORLD_START.*YYYY-MM-DD"):
         WorldConfig.from_env()
 
 
@@ -64,7 +64,7 @@ def test_unset_the_as_of_day_is_yesterday_utc(now, yesterday):
 @pytest.mark.parametrize("raw", ["14/06/2026", "2026-13-01", "yesterday"])
 def test_an_invalid_as_of_day_is_named(monkeypatch, raw):
     monkeypatch.setenv(AS_OF_ENV, raw)
-    with pytest.raises(InvalidInputError, match=r"TECHFLOW_AS_OF.*YYYY-MM-DD"):
+    with pytest.raises(SettingsError, match=r"TECHFLOW_AS_OF.*YYYY-MM-DD"):
         default_end_date()
 
 

@@ -22,6 +22,7 @@ import duckdb
 import pytest
 from dagster import DagsterInstance, ExecuteInProcessResult, materialize
 
+from techflow_core.settings import TechflowSettings
 from techflow_metrics.semantic import SEMANTIC_MANIFEST_PATH, MetricStore
 from techflow_orchestration.lib.resources import warehouse_resource, warehouse_writer_resource
 from techflow_orchestration.project import (
@@ -29,7 +30,6 @@ from techflow_orchestration.project import (
     changed_since_manifest,
     prepare_manifest,
 )
-from techflow_orchestration.settings import TechflowSettings
 from tests.orchestration.test_ui import chromium  # noqa: F401 (the browser test's fixture)
 from tests.support import AS_OF, DbtProject, environment, generate_world
 

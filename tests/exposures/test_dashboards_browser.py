@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 from dagster import AssetKey
 
+from techflow_core.paths import REPO_ROOT
 from techflow_orchestration.lib.keys import DASHBOARD_KEYS
-from techflow_orchestration.settings import REPO_ROOT
 from tests.exposures.conftest import ExposureWorld
 from tests.orchestration.test_ui import CHROMIUM_ARGS
 

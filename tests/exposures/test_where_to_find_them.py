@@ -11,9 +11,10 @@ from dataclasses import replace
 
 import pytest
 
+from techflow_core.paths import REPO_ROOT
+from techflow_core.settings import TechflowSettings
 from techflow_ops.summary import exposure_lines
 from techflow_orchestration.lib.keys import CHURN_SCORES_TABLE
-from techflow_orchestration.settings import REPO_ROOT, TechflowSettings
 from tests.exposures.conftest import ExposureWorld
 
 pytestmark = pytest.mark.slow

@@ -15,8 +15,8 @@ from typing import Any
 import polars as pl
 import pytest
 
+from techflow_core.paths import DBT_PROJECT_DIR
 from techflow_metrics.semantic import MetricStore, UnknownMetricError
-from techflow_orchestration.settings import DBT_PROJECT_DIR
 
 pytestmark = pytest.mark.slow
 

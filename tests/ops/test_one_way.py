@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import ast
 
-from techflow_orchestration.settings import REPO_ROOT
+from techflow_core.paths import REPO_ROOT
 
 
 def _imported_modules(path) -> set[str]:

@@ -14,8 +14,8 @@ import pytest
 from dagster import DagsterInstance
 from dagster._core.storage.event_log.sqlite.sqlite_event_log import SqliteEventLogStorage
 
+from techflow_core.paths import REPO_ROOT
 from techflow_ops.storage_patches import TESTED_DAGSTER_VERSIONS, apply_storage_patches
-from techflow_orchestration.settings import REPO_ROOT
 from tests.orchestration.conftest import make_dagster_home
 
 EVENT_BATCHES = "techflow_ops.event_batches"

@@ -29,9 +29,10 @@ import duckdb
 import pytest
 from dagster import DagsterInstance, Definitions, ExecuteInProcessResult
 
-from data_generation.clock import AS_OF_ENV
+from techflow_core.clock import AS_OF_ENV
+from techflow_core.paths import REPO_ROOT
+from techflow_core.settings import TechflowSettings
 from techflow_orchestration.defs.warehouse.jobs import DAILY_JOB_NAME
-from techflow_orchestration.settings import REPO_ROOT, TechflowSettings
 from tests.support import AS_OF, environment
 
 # Deprecations raised inside third-party code, not by calls this project makes; silenced for this

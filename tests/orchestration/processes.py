@@ -14,7 +14,7 @@ from pathlib import Path
 
 import psutil
 
-from techflow_orchestration.settings import REPO_ROOT
+from techflow_core.paths import REPO_ROOT
 
 WAIT_S = 300  # upper bound for any one phase; each normally takes seconds
 
@@ -27,8 +27,8 @@ from datetime import date
 from dagster import DagsterInstance
 from techflow_ops import run_all
 from techflow_orchestration.alerts import AlertSink
+from techflow_core.settings import TechflowSettings
 from techflow_orchestration.lib.keys import MRR_PARTITIONED_KEYS
-from techflow_orchestration.settings import TechflowSettings
 
 day = date.fromisoformat(sys.argv[1])
 stage = run_all.Stage("build", list(MRR_PARTITIONED_KEYS), run_all.build_job, day, day)

@@ -11,6 +11,7 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 import pytest
 from dagster import EnvVar, build_sensor_context
 
+from techflow_core.settings import TechflowSettings
 from techflow_orchestration.alerts import (
     WEBHOOK_ENV,
     Alert,
@@ -21,7 +22,6 @@ from techflow_orchestration.alerts import (
     run_failure_alert,
 )
 from techflow_orchestration.lib.resources import alerts_resource
-from techflow_orchestration.settings import TechflowSettings
 
 LOG = logging.getLogger("test_alerts")
 

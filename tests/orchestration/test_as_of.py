@@ -13,8 +13,9 @@ from pathlib import Path
 import duckdb
 import pytest
 
-import data_generation.clock
-from data_generation.clock import AS_OF_ENV
+import techflow_core.clock
+from techflow_core.clock import AS_OF_ENV
+from techflow_core.settings import TechflowSettings
 from techflow_ops.run_all import check_partitions_reach
 from techflow_ops.summary import (
     ProductMrr,
@@ -24,7 +25,6 @@ from techflow_ops.summary import (
 )
 from techflow_orchestration.lib.partitions import daily_partitions
 from techflow_orchestration.lib.run_context import run_as_of
-from techflow_orchestration.settings import TechflowSettings
 from tests.support import AS_OF
 
 WORLD_START = date(2026, 6, 1)
@@ -39,7 +39,7 @@ def at(day: date, hh: int = 0, mm: int = 0, ss: int = 0) -> datetime:
 @pytest.fixture
 def fixed_yesterday(monkeypatch: pytest.MonkeyPatch) -> date:
     """The clock's default (yesterday, UTC) pinned to DEFAULT_DAY for this test."""
-    monkeypatch.setattr(data_generation.clock, "yesterday_utc", lambda now=None: DEFAULT_DAY)
+    monkeypatch.setattr(techflow_core.clock, "yesterday_utc", lambda now=None: DEFAULT_DAY)
     return DEFAULT_DAY
 
 
@@ -81,7 +81,10 @@ def test_an_as_of_day_before_the_world_start_is_refused():
 def clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     """The variables export_to_environment writes, unset; restored after the test."""
     for name in ("TECHFLOW_DATA_DIR", "TECHFLOW_WAREHOUSE", "TECHFLOW_WORLD_START", AS_OF_ENV):
-        monkeypatch.delenv(name, raising=False)
+        # Set first, so monkeypatch records the variable and removes what the test exports even
+        # when it was unset before (delenv of an absent variable records nothing: it leaked).
+        monkeypatch.setenv(name, "")
+        monkeypatch.delenv(name)
 
 
 def test_export_pins_a_pinned_as_of_day_and_keeps_what_the_user_chose(clean_environment):

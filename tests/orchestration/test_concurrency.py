@@ -23,10 +23,11 @@ import duckdb
 import pytest
 from dagster import DagsterRunStatus
 
+from techflow_core.paths import REPO_ROOT
+from techflow_core.warehouse import build_warehouse_for
 from techflow_orchestration.lib.keys import DUCKDB_POOL
 from techflow_orchestration.lib.publish import LOCK_ACQUIRED, LOCK_RELEASING, DuckDBFilePublisher
 from techflow_orchestration.lib.write_lock import exclusive
-from techflow_orchestration.settings import REPO_ROOT, build_warehouse_for
 from tests.orchestration.conftest import PrivateWorld
 from tests.orchestration.processes import STAGE_SCRIPT, WAIT_S, finish, start, wait_for
 

@@ -14,6 +14,7 @@ import pytest
 
 from data_generation.schema import RAW_TABLES
 from data_generation.writer import partition_path, write_partition
+from techflow_core.warehouse import build_warehouse_for
 from techflow_orchestration.defs.exposures.dashboards import write_atomically
 from techflow_orchestration.defs.warehouse.dbt_targets import (
     PARTIAL_PARSE_FILE,
@@ -21,7 +22,6 @@ from techflow_orchestration.defs.warehouse.dbt_targets import (
     save_parse,
 )
 from techflow_orchestration.lib.publish import DuckDBFilePublisher
-from techflow_orchestration.settings import build_warehouse_for
 
 
 @pytest.fixture

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import subprocess
 
-from techflow_orchestration.settings import REPO_ROOT
+from techflow_core.paths import REPO_ROOT
 
 
 def _dry_run(target: str) -> str:

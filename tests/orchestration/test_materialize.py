@@ -138,7 +138,7 @@ def test_a_failed_range_run_shows_each_of_its_partitions_as_failed(dagster_world
     build shows as failed (the UI's partition bar), and one event per (asset, day) was planned."""
     from dagster import AssetPartitionStatus, DagsterEventType
 
-    from data_generation.clock import AS_OF_ENV
+    from techflow_core.clock import AS_OF_ENV
     from techflow_orchestration.defs.warehouse.jobs import DAILY_JOB_NAME
     from techflow_orchestration.lib.tags import RANGE_END_TAG, RANGE_START_TAG
     from tests.support import environment

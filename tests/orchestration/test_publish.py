@@ -21,13 +21,15 @@ import duckdb
 import pytest
 from dbt_common.context import set_invocation_context
 
+from techflow_core.paths import REPO_ROOT
+from techflow_core.settings import TechflowSettings
+from techflow_core.warehouse import build_warehouse_for
 from techflow_orchestration.lib.publish import (
     LOCK_ACQUIRED,
     DuckDBFilePublisher,
     PublishReport,
     copy_file,
 )
-from techflow_orchestration.settings import REPO_ROOT, TechflowSettings, build_warehouse_for
 from tests.support import AS_OF, environment
 
 WAIT_S = 60  # bound on any one process step; each takes well under a second

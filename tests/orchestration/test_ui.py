@@ -18,8 +18,8 @@ from pathlib import Path
 import pytest
 from dagster import DagsterRunStatus
 
+from techflow_core.paths import REPO_ROOT
 from techflow_orchestration.lib.keys import FCT_MRR_DAILY
-from techflow_orchestration.settings import REPO_ROOT
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 

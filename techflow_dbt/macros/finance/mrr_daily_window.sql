@@ -2,7 +2,8 @@
     The date window one build of fct_mrr_daily computes, shared by fct_mrr_daily, its pre-hook and
     int_daily_mrr_changes so all three agree. Returns a dict of ISO date strings:
 
-    - world_start: first day of the world (env TECHFLOW_WORLD_START, default 2025-01-01).
+    - world_start: first day of the world (world_start_date(): TECHFLOW_WORLD_START, else the
+                   `world_start` var).
     - end:         last day built: max_date (mrr_window_bound), else the as-of day (TECHFLOW_AS_OF, default
                    yesterday UTC). An incremental build never ends before the newest day already
                    built: rebuilding an old partition carries its changes forward to that day.
@@ -26,7 +27,7 @@
 {% macro mrr_daily_window(incremental=none, check_changes=true) -%}
     {%- set dt = modules.datetime -%}
     {%- set one_day = dt.timedelta(days=1) -%}
-    {%- set world_start = _mrr_parse_date(env_var('TECHFLOW_WORLD_START', '2025-01-01'), 'TECHFLOW_WORLD_START') -%}
+    {%- set world_start = _mrr_parse_date(env_var('TECHFLOW_WORLD_START', var('world_start')), 'TECHFLOW_WORLD_START') -%}
     {#- Declared at parse time (ref outside any `if execute`), so every caller depends on it. -#}
     {%- set versions = ref('int_subscription_versions') -%}
     {%- set raw_versions = ref('stg_app_db__subscription_versions') -%}

@@ -8,7 +8,7 @@ with
 days as (
 
     {{ date_spine_days(
-        "cast('" ~ env_var('TECHFLOW_WORLD_START', '2025-01-01') ~ "' as date)",
+        "cast('" ~ world_start_date() ~ "' as date)",
         as_of_day(),
     ) }}
 

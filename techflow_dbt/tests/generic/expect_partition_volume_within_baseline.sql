@@ -33,7 +33,7 @@
 ) %}
     {{ config(fail_calc=guard_fail_calc(), warn_if="!= 0", error_if=">= 1000000") }}
     {%- set feed = raw_feed(source_relation) -%}
-    {%- set last_day = as_of_date() if execute else modules.datetime.date(2025, 1, 1) -%}
+    {%- set last_day = as_of_date() if execute else world_start_default() -%}
     {%- set window_min = mrr_window_bound('min_date') if execute else none -%}
     {%- set first_day = modules.datetime.date.fromisoformat(window_min | string) if window_min
         else last_day - modules.datetime.timedelta(days=(detection_days | int) - 1) -%}

@@ -18,7 +18,7 @@
     {{ config(fail_calc=guard_fail_calc(), warn_if="!= 0", error_if=">= 1000000") }}
     {%- set feed = raw_feed(source_relation) -%}
     {#- Dates only while executing: env vars read at parse time would tie the parse to them. -#}
-    {%- set first_day = world_start_date() if execute else modules.datetime.date(2025, 1, 1) -%}
+    {%- set first_day = world_start_date() if execute else world_start_default() -%}
     {%- set last_day = as_of_date() if execute else first_day -%}
 
     with

@@ -7,13 +7,13 @@ from collections.abc import Sequence
 
 from dagster import AssetKey, Definitions
 
+from techflow_core.settings import TechflowSettings
 from techflow_orchestration.defs.alerting.sensors import (
     build_freshness_alert_sensor,
     run_failure_alerts,
     run_recovery_alerts,
 )
 from techflow_orchestration.lib.resources import alerts_resource
-from techflow_orchestration.settings import TechflowSettings
 
 
 def defs(settings: TechflowSettings, keys_with_policy: Sequence[AssetKey]) -> Definitions:

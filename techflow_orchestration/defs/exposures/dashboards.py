@@ -24,6 +24,8 @@ from dagster import (
 from dagster_duckdb import DuckDBResource
 
 from data_generation.durable import write_text_durably
+from techflow_core.paths import dashboard_file, dashboards_dir
+from techflow_core.settings import TechflowSettings
 from techflow_orchestration.defs.exposures.manifest import (
     exposure_deps,
     exposure_node,
@@ -35,17 +37,14 @@ from techflow_orchestration.lib.keys import (
     MRR_FINANCE_DASHBOARD,
 )
 from techflow_orchestration.lib.run_context import step_as_of
-from techflow_orchestration.settings import TechflowSettings
-
-DASHBOARD_DIR_NAME = "dashboards"
 
 
 def dashboard_dir(settings: TechflowSettings) -> Path:
-    return settings.data_dir / DASHBOARD_DIR_NAME
+    return dashboards_dir(settings.data_dir)
 
 
 def dashboard_path(settings: TechflowSettings, key: AssetKey) -> Path:
-    return dashboard_dir(settings) / f"{key.path[-1]}.html"
+    return dashboard_file(settings.data_dir, key.path[-1])
 
 
 def _builder(key: AssetKey) -> Callable[[Any, date], Any]:

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from dagster import Definitions
 
+from techflow_core.settings import TechflowSettings
 from techflow_orchestration.defs.exposures.assets import build_exposure_assets
 from techflow_orchestration.defs.exposures.jobs import build_churn_job, build_churn_schedule
 from techflow_orchestration.lib.resources import warehouse_resource
-from techflow_orchestration.settings import TechflowSettings
 
 
 def defs(settings: TechflowSettings) -> Definitions:

@@ -4,7 +4,8 @@ Each exposure asset takes its name, description, owner and dependencies from its
 manifest (techflow_dbt/models/exposures.yml), so the exposure's `depends_on` is the one list of
 marts it reads: `dbt ls --select +exposure:<name>` and the Dagster lineage agree. Heavy libraries
 (MetricFlow, plotly, scikit-learn) are imported inside the asset bodies, never at code-location
-load.
+load. The assets themselves are built in churn.py and dashboards.py, which import this module
+(never the reverse: no import cycle).
 """
 
 from __future__ import annotations

@@ -7,10 +7,10 @@ from typing import Any
 
 from dagster import DailyPartitionsDefinition, Definitions
 
+from techflow_core.settings import TechflowSettings
 from techflow_orchestration.defs.raw.assets import build_raw_assets
 from techflow_orchestration.defs.raw.relanded import build_relanded_sensor
 from techflow_orchestration.lib.resources import world_resource
-from techflow_orchestration.settings import TechflowSettings
 
 
 def defs(

@@ -47,7 +47,7 @@ from dagster import (
 from dagster_dbt import DbtCliResource, dbt_assets
 from dagster_dbt.core.dbt_cli_invocation import DbtCliInvocation
 
-from data_generation.clock import AS_OF_ENV
+from techflow_core.clock import AS_OF_ENV
 from techflow_orchestration.dbt_child import PARENT_PID_ENV
 from techflow_orchestration.defs.warehouse.dbt_targets import new_invocation_target, save_parse
 from techflow_orchestration.lib.keys import DUCKDB_POOL

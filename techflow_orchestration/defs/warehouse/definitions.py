@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from dagster import DailyPartitionsDefinition, Definitions
 
+from techflow_core.settings import TechflowSettings
 from techflow_orchestration.defs.warehouse.assets import build_dbt_assets
 from techflow_orchestration.defs.warehouse.jobs import TechflowJobs, build_jobs
 from techflow_orchestration.defs.warehouse.schedules import build_daily_schedule
 from techflow_orchestration.defs.warehouse.sensors import build_snapshots_after_daily_sensor
 from techflow_orchestration.lib.resources import dbt_resource, warehouse_writer_resource
-from techflow_orchestration.settings import TechflowSettings
 
 
 def defs(

@@ -1,10 +1,11 @@
-"""Where things live and which day it is: every path and date the code location needs, resolved
-from the environment.
+"""Where things live and which day it is: every TECHFLOW_* variable, parsed in this one place.
 
 One frozen dataclass instead of scattered `os.environ` reads, so tests can build a settings object
-for a temporary directory and a fixed as-of day, and everything downstream (partitions, resources,
-alerts, the summary) follows it. The variables and their defaults are listed in README.md
-("Configuration").
+for a temporary directory and a fixed as-of day, and everything downstream (the generator,
+partitions, resources, alerts, the summary, slim CI, metrics) follows it. Each variable has one
+parser below, which the generator and slim CI also call for the few values they need; a bad value
+fails at start with a one-line SettingsError naming the variable. The variables and their
+defaults are listed in README.md ("Configuration").
 """
 
 from __future__ import annotations
@@ -16,31 +17,66 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
-from data_generation.clock import AS_OF_ENV, as_of_date
-from techflow_orchestration.alerts import validate_webhook_url
+import yaml
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
-DBT_PROJECT_DIR = REPO_ROOT / "techflow_dbt"
-DEFAULT_WORLD_START = date(2025, 1, 1)
-# The largest world the generator accepts (data_generation.config.WorldConfig).
+from techflow_core.clock import AS_OF_ENV, as_of_date
+from techflow_core.errors import SettingsError
+from techflow_core.paths import DBT_PROJECT_FILE, REPO_ROOT
+from techflow_core.warehouse import BUILD_WAREHOUSE_ENV, build_warehouse_for, default_warehouse
+from techflow_core.webhook import WEBHOOK_ENV, validate_webhook_url
+
+DATA_DIR_ENV = "TECHFLOW_DATA_DIR"
+WAREHOUSE_ENV = "TECHFLOW_WAREHOUSE"
+WORLD_START_ENV = "TECHFLOW_WORLD_START"
+WORLD_SCALE_ENV = "TECHFLOW_WORLD_SCALE"
+
+
+def _default_world_start() -> date:
+    """The world's first day when TECHFLOW_WORLD_START is unset: the `world_start` var of
+    techflow_dbt/dbt_project.yml, the one place it is written (dbt's macros read it there)."""
+    project = yaml.safe_load(DBT_PROJECT_FILE.read_text(encoding="utf-8"))
+    return date.fromisoformat(str(project["vars"]["world_start"]))
+
+
+# Fixed, so partition keys never move.
+DEFAULT_WORLD_START = _default_world_start()
+# The largest world the generator accepts (TECHFLOW_WORLD_SCALE here, --scale in the generator).
 MAX_WORLD_SCALE = 1000.0
-BUILD_WAREHOUSE_ENV = "TECHFLOW_BUILD_WAREHOUSE"
 
 
-def build_warehouse_for(published: Path) -> Path:
-    """The private file dbt builds and tests in before it is published over `published`:
-    build/<same name> beside it. Same name, so DuckDB gives the copy the same catalog name
-    (techflow). techflow_dbt/profiles.yml derives the same path for plain `dbt` runs."""
-    return published.parent / "build" / published.name
+def _env(environ: Mapping[str, str] | None) -> Mapping[str, str]:
+    return os.environ if environ is None else environ
 
 
-def _parse_world_start(raw: str) -> date:
+def data_dir_from_env(
+    environ: Mapping[str, str] | None = None, repo_root: Path = REPO_ROOT
+) -> Path:
+    """$TECHFLOW_DATA_DIR, or <repo>/data; absolute (resolved against this process's cwd)."""
+    return Path(_env(environ).get(DATA_DIR_ENV) or repo_root / "data").resolve()
+
+
+def warehouse_from_env(
+    environ: Mapping[str, str] | None = None, data_dir: Path | None = None
+) -> Path:
+    """$TECHFLOW_WAREHOUSE (the published file readers open), else warehouse/techflow.duckdb
+    under `data_dir` (default: the data dir the environment names)."""
+    raw = _env(environ).get(WAREHOUSE_ENV)
+    if raw:
+        return Path(raw).resolve()
+    return default_warehouse(data_dir or data_dir_from_env(environ))
+
+
+def world_start_from_env(environ: Mapping[str, str] | None = None) -> date:
+    """$TECHFLOW_WORLD_START (YYYY-MM-DD), or DEFAULT_WORLD_START."""
+    raw = (_env(environ).get(WORLD_START_ENV) or "").strip()
+    if not raw:
+        return DEFAULT_WORLD_START
     try:
         return date.fromisoformat(raw)
     except ValueError as exc:
-        raise ValueError(
-            f"TECHFLOW_WORLD_START={raw!r} is not an ISO date; set it like 2025-01-01 or unset it "
-            f"to use {DEFAULT_WORLD_START.isoformat()}."
+        raise SettingsError(
+            f"{WORLD_START_ENV}={raw!r} is not an ISO date; set it as YYYY-MM-DD (e.g. "
+            f"{DEFAULT_WORLD_START.isoformat()}) or unset it to use that day."
         ) from exc
 
 
@@ -52,15 +88,15 @@ def _parse_scale(raw: str) -> float:
     except ValueError:
         scale = math.nan
     if not (math.isfinite(scale) and 0 < scale <= MAX_WORLD_SCALE):
-        raise ValueError(
-            f"TECHFLOW_WORLD_SCALE={raw!r} is not a world size: set a number above 0 and at most "
+        raise SettingsError(
+            f"{WORLD_SCALE_ENV}={raw!r} is not a world size: set a number above 0 and at most "
             f"{MAX_WORLD_SCALE:g} (e.g. 0.05), or unset it for 1."
         )
     return scale
 
 
 def _parse_webhook(raw: str) -> str | None:
-    """None when unset; an http(s) URL, or a ValueError naming TECHFLOW_ALERT_WEBHOOK (the value
+    """None when unset; an http(s) URL, or a SettingsError naming TECHFLOW_ALERT_WEBHOOK (the value
     itself is a secret and is never echoed)."""
     return validate_webhook_url(raw) if raw.strip() else None
 
@@ -69,11 +105,11 @@ def _parse_webhook(raw: str) -> str | None:
 class TechflowSettings:
     data_dir: Path
     # The PUBLISHED warehouse ($TECHFLOW_WAREHOUSE): the one DuckDB file every reader opens,
-    # read-only; replaced atomically by each audited build (techflow_orchestration.publish).
+    # read-only; replaced atomically by each audited build (the code location's publish step).
     warehouse: Path
     world_start: date
     # The platform's one clock: the last complete day everything is built through
-    # ($TECHFLOW_AS_OF, default yesterday UTC; data_generation.clock).
+    # ($TECHFLOW_AS_OF, default yesterday UTC; techflow_core.clock).
     as_of: date
     # An http(s) URL (validated by from_env); a secret: Dagster reads it through EnvVar
     # (resources.alerts_resource), this field only says whether one is set.
@@ -92,14 +128,14 @@ class TechflowSettings:
 
     def __post_init__(self) -> None:
         if self.build_warehouse == self.warehouse:
-            raise ValueError(
+            raise SettingsError(
                 f"{BUILD_WAREHOUSE_ENV} and TECHFLOW_WAREHOUSE name the same file "
                 f"({self.warehouse}): builds must go to a private file that is published over "
                 f"the readers' one; unset {BUILD_WAREHOUSE_ENV} to use "
                 f"{build_warehouse_for(self.warehouse)}."
             )
         if self.as_of < self.world_start:
-            raise ValueError(
+            raise SettingsError(
                 f"The as-of day {self.as_of} ({AS_OF_ENV}) is before the world's first day "
                 f"{self.world_start} (TECHFLOW_WORLD_START): set {AS_OF_ENV} to "
                 f"{self.world_start} or later, or an earlier TECHFLOW_WORLD_START."
@@ -127,27 +163,18 @@ class TechflowSettings:
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> TechflowSettings:
-        env = os.environ if environ is None else environ
+        env = _env(environ)
         # Resolved to absolute paths once, here (relative to this process's working directory),
         # then exported as such: dbt runs from techflow_dbt/ and would resolve a relative path
         # against that, landing on another file (export_to_environment).
-        data_dir = Path(env.get("TECHFLOW_DATA_DIR") or REPO_ROOT / "data").resolve()
-        warehouse_raw = env.get("TECHFLOW_WAREHOUSE")
-        warehouse = (
-            Path(warehouse_raw).resolve()
-            if warehouse_raw
-            else data_dir / "warehouse" / "techflow.duckdb"
-        )
         build_raw = env.get(BUILD_WAREHOUSE_ENV)
-        start_raw = env.get("TECHFLOW_WORLD_START")
-        world_start = _parse_world_start(start_raw) if start_raw else DEFAULT_WORLD_START
-        scale_raw = env.get("TECHFLOW_WORLD_SCALE")
+        scale_raw = env.get(WORLD_SCALE_ENV)
         return cls(
-            data_dir=data_dir,
-            warehouse=warehouse,
-            world_start=world_start,
+            data_dir=data_dir_from_env(env),
+            warehouse=warehouse_from_env(env),
+            world_start=world_start_from_env(env),
             as_of=as_of_date(env),
-            alert_webhook=_parse_webhook(env.get("TECHFLOW_ALERT_WEBHOOK") or ""),
+            alert_webhook=_parse_webhook(env.get(WEBHOOK_ENV) or ""),
             world_scale=_parse_scale(scale_raw) if scale_raw else None,
             as_of_pinned=bool((env.get(AS_OF_ENV) or "").strip()),
             build_warehouse_override=Path(build_raw).resolve() if build_raw else None,
@@ -165,15 +192,15 @@ class TechflowSettings:
         TECHFLOW_AS_OF is exported only when it is pinned (see `as_of_pinned`): a default
         "yesterday" written into a long-lived process (the code server `make dev` keeps running
         for days) would freeze its clock. One-shot entry points pin the day first
-        (`data_generation.clock.pin_as_of`, as `make run` does), so their settings are pinned.
+        (`techflow_core.clock.pin_as_of`, as `make run` does), so their settings are pinned.
         """
-        os.environ["TECHFLOW_DATA_DIR"] = str(self.data_dir)
-        os.environ["TECHFLOW_WAREHOUSE"] = str(self.warehouse)
+        os.environ[DATA_DIR_ENV] = str(self.data_dir)
+        os.environ[WAREHOUSE_ENV] = str(self.warehouse)
         # Only when the user chose the build file: otherwise dbt derives it from
         # TECHFLOW_WAREHOUSE exactly as `build_warehouse` does, and nothing stale can linger in a
         # long-lived process (a test session) that later points TECHFLOW_WAREHOUSE elsewhere.
         if self.build_warehouse_override is not None:
             os.environ[BUILD_WAREHOUSE_ENV] = str(self.build_warehouse_override)
-        os.environ.setdefault("TECHFLOW_WORLD_START", self.world_start.isoformat())
+        os.environ.setdefault(WORLD_START_ENV, self.world_start.isoformat())
         if self.as_of_pinned:
             os.environ.setdefault(AS_OF_ENV, self.as_of.isoformat())

@@ -12,7 +12,7 @@ import datetime as dt
 import os
 from collections.abc import Mapping
 
-from data_generation.errors import InvalidInputError
+from techflow_core.errors import SettingsError
 
 AS_OF_ENV = "TECHFLOW_AS_OF"
 
@@ -27,7 +27,7 @@ def parse_as_of(raw: str) -> dt.date:
     try:
         return dt.date.fromisoformat(raw.strip())
     except ValueError as exc:
-        raise InvalidInputError(
+        raise SettingsError(
             f"{AS_OF_ENV}={raw!r} is not a date; set it as YYYY-MM-DD (e.g. 2026-06-14) or unset "
             "it to use yesterday (UTC)"
         ) from exc
