@@ -2,11 +2,11 @@
 
 - `techflow_daily`: one day (or, as a single-run backfill, a range of days) of the whole world:
   the raw tables for the partition, then one `dbt build` of every model (fct_mrr_daily for the
-  partition window) and test, then the dashboards. Everything but the snapshots and the churn
-  model. A failed run is retried once from its failure (run retries: the daemon of `make dev`
-  re-executes it through the default launcher; `run_retries` is enabled in
-  .dagster_home/dagster.yaml). `make run` executes in process and stops on a failure instead;
-  its next invocation resumes from what is missing.
+  partition window) and test, then the dashboards. Everything but the snapshots, the churn
+  model and the weekly marts (cadence.py: `techflow_weekly`). A failed run is retried once
+  from its failure (run retries: the daemon of `make dev` re-executes it through the default
+  launcher; `run_retries` is enabled in .dagster_home/dagster.yaml). `make run` executes in
+  process and stops on a failure instead; its next invocation resumes from what is missing.
 - `churn_model_weekly`: churn_prediction_model, weekly like the exposure it is (it needs
   months of labelled weeks; a young world cannot fail the daily job). Its schedule runs Mondays.
 - `techflow_snapshots`: the SCD2 snapshots, separate from the model job as in
@@ -32,6 +32,7 @@ from typing import Any
 from dagster import AssetsDefinition, AssetSelection, define_asset_job
 from dagster_dbt import build_dbt_asset_selection
 
+from techflow_orchestration.cadence import weekly_marts
 from techflow_orchestration.keys import CHURN_PREDICTION_MODEL
 
 DAILY_JOB_NAME = "techflow_daily"
@@ -65,7 +66,8 @@ def build_jobs(raw_assets: AssetsDefinition, dbt_assets: AssetsDefinition) -> Te
     daily_job = define_asset_job(
         name=DAILY_JOB_NAME,
         # Partitioned by the daily partitions of its raw assets and fct_mrr_daily (inferred).
-        selection=AssetSelection.all() - snapshots - churn,
+        # The weekly marts have their own job (cadence.py).
+        selection=AssetSelection.all() - snapshots - churn - weekly_marts(dbt_assets),
         description="Raw world + fct_mrr_daily for a day (or a range), then the marts.",
         tags=DAILY_JOB_RETRY_TAGS,
     )

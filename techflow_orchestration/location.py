@@ -12,6 +12,7 @@ from dagster import AssetKey, AssetsDefinition, Definitions
 from techflow_orchestration.assets.dbt import build_dbt_assets
 from techflow_orchestration.assets.exposures import build_exposure_assets
 from techflow_orchestration.assets.raw import build_raw_assets
+from techflow_orchestration.cadence import build_weekly_job, build_weekly_schedule
 from techflow_orchestration.jobs import build_jobs
 from techflow_orchestration.partitions import daily_partitions
 from techflow_orchestration.relanded import build_relanded_sensor
@@ -47,12 +48,14 @@ def build_definitions(settings: TechflowSettings) -> Definitions:
     dbt_warehouse = build_dbt_assets(partitions_def)
     assets = [raw_world, dbt_warehouse, *build_exposure_assets()]
     jobs = build_jobs(raw_world, dbt_warehouse)
+    weekly_job = build_weekly_job(dbt_warehouse)
     return Definitions(
         assets=assets,
-        jobs=[jobs.daily, jobs.snapshots, jobs.churn, jobs.build],
+        jobs=[jobs.daily, jobs.snapshots, jobs.churn, jobs.build, weekly_job],
         schedules=[
             build_daily_schedule(jobs.daily, partitions_def),
             build_churn_schedule(jobs.churn),
+            build_weekly_schedule(weekly_job),
         ],
         sensors=[
             build_freshness_alert_sensor(keys_with_freshness_policy(assets)),
