@@ -33,8 +33,10 @@ from techflow_orchestration.project import load_manifest
 
 WEEKLY_JOB_NAME = "techflow_weekly"
 WEEKLY_SCHEDULE_NAME = "techflow_weekly_schedule"
-# dbt's selector for the marts on the weekly cadence (the tag set in dbt_project.yml).
-WEEKLY_SELECT = "tag:weekly"
+# The dbt tag of the marts on the weekly cadence (dbt_project.yml), and dbt's selector for them;
+# dagster-dbt also shows it as an asset tag ({"weekly": ""}).
+WEEKLY_TAG = "weekly"
+WEEKLY_SELECT = f"tag:{WEEKLY_TAG}"
 # Mondays 01:30 UTC: after Sunday's daily partition (00:30), before the churn model (03:00).
 WEEKLY_CRON = "30 1 * * 1"
 

@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 from dagster import AssetKey, AssetSelection
 
-from techflow_orchestration.cadence import WEEKLY_JOB_NAME, WEEKLY_SCHEDULE_NAME
+from techflow_orchestration.cadence import WEEKLY_JOB_NAME, WEEKLY_SCHEDULE_NAME, WEEKLY_TAG
 from techflow_orchestration.jobs import BUILD_JOB_NAME, DAILY_JOB_NAME
 from techflow_orchestration.keys import CHURN_PREDICTION_MODEL
 from techflow_orchestration.project import load_manifest
@@ -74,6 +74,8 @@ def test_the_full_build_still_builds_the_weekly_marts_and_the_exposures_reading_
 
 def test_weekly_marts_warn_after_8_days_and_fail_after_9(defs):
     graph = defs.resolve_asset_graph()
+    # The cadence shows in the UI as the assets' tag.
+    assert AssetSelection.tag(WEEKLY_TAG, "").resolve(graph) == WEEKLY_MARTS
     for key in WEEKLY_MARTS:
         policy = graph.get(key).freshness_policy
         assert policy.warn_window.to_timedelta() == timedelta(days=8), key
