@@ -31,9 +31,9 @@
     {%- endif -%}
     {%- set one_day = modules.datetime.timedelta(days=1) -%}
     {%- set candidates = [newest + one_day] -%}
-    {%- set min_date_raw = mrr_window_bound('min_date') -%}
-    {%- if min_date_raw -%}
-        {%- do candidates.append(_mrr_parse_date(min_date_raw, 'min_date')) -%}
+    {%- set requested = requested_window_start() -%}
+    {%- if requested is not none -%}
+        {%- do candidates.append(requested) -%}
     {%- endif -%}
     {%- set start = (candidates | min) - modules.datetime.timedelta(days=lookback | int) -%}
     {{ return(start.isoformat()) }}

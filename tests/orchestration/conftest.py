@@ -27,11 +27,12 @@ from typing import Any
 
 import duckdb
 import pytest
-from dagster import DagsterInstance, Definitions, ExecuteInProcessResult
+from dagster import AssetSelection, DagsterInstance, Definitions, ExecuteInProcessResult
 
 from techflow_core.clock import AS_OF_ENV
 from techflow_core.paths import REPO_ROOT
 from techflow_core.settings import TechflowSettings
+from techflow_orchestration.defs.warehouse.cadence import WEEKLY_JOB_NAME, WEEKLY_TAG
 from techflow_orchestration.defs.warehouse.jobs import DAILY_JOB_NAME
 from tests.support import AS_OF, environment
 
@@ -138,6 +139,24 @@ class DagsterWorld:
                 asset_selection=asset_selection,
             )
 
+    def build_from_scratch(self, first: str, last: str) -> None:
+        """A fresh world through the daily job, as the schedules would have built it: the daily
+        job over first..last without the exposures that read the weekly marts (on an empty
+        warehouse there is nothing for them to read yet), the weekly job, then those exposures
+        for the last day. (`make run` builds all of it in one build job instead.)"""
+        daily = self.defs.resolve_job_def(DAILY_JOB_NAME)
+        graph = self.defs.resolve_asset_graph()
+        weekly = AssetSelection.tag(WEEKLY_TAG, "")
+        readers = (weekly.downstream(depth=1) - weekly).resolve(graph)
+        selected = daily.asset_layer.selected_asset_keys
+        assert self.run_daily(first, last, asset_selection=sorted(selected - readers)).success
+        with environment(self.env):
+            weekly_run = self.defs.resolve_job_def(WEEKLY_JOB_NAME).execute_in_process(
+                instance=self.instance
+            )
+        assert weekly_run.success
+        assert self.run_daily(last, asset_selection=sorted(selected & readers)).success
+
     def query(self, sql: str, params: list[Any] | None = None) -> list[tuple[Any, ...]]:
         with duckdb.connect(str(self.settings.warehouse), read_only=True) as con:
             return con.execute(sql, params or []).fetchall()
@@ -151,7 +170,8 @@ class DagsterWorld:
 
 @pytest.fixture(scope="session")
 def dagster_world(prepared_manifest, tmp_path_factory) -> Iterator[DagsterWorld]:
-    """The whole graph for a small world, as one single-run backfill of the daily job."""
+    """The whole graph for a small world, as a single-run backfill of the daily job (and the
+    weekly job, for the weekly marts)."""
     from techflow_orchestration.defs import build_definitions
 
     root = tmp_path_factory.mktemp("dagster_world")
@@ -171,8 +191,7 @@ def dagster_world(prepared_manifest, tmp_path_factory) -> Iterator[DagsterWorld]
             f"the daily partitions end on {keys[-1] if keys else None}, not on AS_OF={AS_OF}: "
             "is this machine's clock before the end of AS_OF (UTC)?"
         )
-        result = world.run_daily(keys[0], keys[-1])
-        assert result.success
+        world.build_from_scratch(keys[0], keys[-1])
         yield world
 
 

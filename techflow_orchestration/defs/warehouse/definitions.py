@@ -1,5 +1,6 @@
-"""The warehouse domain: the dbt project as assets, the jobs that build it (daily, `make run`'s
-build, snapshots), the daily schedule, and the sensor that snapshots after each daily partition."""
+"""The warehouse domain: the dbt project as assets, the jobs that build it (daily, weekly, `make
+run`'s build, snapshots), their schedules, and the sensor that snapshots after each daily
+partition."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from dagster import DailyPartitionsDefinition, Definitions
 
 from techflow_core.settings import TechflowSettings
 from techflow_orchestration.defs.warehouse.assets import build_dbt_assets
+from techflow_orchestration.defs.warehouse.cadence import build_weekly_job, build_weekly_schedule
 from techflow_orchestration.defs.warehouse.jobs import TechflowJobs, build_jobs
 from techflow_orchestration.defs.warehouse.schedules import build_daily_schedule
 from techflow_orchestration.defs.warehouse.sensors import build_snapshots_after_daily_sensor
@@ -19,11 +21,15 @@ def defs(
     """The domain's definitions, and its jobs for the domains that request their runs."""
     dbt_warehouse = build_dbt_assets(partitions_def)
     jobs = build_jobs(dbt_warehouse)
+    weekly = build_weekly_job(dbt_warehouse)
     return (
         Definitions(
             assets=[dbt_warehouse],
-            jobs=[jobs.daily, jobs.snapshots, jobs.build],
-            schedules=[build_daily_schedule(jobs.daily, partitions_def)],
+            jobs=[jobs.daily, jobs.snapshots, jobs.build, weekly],
+            schedules=[
+                build_daily_schedule(jobs.daily, partitions_def),
+                build_weekly_schedule(weekly),
+            ],
             sensors=[build_snapshots_after_daily_sensor(jobs.daily, jobs.snapshots)],
             resources={
                 "dbt": dbt_resource(),

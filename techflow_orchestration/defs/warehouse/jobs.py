@@ -2,12 +2,13 @@
 
 - `techflow_daily`: one day (or, as a single-run backfill, a range of days) of the whole world:
   the raw tables for the partition, then one `dbt build` of every model (fct_mrr_daily for the
-  partition window) and test, then the dashboards. Everything but the snapshots and the churn
-  model. A failed run is retried once from its failure (run retries: the daemon of `make dev`
-  re-executes it through the default launcher; `run_retries` is enabled in
-  .dagster_home/dagster.yaml). `make run` executes in process and stops on a failure instead;
-  its next invocation resumes from what is missing.
-- `churn_model_weekly` (defs/exposures/jobs.py): the churn model, weekly, is left out.
+  partition window) and test, then the dashboards. Everything but the snapshots, the churn
+  model and the weekly marts (cadence.py: `techflow_weekly`). A failed run is retried once
+  from its failure (run retries: the daemon of `make dev` re-executes it through the default
+  launcher; `run_retries` is enabled in .dagster_home/dagster.yaml). `make run` executes in
+  process and stops on a failure instead; its next invocation resumes from what is missing.
+- `churn_model_weekly` (defs/exposures/jobs.py): churn_prediction_model, weekly like the
+  exposure it is (it needs months of labelled weeks; a young world cannot fail the daily job).
 - `techflow_snapshots`: the SCD2 snapshots, separate from the model job as in
   dagster-open-platform, started once per daily partition after the daily job built it
   (defs/warehouse/sensors.py: snapshots_after_daily).
@@ -31,6 +32,7 @@ from typing import Any
 from dagster import AssetsDefinition, AssetSelection, define_asset_job
 from dagster_dbt import build_dbt_asset_selection
 
+from techflow_orchestration.defs.warehouse.cadence import weekly_marts
 from techflow_orchestration.lib.keys import CHURN_PREDICTION_MODEL, RAW_ASSET_KEYS
 from techflow_orchestration.lib.tags import MAX_RETRIES_TAG, RETRY_STRATEGY_TAG
 
@@ -56,7 +58,8 @@ def build_jobs(dbt_assets: AssetsDefinition) -> TechflowJobs:
     daily_job = define_asset_job(
         name=DAILY_JOB_NAME,
         # Partitioned by the daily partitions of its raw assets and fct_mrr_daily (inferred).
-        selection=AssetSelection.all() - snapshots - churn,
+        # The weekly marts have their own job (cadence.py).
+        selection=AssetSelection.all() - snapshots - churn - weekly_marts(dbt_assets),
         description="Raw world + fct_mrr_daily for a day (or a range), then the marts.",
         tags=DAILY_JOB_RETRY_TAGS,
     )

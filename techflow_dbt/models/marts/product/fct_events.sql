@@ -18,7 +18,7 @@
         incremental_strategy='append',
         on_schema_change='fail',
         lookback=2,
-        meta={'user_attributes': {'user_key': 'users.user_key'}},
+        meta={'window_column': 'event_date', 'user_attributes': {'user_key': 'users.user_key'}},
         pre_hook="{{ incremental_window_clear('event_date') }}",
     )
 }}

@@ -19,7 +19,7 @@
         incremental_strategy='append',
         on_schema_change='fail',
         lookback=2,
-        meta={'user_attributes': {
+        meta={'window_column': 'activity_date', 'user_attributes': {
             'user_key': 'users.user_key',
             'customer_id': 'users.customer_id',
             'is_signup_day': 'built.activity_date = users.signup_date',
