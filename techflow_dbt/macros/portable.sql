@@ -108,3 +108,20 @@
             then cast(trim(cast({{ expression }} as text)) as {{ type }})
     end
 {%- endmacro %}
+
+
+{# A money amount rounded to `digits` decimals (cents by default). PostgreSQL has no
+   round(double precision, integer): an amount that is a double there (a decimal divided by a
+   double, such as a count of months from date_part) is rounded as numeric instead, which also
+   rounds half away from zero exactly. DuckDB keeps its round(), so its figures do not move. #}
+{% macro round_money(expression, digits=2) -%}
+    {{ return(adapter.dispatch('round_money', 'techflow')(expression, digits)) }}
+{%- endmacro %}
+
+{% macro duckdb__round_money(expression, digits) -%}
+    round({{ expression }}, {{ digits | int }})
+{%- endmacro %}
+
+{% macro default__round_money(expression, digits) -%}
+    round(cast({{ expression }} as numeric), {{ digits | int }})
+{%- endmacro %}

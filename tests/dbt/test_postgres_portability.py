@@ -136,3 +136,22 @@ def test_safe_cast_returns_null_for_text_that_is_no_integer_on_postgres(
     assert invocation.success, invocation.describe()
     (row,) = invocation.results[0].agate_table.rows
     assert dict(zip(SAFE_CAST_TO_BIGINT, row, strict=True)) == SAFE_CAST_TO_BIGINT
+
+
+def test_even_share_rounds_a_double_amount_to_the_cent_on_postgres(
+    postgres: dict[str, str], tmp_path: Path
+) -> None:
+    """PostgreSQL has no round(double precision, integer): a share of a double (a month count
+    from date_part is one) failed fct_recognized_revenue_monthly there. round_money rounds it as
+    numeric: 100.00 over 3 parts is 33.33, 33.33 and the remainder 33.34."""
+    project = DbtProject(data_dir=tmp_path, target="postgres", extra_env=postgres)
+    amount, parts = "cast(100 as double precision)", "cast(3 as double precision)"
+    columns = ", ".join(
+        f"cast({{{{ even_share({amount!r}, {parts!r}, {index}) }}}} as numeric(18, 2))"
+        f" as share_{index}"
+        for index in range(3)
+    )
+    invocation = project.dbt("show", "--inline", f"select {columns}")
+    assert invocation.success, invocation.describe()
+    (row,) = invocation.results[0].agate_table.rows
+    assert [str(value) for value in row] == ["33.33", "33.33", "33.34"]
