@@ -483,3 +483,60 @@ def test_a_record_out_of_step_with_fct_mrr_daily_fails_its_test(
     )
     assert (failed_customer, failed_product, recorded) == (customer, product, None)
     assert built > 0
+
+
+# --- identifier length --------------------------------------------------------------------------
+
+# PostgreSQL truncates identifiers to 63 bytes (NAMEDATALEN - 1) and dbt-postgres refuses a
+# relation name over it, so a unit test named over 63 characters cannot run there; Redshift
+# stops at 127, Snowflake and BigQuery go further. 63 is the bound every warehouse we target holds.
+IDENTIFIER_LIMIT = 63
+
+
+def names_over_the_identifier_limit(manifest: dict[str, Any]) -> list[str]:
+    """`<unique_id>: <name> (<length>)` for each name or relation alias over IDENTIFIER_LIMIT.
+
+    Every node a person names (models, seeds, snapshots, singular tests, unit tests) is checked by
+    name and alias. A generic test's name is generated from its arguments (often over 100
+    characters) and dbt already gives such a test a hashed alias within the limit: its alias,
+    the only identifier it puts in the warehouse, is what is checked.
+    """
+    too_long = []
+    for uid, node in [*manifest["nodes"].items(), *manifest.get("unit_tests", {}).items()]:
+        generated = bool(node.get("test_metadata"))
+        names = {node.get("alias")} if generated else {node["name"], node.get("alias")}
+        too_long += [
+            f"{uid}: {name} ({len(name)})"
+            for name in sorted(name for name in names if name)
+            if len(name.encode()) > IDENTIFIER_LIMIT
+        ]
+    return too_long
+
+
+def test_every_node_name_fits_a_postgres_identifier(graph: Graph) -> None:
+    assert names_over_the_identifier_limit(graph.manifest) == [], (
+        f"rename these nodes to at most {IDENTIFIER_LIMIT} characters"
+    )
+
+
+def test_the_identifier_check_finds_long_names_and_spares_generated_ones() -> None:
+    long_name = "test_" + "x" * 59  # 64 characters
+    generic_test = {
+        "name": "accepted_values_" + "y" * 80,
+        "alias": "accepted_values_" + "0" * 32,
+        "test_metadata": {"name": "accepted_values"},
+    }
+    manifest = {
+        "nodes": {
+            "model.techflow.ok": {"name": "fct_ok", "alias": "fct_ok"},
+            "model.techflow.aliased": {"name": "fct_ok_too", "alias": "z" * 64},
+            "test.techflow.generic": generic_test,
+            "test.techflow.singular": {"name": long_name, "alias": long_name},
+        },
+        "unit_tests": {"unit_test.techflow.fct_ok.long": {"name": long_name}},
+    }
+    assert names_over_the_identifier_limit(manifest) == [
+        f"model.techflow.aliased: {'z' * 64} (64)",
+        f"test.techflow.singular: {long_name} (64)",
+        f"unit_test.techflow.fct_ok.long: {long_name} (64)",
+    ]
