@@ -125,3 +125,17 @@
 {% macro default__round_money(expression, digits) -%}
     round(cast({{ expression }} as numeric), {{ digits | int }})
 {%- endmacro %}
+
+
+{# Calendar months from `first_date` to `second_date`: the month boundaries crossed, i.e. the
+   difference of year * 12 + month, as a bigint (negative when second_date is earlier). 31 Jan
+   -> 1 Feb is 1; 1 Jan -> 31 Jan is 0. The one definition of "months between" in the project:
+   dbt.datediff('month') is this on DuckDB but returns a double from date_part on PostgreSQL and
+   is defined per adapter elsewhere, so two engines could disagree on a cohort's month number. #}
+{% macro months_between(first_date, second_date) -%}
+    cast(
+        (extract(year from {{ second_date }}) * 12 + extract(month from {{ second_date }}))
+        - (extract(year from {{ first_date }}) * 12 + extract(month from {{ first_date }}))
+        as bigint
+    )
+{%- endmacro %}

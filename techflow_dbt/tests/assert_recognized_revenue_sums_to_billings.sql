@@ -22,7 +22,7 @@ revenue as (
 
     select
         *,
-        {{ dbt.datediff('period_start_at', 'period_end_at', 'month') }}
+        {{ months_between('period_start_at', 'period_end_at') }}
             as spanned_months
     from {{ ref('fct_revenue') }}
 

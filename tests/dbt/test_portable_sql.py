@@ -18,6 +18,9 @@ import pytest
 from tests.support import DBT_PROJECT_DIR
 
 CHECKED_FOLDERS = ("models", "macros", "snapshots")
+# dbt.datediff(a, b, 'month') is defined per adapter (a double from date_part on PostgreSQL):
+# months_between (macros/portable.sql) is the project's one definition. Across lines, hence DOTALL.
+MONTH_DATEDIFF = re.compile(r"\bdatediff\s*\((?:[^()]|\([^()]*\))*?'month'\s*\)", re.DOTALL)
 ENGINE_ONLY = {
     "qualify": re.compile(r"\bqualify\b", re.IGNORECASE),
     "try_cast": re.compile(r"\btry_cast\s*\(", re.IGNORECASE),
@@ -65,6 +68,36 @@ def test_models_macros_and_snapshots_use_no_engine_only_syntax() -> None:
         for number, construct in engine_only_uses(path.read_text())
     ]
     assert not found, "engine-only SQL outside adapter.dispatch:\n" + "\n".join(found)
+
+
+def month_datediffs(text: str) -> list[int]:
+    """Line numbers where a month datediff starts (comments ignored)."""
+    text = blank_comments(text)
+    return [text.count("\n", 0, match.start()) + 1 for match in MONTH_DATEDIFF.finditer(text)]
+
+
+def test_months_between_is_the_only_month_difference() -> None:
+    found = [
+        f"{path.relative_to(DBT_PROJECT_DIR)}:{number}"
+        for path in sorted({*project_sql_files(), *(DBT_PROJECT_DIR / "tests").rglob("*.sql")})
+        for number in month_datediffs(path.read_text())
+    ]
+    assert not found, (
+        "use months_between(first, second) instead of datediff('month'):\n" + "\n".join(found)
+    )
+
+
+@pytest.mark.parametrize(
+    ("sql", "expected"),
+    [
+        ("select {{ dbt.datediff('a', 'b', 'month') }}", [1]),
+        ("select\n  {{ dbt.datediff(\n  'a', coalesce(b, c), 'month'\n) }}", [2]),
+        ("select {{ dbt.datediff('a', 'b', 'day') }}, 'month'", []),
+        ("-- {{ dbt.datediff('a', 'b', 'month') }}\nselect {{ months_between('a', 'b') }}", []),
+    ],
+)
+def test_the_month_datediff_check_finds_it_across_lines(sql: str, expected: list[int]) -> None:
+    assert month_datediffs(sql) == expected
 
 
 @pytest.mark.parametrize(

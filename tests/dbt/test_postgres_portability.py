@@ -19,6 +19,7 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
+import duckdb
 import pytest
 
 from tests.support import DbtProject
@@ -155,3 +156,50 @@ def test_even_share_rounds_a_double_amount_to_the_cent_on_postgres(
     assert invocation.success, invocation.describe()
     (row,) = invocation.results[0].agate_table.rows
     assert [str(value) for value in row] == ["33.33", "33.33", "33.34"]
+
+
+# (first, second) -> calendar months between them (month boundaries crossed), written down by
+# hand: month ends, a leap day, the same month, the same instant, a year, and backwards.
+MONTHS_BETWEEN = {
+    ("date '2024-01-31'", "date '2024-02-01'"): 1,
+    ("date '2024-01-01'", "date '2024-01-31'"): 0,
+    ("date '2024-03-10'", "date '2024-03-10'"): 0,
+    ("date '2023-12-31'", "date '2024-01-01'"): 1,
+    ("date '2024-02-29'", "date '2024-03-01'"): 1,
+    ("date '2024-02-29'", "date '2025-02-28'"): 12,
+    ("date '2024-01-31'", "date '2024-02-29'"): 1,
+    ("timestamp '2025-01-15 10:00:00'", "timestamp '2026-01-15 09:00:00'"): 12,
+    ("timestamp '2024-05-31 23:59:59'", "timestamp '2024-06-01 00:00:00'"): 1,
+    ("date '2024-03-15'", "date '2024-01-20'"): -2,
+    ("date '2025-01-01'", "date '2024-12-31'"): -1,
+}
+
+
+def months_between_on(project: DbtProject) -> list[int]:
+    columns = ", ".join(
+        f"{{{{ months_between({first!r}, {second!r}) }}}} as months_{number}"
+        for number, (first, second) in enumerate(MONTHS_BETWEEN)
+    )
+    invocation = project.dbt("show", "--inline", f"select {columns}")
+    assert invocation.success, invocation.describe()
+    (row,) = invocation.results[0].agate_table.rows
+    return list(row)
+
+
+def test_months_between_is_one_definition_on_duckdb_and_postgres(
+    postgres: dict[str, str], tmp_path: Path
+) -> None:
+    """The month numbers of cohorts and recognized revenue agree across engines, and on DuckDB they
+    are what dbt.datediff('month') (DuckDB's date_diff) gave before the macro replaced it."""
+    expected = list(MONTHS_BETWEEN.values())
+    on_postgres = DbtProject(data_dir=tmp_path / "pg", target="postgres", extra_env=postgres)
+    assert months_between_on(on_postgres) == expected
+    assert months_between_on(DbtProject(data_dir=tmp_path / "duckdb", target="dev")) == expected
+    with duckdb.connect() as connection:
+        date_diff = [
+            connection.execute(
+                f"select date_diff('month', ({first})::timestamp, ({second})::timestamp)"
+            ).fetchone()[0]
+            for first, second in MONTHS_BETWEEN
+        ]
+    assert date_diff == expected

@@ -35,8 +35,8 @@ final as (
         monthly_activity.user_id,
         user_acquisition.cohort_month,
         monthly_activity.activity_month,
-        {{ dbt.datediff(
-            'user_acquisition.cohort_month', 'monthly_activity.activity_month', 'month'
+        {{ months_between(
+            'user_acquisition.cohort_month', 'monthly_activity.activity_month'
         ) }} as months_since_signup,
         monthly_activity.active_days,
         monthly_activity.event_count

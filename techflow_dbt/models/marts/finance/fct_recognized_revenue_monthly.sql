@@ -30,7 +30,7 @@ invoices as (
         net_collected,
         -- Calendar months the service period spans (1..12); 1 for a period-less invoice.
         least(greatest(coalesce(
-            {{ dbt.datediff('period_start_at', 'period_end_at', 'month') }}, 1
+            {{ months_between('period_start_at', 'period_end_at') }}, 1
         ), 1), 12) as service_months,
         cast({{ dbt.date_trunc('month', 'coalesce(period_start_at, invoiced_at)') }} as date)
             as first_service_month,
@@ -47,9 +47,7 @@ with_refund_offset as (
         -- Months from the first service month to the refund's (0 when refunded before service).
         case
             when has_refund
-                then greatest(
-                    {{ dbt.datediff('first_service_month', 'refund_month', 'month') }}, 0
-                )
+                then greatest({{ months_between('first_service_month', 'refund_month') }}, 0)
         end as refund_offset
     from invoices
 

@@ -31,7 +31,7 @@ member_months as (
         user_acquisition.user_id,
         user_acquisition.cohort_month,
         calendar.calendar_month as activity_month,
-        {{ dbt.datediff('user_acquisition.cohort_month', 'calendar.calendar_month', 'month') }}
+        {{ months_between('user_acquisition.cohort_month', 'calendar.calendar_month') }}
             as months_since_signup,
         calendar.is_complete_month
 
