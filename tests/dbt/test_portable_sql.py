@@ -70,6 +70,46 @@ def test_models_macros_and_snapshots_use_no_engine_only_syntax() -> None:
     assert not found, "engine-only SQL outside adapter.dispatch:\n" + "\n".join(found)
 
 
+# PostgreSQL sorts NULLs first in descending order, DuckDB last: a `desc` without `nulls last` (or
+# `nulls first`) lets a dedup or latest-row window pick a different row on each engine. Whether
+# the sort key can be null is not known from the text (a column's not_null test says nothing of
+# an outer join or a later CTE), so every `desc` says its null order. `asc` needs nothing: both
+# engines sort NULLs last ascending. String literals are skipped ('desc' as a value).
+DESC_WITHOUT_NULL_ORDER = re.compile(r"\bdesc\b(?!\s+nulls\s+(?:first|last)\b)", re.IGNORECASE)
+STRING_LITERAL = re.compile(r"'[^'\n]*'")
+
+
+def desc_without_null_order(text: str) -> list[int]:
+    """Line numbers of each `desc` that does not say where NULLs go (comments ignored)."""
+    text = STRING_LITERAL.sub("''", blank_comments(text))
+    return [
+        text.count("\n", 0, match.start()) + 1 for match in DESC_WITHOUT_NULL_ORDER.finditer(text)
+    ]
+
+
+def test_every_descending_sort_says_where_nulls_go() -> None:
+    found = [
+        f"{path.relative_to(DBT_PROJECT_DIR)}:{number}"
+        for path in sorted({*project_sql_files(), *(DBT_PROJECT_DIR / "tests").rglob("*.sql")})
+        for number in desc_without_null_order(path.read_text())
+    ]
+    assert not found, "add `nulls last` (DuckDB's order) to:\n" + "\n".join(found)
+
+
+@pytest.mark.parametrize(
+    ("sql", "expected"),
+    [
+        ("row_number() over (partition by k order by updated_at desc) as rn", [1]),
+        ("order by updated_at desc nulls last,\n  loaded_at DESC", [2]),
+        ("order by updated_at desc\n    nulls first", []),
+        ("order by a asc, b desc nulls last", []),
+        ("-- newest first: order by x desc\nselect 'desc' as direction", []),
+    ],
+)
+def test_the_null_order_check_finds_a_bare_desc(sql: str, expected: list[int]) -> None:
+    assert desc_without_null_order(sql) == expected
+
+
 def month_datediffs(text: str) -> list[int]:
     """Line numbers where a month datediff starts (comments ignored)."""
     text = blank_comments(text)

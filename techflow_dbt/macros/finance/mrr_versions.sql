@@ -81,7 +81,7 @@
                 versions.*,
                 row_number() over (
                     partition by subscription_id
-                    order by updated_at desc, loaded_at desc
+                    order by updated_at desc nulls last, loaded_at desc nulls last
                 ) as newest_first
             from ({{ mrr_subscription_versions(cutoff) }}) as versions
         ) as numbered_versions

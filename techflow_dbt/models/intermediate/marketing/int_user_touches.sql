@@ -83,8 +83,8 @@ pre_signup as (
             partition by user_sessions.user_id
             order by
                 case when user_sessions.channel = 'direct' then 1 else 0 end,
-                user_sessions.session_started_at desc,
-                user_sessions.session_id desc
+                user_sessions.session_started_at desc nulls last,
+                user_sessions.session_id desc nulls last
         ) as last_touch_rank
 
     from user_sessions

@@ -87,7 +87,9 @@ billing_account_candidates as (
     select
         customer_id,
         stripe_customer_id,
-        row_number() over (partition by customer_id order by created_at desc) as newest_first
+        row_number() over (
+            partition by customer_id order by created_at desc nulls last
+        ) as newest_first
     from stripe_customers
     where customer_id is not null
 

@@ -39,7 +39,7 @@ accounts_per_user as (
         employee_count,
         row_number() over (
             partition by user_id
-            order by updated_at desc, account_id asc
+            order by updated_at desc nulls last, account_id asc
         ) as newest_first
 
     from salesforce_accounts

@@ -52,7 +52,9 @@ ranked_versions as (
 
     select
         *,
-        rank() over (partition by subscription_id order by updated_at desc) as version_rank
+        rank() over (
+            partition by subscription_id order by updated_at desc nulls last
+        ) as version_rank
 
     from distinct_versions
 

@@ -14,7 +14,7 @@ numbered as (
         *,
         row_number() over (
             partition by spend_date, lower(trim(channel)), lower(trim(campaign))
-            order by _loaded_at desc
+            order by _loaded_at desc nulls last
         ) as export_number
 
     from source

@@ -28,7 +28,7 @@ numbered as (
         *,
         row_number() over (
             partition by opportunity_id
-            order by updated_at desc, _loaded_at desc
+            order by updated_at desc nulls last, _loaded_at desc nulls last
         ) as version_number
 
     from source
