@@ -203,3 +203,38 @@ def test_months_between_is_one_definition_on_duckdb_and_postgres(
             for first, second in MONTHS_BETWEEN
         ]
     assert date_diff == expected
+
+
+# The newest version of a key wins a `row_number() ... desc` dedup; one version has no timestamp.
+NEWEST_VERSION = """
+select
+    max(case when newest_first = 1 then version end) as with_null_order,
+    max(case when bare_desc = 1 then version end) as bare
+from (
+    select
+        version,
+        row_number() over (order by updated_at desc nulls last) as newest_first,
+        row_number() over (order by updated_at desc) as bare_desc
+    from (
+        values ('v1', timestamp '2024-01-01 00:00:00'), ('v2', timestamp '2024-01-02 00:00:00'),
+            ('undated', null)
+    ) as versions (version, updated_at)
+) as ranked
+"""
+
+
+def test_desc_nulls_last_picks_the_same_row_on_duckdb_and_postgres(
+    postgres: dict[str, str], tmp_path: Path
+) -> None:
+    """Why every `desc` in the project says `nulls last` (test_portable_sql checks it): a bare
+    `desc` puts the undated version first on PostgreSQL and last on DuckDB."""
+    picked = {}
+    for engine, project in {
+        "postgres": DbtProject(data_dir=tmp_path / "pg", target="postgres", extra_env=postgres),
+        "duckdb": DbtProject(data_dir=tmp_path / "duckdb", target="dev"),
+    }.items():
+        invocation = project.dbt("show", "--inline", NEWEST_VERSION)
+        assert invocation.success, invocation.describe()
+        (row,) = invocation.results[0].agate_table.rows
+        picked[engine] = tuple(row)
+    assert picked == {"postgres": ("v2", "undated"), "duckdb": ("v2", "v2")}
