@@ -73,12 +73,15 @@
 
 
 {# `expression` cast to `type`, or null where the value does not convert (DuckDB's try_cast):
-   for identifiers that arrive as free text (Stripe metadata, CRM fields, Segment user_id). #}
-{% macro safe_cast(expression, type) -%}
-    {{ return(adapter.dispatch('safe_cast', 'techflow')(expression, type)) }}
+   for identifiers that arrive as free text (Stripe metadata, CRM fields, Segment user_id).
+   Not named safe_cast: a root-project macro of that name (and its default__ implementation)
+   replaces dbt's own safe_cast, which dbt's unit tests cast every fixture value with, so every
+   unit test failed to compile on PostgreSQL and DuckDB's fixtures were silently try_cast. #}
+{% macro cast_or_null(expression, type) -%}
+    {{ return(adapter.dispatch('cast_or_null', 'techflow')(expression, type)) }}
 {%- endmacro %}
 
-{% macro duckdb__safe_cast(expression, type) -%}
+{% macro duckdb__cast_or_null(expression, type) -%}
     try_cast({{ expression }} as {{ type }})
 {%- endmacro %}
 
@@ -87,7 +90,7 @@
     types take decimal digits (signs and surrounding spaces allowed) within the type's range;
     DuckDB also rounds '1.5' and reads '1e3', '0x1F' and '1_000', which no key here holds.
     Another type stops the compile rather than casting without a guard. -#}
-{% macro default__safe_cast(expression, type) -%}
+{% macro default__cast_or_null(expression, type) -%}
     {%- set integer_ranges = {
         'smallint': ('-32768', '32767'),
         'integer': ('-2147483648', '2147483647'),
@@ -97,7 +100,7 @@
     {%- set bounds = integer_ranges.get(type | lower | trim) -%}
     {%- if bounds is none -%}
         {{ exceptions.raise_compiler_error(
-            "safe_cast has no " ~ target.type ~ " implementation for type '" ~ type
+            "cast_or_null has no " ~ target.type ~ " implementation for type '" ~ type
             ~ "' (integer types only): add one to macros/portable.sql"
         ) }}
     {%- endif -%}

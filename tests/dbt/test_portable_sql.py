@@ -28,7 +28,7 @@ ENGINE_ONLY = {
 }
 MACRO_START = re.compile(r"{%-?\s*macro\s+(\w+)\s*\(")
 MACRO_END = re.compile(r"{%-?\s*endmacro\b")
-# An adapter-specific implementation: `<adapter>__<name>`, e.g. duckdb__safe_cast, default__...
+# An adapter-specific implementation: `<adapter>__<name>`, e.g. duckdb__cast_or_null, default__...
 DISPATCH_IMPLEMENTATION = re.compile(r"^[a-z0-9]+__\w+$")
 JINJA_COMMENT = re.compile(r"{#.*?#}", re.DOTALL)
 SQL_LINE_COMMENT = re.compile(r"--[^\n]*")
@@ -149,8 +149,8 @@ def test_the_month_datediff_check_finds_it_across_lines(sql: str, expected: list
         ("-- rows qualify when ...\nselect 1", []),
         ("{# try_cast(x as int) #}\nselect 1\n-- group by all", []),
         (
-            "{% macro duckdb__safe_cast(e, t) -%}\n    try_cast({{ e }} as {{ t }})\n"
-            "{%- endmacro %}\n{% macro safe_cast(e, t) %}try_cast(x){% endmacro %}",
+            "{% macro duckdb__cast_or_null(e, t) -%}\n    try_cast({{ e }} as {{ t }})\n"
+            "{%- endmacro %}\n{% macro cast_or_null(e, t) %}try_cast(x){% endmacro %}",
             [(4, "try_cast")],
         ),
     ],

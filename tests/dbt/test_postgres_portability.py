@@ -110,7 +110,7 @@ def test_the_seeds_load_into_postgres(postgres: dict[str, str], tmp_path: Path) 
     assert {r.node.name for r in invocation.results} >= {"plan_catalog", "utm_channel_mapping"}
 
 
-# Text as it arrives in a free-text id field -> what safe_cast(.., 'bigint') returns. The same as
+# Text as it arrives in a free-text id field -> what cast_or_null(.., 'bigint') returns. The same as
 # DuckDB's try_cast on each value (checked by hand), which the duckdb__ implementation calls.
 SAFE_CAST_TO_BIGINT = {
     "'12'": 12,
@@ -130,7 +130,7 @@ def test_safe_cast_returns_null_for_text_that_is_no_integer_on_postgres(
 ) -> None:
     project = DbtProject(data_dir=tmp_path, target="postgres", extra_env=postgres)
     columns = ", ".join(
-        f"{{{{ safe_cast({text!r}, 'bigint') }}}} as value_{number}"
+        f"{{{{ cast_or_null({text!r}, 'bigint') }}}} as value_{number}"
         for number, text in enumerate(SAFE_CAST_TO_BIGINT)
     )
     invocation = project.dbt("show", "--inline", f"select {columns}")

@@ -37,7 +37,7 @@ renamed as (
         lower(trim(domain)) as company_domain,
         industry,
         cast(employees as integer) as employee_count,
-        {{ safe_cast("nullif(trim(app_user_id), '')", "bigint") }} as user_id,
+        {{ cast_or_null("nullif(trim(app_user_id), '')", "bigint") }} as user_id,
         cast(created_at as timestamp) as created_at,
         cast(updated_at as timestamp) as updated_at,
         cast(_loaded_at as timestamp) as loaded_at

@@ -34,7 +34,7 @@ renamed as (
     select
         message_id,
         anonymous_id,
-        {{ safe_cast("nullif(trim(user_id), '')", "bigint") }} as user_id,
+        {{ cast_or_null("nullif(trim(user_id), '')", "bigint") }} as user_id,
         lower(trim(email)) as email,
         cast(timestamp as timestamp) as identified_at,
         cast(_loaded_at as timestamp) as loaded_at

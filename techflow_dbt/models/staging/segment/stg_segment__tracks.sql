@@ -45,7 +45,7 @@ renamed as (
     select
         message_id,
         anonymous_id,
-        {{ safe_cast("nullif(trim(user_id), '')", "bigint") }} as user_id,
+        {{ cast_or_null("nullif(trim(user_id), '')", "bigint") }} as user_id,
         lower(trim(event)) as event_name,
         cast(timestamp as timestamp) as event_at,
         cast(timestamp as date) as event_date,

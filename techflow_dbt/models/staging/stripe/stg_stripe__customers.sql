@@ -13,7 +13,7 @@ renamed as (
 
     select
         customer_id as stripe_customer_id,
-        {{ safe_cast("nullif(trim(app_user_id), '')", "bigint") }} as customer_id,
+        {{ cast_or_null("nullif(trim(app_user_id), '')", "bigint") }} as customer_id,
         lower(trim(email)) as email,
         trim(name) as customer_name,
         cast(created_at as timestamp) as created_at,
