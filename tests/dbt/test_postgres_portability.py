@@ -11,6 +11,7 @@ introspective queries against the server.
 from __future__ import annotations
 
 import glob
+import json
 import os
 import shutil
 import socket
@@ -18,8 +19,10 @@ import subprocess
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import duckdb
+import psycopg2
 import pytest
 
 from tests.support import DbtProject
@@ -238,3 +241,82 @@ def test_desc_nulls_last_picks_the_same_row_on_duckdb_and_postgres(
         (row,) = invocation.results[0].agate_table.rows
         picked[engine] = tuple(row)
     assert picked == {"postgres": ("v2", "undated"), "duckdb": ("v2", "v2")}
+
+
+# Contract types the parents' yml declares in DuckDB's spelling -> PostgreSQL's.
+POSTGRES_TYPE = {"hugeint": "numeric(38, 0)", "double": "double precision"}
+
+
+def create_from_contract(manifest: dict[str, Any], unique_id: str, env: dict[str, str]) -> None:
+    """An empty table for a contracted model, typed by its contract: what a unit test of a child
+    needs (dbt reads the parent's column types to type the fixture rows), without building the
+    whole DAG above it from raw data."""
+    node = manifest["nodes"][unique_id]
+    columns = ", ".join(
+        f'"{name}" {POSTGRES_TYPE.get(column["data_type"], column["data_type"])}'
+        for name, column in node["columns"].items()
+    )
+    connection = psycopg2.connect(
+        host=env["PGHOST"], port=env["PGPORT"], user=env["PGUSER"], dbname=env["PGDATABASE"]
+    )
+    try:
+        with connection, connection.cursor() as cursor:
+            cursor.execute(f'create schema if not exists "{node["schema"]}"')
+            cursor.execute(f'create table "{node["schema"]}"."{node["alias"]}" ({columns})')
+    finally:
+        connection.close()
+
+
+def unit_tests_on_contracted_parents(manifest: dict[str, Any]) -> dict[str, str]:
+    """Unit test name -> model, for the unit tests whose model reads only contracted models."""
+    nodes = manifest["nodes"]
+
+    def contracted(unique_id: str) -> bool:
+        node = nodes.get(unique_id, {})
+        columns = node.get("columns", {}).values()
+        return node.get("contract", {}).get("enforced", False) and all(
+            column.get("data_type") for column in columns
+        )
+
+    return {
+        unit["name"]: unit["model"]
+        for unit in manifest["unit_tests"].values()
+        # A unit test depends on the model it tests (its versioned id for a versioned model).
+        if all(map(contracted, nodes[unit["depends_on"]["nodes"][0]]["depends_on"]["nodes"]))
+    }
+
+
+def test_the_unit_tests_of_marts_on_contracted_parents_pass_on_postgres(
+    postgres: dict[str, str], tmp_path: Path
+) -> None:
+    """The marts run on PostgreSQL and give the unit tests' expected rows there: recognized
+    revenue split to the cent across months (months_between, round_money, even_share), monthly
+    MRR, retention, customer MRR movements and trial outcomes. Each parent is an empty table typed
+    by its contract, so no raw data or upstream build is needed."""
+    project = DbtProject(data_dir=tmp_path, target="postgres", extra_env=postgres)
+    parsed = project.dbt("parse")
+    assert parsed.success, parsed.describe()
+    manifest = json.loads((tmp_path / "dbt_run" / "target" / "manifest.json").read_text())
+    unit_tests = unit_tests_on_contracted_parents(manifest)
+    models = sorted(set(unit_tests.values()))
+    tested = {unit["depends_on"]["nodes"][0] for unit in manifest["unit_tests"].values()}
+    assert set(models) >= {
+        "fct_recognized_revenue_monthly",
+        "fct_mrr_monthly",
+        "fct_customer_retention_monthly",
+        "fct_customer_mrr_daily",
+        "fct_trials",
+    }
+    parents = {
+        parent
+        for model in tested
+        if manifest["nodes"][model]["name"] in models
+        for parent in manifest["nodes"][model]["depends_on"]["nodes"]
+    }
+    for parent in sorted(parents):
+        create_from_contract(manifest, parent, postgres)
+    invocation = project.dbt("test", "--select", *(f"test_type:unit,{model}" for model in models))
+    assert invocation.success, invocation.describe()
+    assert {r.node.name: str(r.status) for r in invocation.results} == dict.fromkeys(
+        unit_tests, "pass"
+    )
