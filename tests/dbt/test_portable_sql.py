@@ -10,7 +10,7 @@ adapter-specific dispatch implementation (`{% macro duckdb__name(...) %}`, `post
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -79,20 +79,28 @@ DESC_WITHOUT_NULL_ORDER = re.compile(r"\bdesc\b(?!\s+nulls\s+(?:first|last)\b)",
 STRING_LITERAL = re.compile(r"'[^'\n]*'")
 
 
+def lines_matching(pattern: re.Pattern[str], text: str) -> list[int]:
+    """The line number where each match of `pattern` starts (a match may span lines)."""
+    return [text.count("\n", 0, match.start()) + 1 for match in pattern.finditer(text)]
+
+
 def desc_without_null_order(text: str) -> list[int]:
     """Line numbers of each `desc` that does not say where NULLs go (comments ignored)."""
-    text = STRING_LITERAL.sub("''", blank_comments(text))
+    return lines_matching(DESC_WITHOUT_NULL_ORDER, STRING_LITERAL.sub("''", blank_comments(text)))
+
+
+def lines_found_by(check: Callable[[str], list[int]]) -> list[str]:
+    """`<file>:<line>` for each place `check` finds in models, macros, snapshots and data tests."""
+    paths = sorted({*project_sql_files(), *(DBT_PROJECT_DIR / "tests").rglob("*.sql")})
     return [
-        text.count("\n", 0, match.start()) + 1 for match in DESC_WITHOUT_NULL_ORDER.finditer(text)
+        f"{path.relative_to(DBT_PROJECT_DIR)}:{number}"
+        for path in paths
+        for number in check(path.read_text())
     ]
 
 
 def test_every_descending_sort_says_where_nulls_go() -> None:
-    found = [
-        f"{path.relative_to(DBT_PROJECT_DIR)}:{number}"
-        for path in sorted({*project_sql_files(), *(DBT_PROJECT_DIR / "tests").rglob("*.sql")})
-        for number in desc_without_null_order(path.read_text())
-    ]
+    found = lines_found_by(desc_without_null_order)
     assert not found, "add `nulls last` (DuckDB's order) to:\n" + "\n".join(found)
 
 
@@ -112,16 +120,11 @@ def test_the_null_order_check_finds_a_bare_desc(sql: str, expected: list[int]) -
 
 def month_datediffs(text: str) -> list[int]:
     """Line numbers where a month datediff starts (comments ignored)."""
-    text = blank_comments(text)
-    return [text.count("\n", 0, match.start()) + 1 for match in MONTH_DATEDIFF.finditer(text)]
+    return lines_matching(MONTH_DATEDIFF, blank_comments(text))
 
 
 def test_months_between_is_the_only_month_difference() -> None:
-    found = [
-        f"{path.relative_to(DBT_PROJECT_DIR)}:{number}"
-        for path in sorted({*project_sql_files(), *(DBT_PROJECT_DIR / "tests").rglob("*.sql")})
-        for number in month_datediffs(path.read_text())
-    ]
+    found = lines_found_by(month_datediffs)
     assert not found, (
         "use months_between(first, second) instead of datediff('month'):\n" + "\n".join(found)
     )
