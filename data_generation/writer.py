@@ -10,8 +10,8 @@ from pathlib import Path
 
 import polars as pl
 
-from data_generation.durable import replace_durably
 from data_generation.schema import RawTable
+from techflow_core.durable import replace_durably
 
 PART_FILE = "part-0.parquet"
 # zstd at level 1 writes as fast as snappy here and the files are a third smaller; every Parquet

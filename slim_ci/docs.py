@@ -25,11 +25,11 @@ from functools import partial
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-from data_generation.durable import replace_durably
 from slim_ci.dbt_cli import DbtProject, read_json
 from slim_ci.docs_coverage import undocumented
 from slim_ci.errors import BadInput, StepFailed
 from slim_ci.settings import CiSettings
+from techflow_core.durable import replace_durably
 
 SITE_FILES = ("index.html", "manifest.json", "catalog.json")
 # Marks a folder as a docs site this module created, so it may write into it again.

@@ -26,12 +26,12 @@ from typing import Any
 
 from dbt.version import __version__ as DBT_VERSION
 
-from data_generation.durable import fsync_dir, fsync_file
 from slim_ci import git
 from slim_ci.dbt_cli import DbtProject, minor_version, read_json
 from slim_ci.errors import BadInput
 from slim_ci.settings import CiSettings
 from techflow_core.clock import AS_OF_ENV, as_of_date, parse_as_of, yesterday_utc
+from techflow_core.durable import fsync_dir, fsync_file
 
 STATE_FILE = "prod_state.json"
 REBUILD_HINT = "rebuild it with `make ci-slim REBUILD_PROD=1`"
@@ -238,7 +238,7 @@ def build(settings: CiSettings, base_commit: str, echo: bool = True) -> ProdStat
         "data_dir": str(settings.data_dir),
     }
     (staging / STATE_FILE).write_text(json.dumps(stamp, indent=2) + "\n")
-    # Durably: every file on disk before the rename publishes them (data_generation.durable).
+    # Durably: every file on disk before the rename publishes them (techflow_core.durable).
     for path in staging.iterdir():
         if path.is_file():
             fsync_file(path)

@@ -37,7 +37,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
-from data_generation.durable import fsync_dir, fsync_file
+from techflow_core.durable import fsync_dir, fsync_file
 from techflow_core.settings import TechflowSettings
 from techflow_core.warehouse import BUILD_WAREHOUSE_ENV
 from techflow_orchestration.dbt_child import DBT_LOCK_ENV

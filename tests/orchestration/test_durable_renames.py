@@ -1,5 +1,5 @@
 """Whatever is published by a rename is fsynced first: after a crash the new name never points at
-an empty or half-written file (data_generation.durable). Checked on the calls themselves: the
+an empty or half-written file (techflow_core.durable). Checked on the calls themselves: the
 temporary file's fsync precedes the rename that publishes it."""
 
 from __future__ import annotations

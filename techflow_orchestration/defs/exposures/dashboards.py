@@ -23,7 +23,7 @@ from dagster import (
 )
 from dagster_duckdb import DuckDBResource
 
-from data_generation.durable import write_text_durably
+from techflow_core.durable import write_text_durably
 from techflow_core.paths import dashboard_file, dashboards_dir
 from techflow_core.settings import TechflowSettings
 from techflow_orchestration.defs.exposures.manifest import (
@@ -55,7 +55,7 @@ def _builder(key: AssetKey) -> Callable[[Any, date], Any]:
 
 def write_atomically(path: Path, text: str) -> None:
     """A reader (or `make dashboards`) never sees half a file, even after a crash: written to a
-    temporary name, fsynced, renamed over the old page (data_generation.durable)."""
+    temporary name, fsynced, renamed over the old page (techflow_core.durable)."""
     write_text_durably(path, text)
 
 

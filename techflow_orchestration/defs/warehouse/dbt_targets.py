@@ -28,7 +28,7 @@ import shutil
 import uuid
 from pathlib import Path
 
-from data_generation.durable import replace_durably
+from techflow_core.durable import replace_durably
 from techflow_orchestration.project import dbt_project
 
 PARTIAL_PARSE_FILE = "partial_parse.msgpack"
