@@ -67,8 +67,8 @@
 
 
 {# The `world_start` var of dbt_project.yml as a date: the world's first day when
-   TECHFLOW_WORLD_START is unset. Reads no environment variable, so a parse-time placeholder can
-   use it without tying the parse to one. #}
+   TECHFLOW_WORLD_START is unset. Reads no environment variable: the generic tests render it while
+   dbt parses (execute is false), so the prepared parse is not tied to one environment. #}
 {% macro world_start_default() -%}
     {{ return(modules.datetime.date.fromisoformat(var('world_start'))) }}
 {%- endmacro %}
